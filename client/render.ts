@@ -1,0 +1,63 @@
+/** Text renderings of decisions for people: pure functions over the decision value. */
+import type { Decision, DirectionView, EndpointView } from "../server/service/index.js";
+
+export function renderDecision(d: Decision): string {
+  const lines = [
+    `${endpoint(d.src)} -> ${endpoint(d.dst)} ${d.protocol}/${d.port}: ${d.allowed ? "ALLOWED" : "DENIED"}${reasonNote(d)}`,
+    direction("egress", d.egress, d.src),
+    direction("ingress", d.ingress, d.dst),
+  ];
+  for (const [name, dir] of [["egress", d.egress], ["ingress", d.ingress]] as const) {
+    for (const v of dir.verdicts ?? []) {
+      lines.push(`  ${name} policy ${v.policy}: ${v.allowed ? "allows" : "does not allow"}`);
+      if (v.rules.length === 0) lines.push(`    no ${name} rules: allows nothing`);
+      for (const r of v.rules) {
+        lines.push(
+          r.result === "matched"
+            ? `    ${r.field}: matched (peer ${r.peer}, port ${r.port})`
+            : `    ${r.field}: ${r.result}: ${r.detail}`,
+        );
+      }
+    }
+  }
+  lines.push(`  (generation ${d.generation})`);
+  return `${lines.join("\n")}\n`;
+}
+
+function endpoint(e: EndpointView): string {
+  switch (e.kind) {
+    case "pod":
+      return `${e.name}${e.ip ? ` (${e.ip})` : ""}`;
+    case "node":
+      return `node ${e.name} (${e.ip})`;
+    case "external":
+      return `${e.ip} (outside the cluster)`;
+  }
+}
+
+function reasonNote(d: Decision): string {
+  switch (d.reason) {
+    case "policy":
+      return "";
+    case "same-pod":
+      return " (a pod may always reach itself)";
+    case "own-node":
+      return " (traffic between a pod and its own node is always allowed)";
+  }
+}
+
+function direction(name: "egress" | "ingress", v: DirectionView, e: EndpointView): string {
+  const who = v.subject ?? endpoint(e);
+  switch (v.reason) {
+    case "not-a-pod":
+      return `  ${name}: ${who} is not a pod: no policy applies`;
+    case "host-network":
+      return `  ${name} of ${who}: host-network pod, not selected by NetworkPolicies`;
+    case "not-isolated":
+      return `  ${name} of ${who}: not isolated (no policy selects it for ${name})`;
+    case "allowed":
+      return `  ${name} of ${who}: allowed; isolated by ${v.policies.join(", ")}`;
+    case "no-rule-matched":
+      return `  ${name} of ${who}: denied; isolated by ${v.policies.join(", ")} and no rule matches`;
+  }
+}

@@ -1,0 +1,53 @@
+/** Between the service's plain values and the generated protobuf messages. */
+import { create } from "@bufbuild/protobuf";
+import {
+  type Decision as DecisionMsg,
+  DecisionSchema,
+  type DirectionVerdict as DirectionMsg,
+  DirectionVerdictSchema,
+  EndpointSchema,
+  type WriteResponse,
+  WriteResponseSchema,
+} from "../../gen/podwall/v1/podwall_pb.js";
+import type { Decision, DirectionView, EndpointView, WriteResult } from "../../service/index.js";
+
+export function decisionToProto(d: Decision): DecisionMsg {
+  return create(DecisionSchema, {
+    allowed: d.allowed,
+    generation: BigInt(d.generation),
+    reason: d.reason,
+    src: endpointToProto(d.src),
+    dst: endpointToProto(d.dst),
+    protocol: d.protocol,
+    port: d.port,
+    egress: directionToProto(d.egress),
+    ingress: directionToProto(d.ingress),
+  });
+}
+
+function endpointToProto(e: EndpointView) {
+  return create(EndpointSchema, { kind: e.kind, name: e.name ?? "", ip: e.ip ?? "", node: e.node ?? "", hostNetwork: e.hostNetwork ?? false });
+}
+
+function directionToProto(d: DirectionView): DirectionMsg {
+  return create(DirectionVerdictSchema, {
+    subject: d.subject ?? "",
+    allowed: d.allowed,
+    isolated: d.isolated,
+    reason: d.reason,
+    policies: [...d.policies],
+    verdicts: (d.verdicts ?? []).map((v) => ({
+      policy: v.policy,
+      allowed: v.allowed,
+      rules: v.rules.map((r) =>
+        r.result === "matched"
+          ? { field: r.field, result: r.result, peer: r.peer, port: r.port }
+          : { field: r.field, result: r.result, detail: r.detail },
+      ),
+    })),
+  });
+}
+
+export function writeToProto(w: WriteResult): WriteResponse {
+  return create(WriteResponseSchema, { generation: BigInt(w.generation), applied: [...w.applied], skipped: [...w.skipped] });
+}

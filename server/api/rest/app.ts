@@ -1,0 +1,103 @@
+/**
+ * The REST front door (express): parses requests, calls the service, renders
+ * JSON. No semantics here.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { type PodwallService, PodwallError, toPodwallError } from "../../service/index.js";
+
+export interface RestOptions {
+  /** Largest request body, e.g. "64mb". */
+  readonly bodyLimit?: string;
+}
+
+export function createRestApp(service: PodwallService, opts: RestOptions = {}): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  const limit = opts.bodyLimit ?? "64mb";
+  const text = express.text({ type: () => true, limit });
+  const json = express.json({ type: () => true, limit, strict: true });
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res) => {
+    res.status(service.ready ? 200 : 503).json({ status: service.ready ? "ready" : "no model loaded", generation: service.generation });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(service.metrics.registry.contentType).send(await service.metrics.registry.metrics());
+  });
+
+  app.put("/v1/model", text, (req, res) => {
+    res.json(service.replace(bodyText(req)));
+  });
+  app.post("/v1/apply", text, (req, res) => {
+    res.json(service.apply(bodyText(req)));
+  });
+  app.get("/v1/model", (req, res) => {
+    const yaml = req.accepts(["application/json", "application/yaml"]) === "application/yaml";
+    const m = service.model(yaml ? "yaml" : "json");
+    res.type(yaml ? "application/yaml" : "application/json").send(m.text);
+  });
+  app.delete("/v1/namespaces/:ns", (req, res) => {
+    res.json(service.delete("Namespace", "", param(req, "ns")));
+  });
+  app.delete("/v1/namespaces/:ns/pods/:name", (req, res) => {
+    res.json(service.delete("Pod", param(req, "ns"), param(req, "name")));
+  });
+  app.delete("/v1/namespaces/:ns/networkpolicies/:name", (req, res) => {
+    res.json(service.delete("NetworkPolicy", param(req, "ns"), param(req, "name")));
+  });
+  app.delete("/v1/nodes/:name", (req, res) => {
+    res.json(service.delete("Node", "", param(req, "name")));
+  });
+
+  app.get("/v1/check", (req, res) => {
+    const q = req.query;
+    res.json(service.check({ src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
+  });
+  app.post("/v1/check", json, (req, res) => {
+    res.json(service.check(bodyObject(req)));
+  });
+  app.post("/v1/check/batch", json, (req, res) => {
+    const checks = bodyObject(req)["checks"];
+    if (!Array.isArray(checks)) {
+      throw new PodwallError("bad-request", "body must be {\"checks\": [...]}", [
+        { field: "checks", type: "FieldValueRequired", detail: "an array of checks" },
+      ]);
+    }
+    res.json(service.batch(checks));
+  });
+
+  app.use((req, _res, next) => next(new PodwallError("not-found", `no route for ${req.method} ${req.path}`)));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = fromHttpError(err);
+    res.status(e.httpStatus).json(e.toJSON());
+  });
+  return app;
+}
+
+function param(req: Request, name: string): string {
+  return String(req.params[name]);
+}
+
+function bodyText(req: Request): string {
+  return typeof req.body === "string" ? req.body : "";
+}
+
+function bodyObject(req: Request): Record<string, unknown> {
+  const b: unknown = req.body;
+  if (typeof b !== "object" || b === null || Array.isArray(b)) {
+    throw new PodwallError("bad-request", "body must be a JSON object");
+  }
+  return b as Record<string, unknown>;
+}
+
+/** body-parser errors carry an HTTP status: 400 malformed, 413 too large. */
+function fromHttpError(err: unknown): PodwallError {
+  if (err instanceof PodwallError) return err;
+  const e = err as { status?: number; type?: string; message?: string };
+  if (e?.type === "entity.too.large") return new PodwallError("too-large", `request body too large: ${e.message}`);
+  if (e?.status === 400) return new PodwallError("bad-request", `malformed request body: ${e.message}`);
+  return toPodwallError(err);
+}

@@ -1,0 +1,246 @@
+/**
+ * Decoding of the kinds Podwall models, with the API server's validation.
+ * Every error is collected with its field path; nothing throws.
+ */
+import type { Address, ContainerPort, Labels, Manifest, ModelObject, Namespace, Node, Pod, PodPhase, PolicyObject, Protocol } from "../model/types.js";
+import { PROTOCOLS } from "../model/types.js";
+import { parseAddress } from "../policy/address.js";
+import { type FieldError, Path, fieldError } from "../policy/field.js";
+import { decodeNetworkPolicySpec } from "../policy/network-policy.js";
+import { type Json, Reader } from "../policy/reader.js";
+import { validateLabels } from "../policy/selector.js";
+import { isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPortName, isValidPortNum } from "../policy/validate-leaf.js";
+
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/** The (apiVersion, kind) pairs Podwall models, with the group Kubernetes names in errors. */
+const KNOWN = {
+  "v1/Namespace": "Namespace",
+  "v1/Node": "Node",
+  "v1/Pod": "Pod",
+  "networking.k8s.io/v1/NetworkPolicy": "NetworkPolicy.networking.k8s.io",
+} as const;
+
+export type Decoded =
+  | { readonly kind: "object"; readonly object: ModelObject }
+  | { readonly kind: "skipped"; readonly what: string }
+  | { readonly kind: "invalid"; readonly what: string; readonly message: string; readonly errors: readonly FieldError[] };
+
+export function decodeObject(raw: unknown, defaultNamespace = "default"): Decoded {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return invalid("object", "", [fieldError.typeInvalid(Path.root(), raw, "must be an object")]);
+  }
+  const o = raw as Json;
+  const apiVersion = typeof o["apiVersion"] === "string" ? o["apiVersion"] : "";
+  const kind = typeof o["kind"] === "string" ? o["kind"] : "";
+  const meta = (typeof o["metadata"] === "object" && o["metadata"]) || {};
+  const rawName = (meta as Json)["name"];
+  const label = `${apiVersion}/${kind}` as keyof typeof KNOWN;
+  if (!(label in KNOWN)) {
+    if (kind === "" || apiVersion === "") {
+      const errs = [];
+      if (apiVersion === "") errs.push(fieldError.required(Path.root("apiVersion")));
+      if (kind === "") errs.push(fieldError.required(Path.root("kind")));
+      return invalid("object", typeof rawName === "string" ? rawName : "", errs);
+    }
+    const ns = (meta as Json)["namespace"];
+    return { kind: "skipped", what: `${apiVersion}/${kind} ${typeof ns === "string" ? `${ns}/` : ""}${String(rawName ?? "")}` };
+  }
+  const r = new Reader();
+  const namespaced = kind !== "Namespace" && kind !== "Node";
+  const m = decodeMeta(r, o["metadata"], namespaced, kind === "Namespace" ? isDNS1123Label : isDNS1123Subdomain, defaultNamespace);
+  let object: ModelObject;
+  switch (kind) {
+    case "Namespace":
+      object = decodeNamespace(m);
+      break;
+    case "Node":
+      object = decodeNode(r, o, m);
+      break;
+    case "Pod":
+      object = decodePod(r, o, m);
+      break;
+    default:
+      object = decodePolicy(r, o, m);
+  }
+  if (r.errors.length > 0) return invalid(KNOWN[label], m.name, r.errors);
+  return { kind: "object", object };
+}
+
+function invalid(what: string, name: string, errors: readonly FieldError[]): Decoded {
+  return { kind: "invalid", what: `${what} ${JSON.stringify(name)}`, message: `${what} ${JSON.stringify(name)} is invalid`, errors };
+}
+
+interface Meta {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+function decodeMeta(r: Reader, raw: unknown, namespaced: boolean, nameCheck: (s: string) => string[], defaultNs: string): Meta {
+  const p = Path.root("metadata");
+  const o = r.object(raw, p) ?? {};
+  const name = r.string(o["name"], p.child("name")) ?? "";
+  if (name === "") r.add(fieldError.required(p.child("name"), "name or generateName is required"));
+  else for (const msg of nameCheck(name)) r.add(fieldError.invalid(p.child("name"), name, msg));
+  let namespace = "";
+  if (namespaced) {
+    namespace = r.string(o["namespace"], p.child("namespace")) || defaultNs;
+    for (const msg of isDNS1123Label(namespace)) r.add(fieldError.invalid(p.child("namespace"), namespace, msg));
+  }
+  const labels = r.stringMap(o["labels"], p.child("labels"));
+  validateLabels(r, labels, p.child("labels"));
+  return { name, namespace, labels };
+}
+
+function metadata(m: Meta, labels: Labels = m.labels): Manifest {
+  return { name: m.name, ...(m.namespace ? { namespace: m.namespace } : {}), ...(Object.keys(labels).length ? { labels } : {}) };
+}
+
+function decodeNamespace(m: Meta): Namespace {
+  // The API server sets this label on every namespace, to the namespace's name.
+  const labels = { ...m.labels, [NAMESPACE_NAME_LABEL]: m.name };
+  return { kind: "Namespace", name: m.name, labels, manifest: { apiVersion: "v1", kind: "Namespace", metadata: metadata(m, labels) } };
+}
+
+function decodeNode(r: Reader, o: Json, m: Meta): Node {
+  const p = Path.root("status").child("addresses");
+  const status = r.object(o["status"], Path.root("status")) ?? {};
+  const addresses: Address[] = [];
+  const kept: Manifest[] = [];
+  (r.array(status["addresses"], p) ?? []).forEach((raw, i) => {
+    const ap = p.index(i);
+    const a = r.object(raw, ap) ?? {};
+    const type = r.string(a["type"], ap.child("type")) ?? "";
+    const text = r.string(a["address"], ap.child("address")) ?? "";
+    if (type !== "InternalIP") return;
+    for (const msg of isValidIP(text)) r.add(fieldError.invalid(ap.child("address"), text, msg));
+    const addr = parseAddress(text);
+    if (addr) {
+      addresses.push(addr);
+      kept.push({ type, address: addr.text });
+    }
+  });
+  return {
+    kind: "Node",
+    name: m.name,
+    labels: m.labels,
+    addresses,
+    manifest: { apiVersion: "v1", kind: "Node", metadata: metadata(m), status: { addresses: kept } },
+  };
+}
+
+const PHASES: readonly PodPhase[] = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
+
+function decodePod(r: Reader, o: Json, m: Meta): Pod {
+  const sp = Path.root("spec");
+  const spec = r.object(o["spec"], sp) ?? {};
+  const nodeName = r.string(spec["nodeName"], sp.child("nodeName")) || undefined;
+  const hostNetwork = r.boolean(spec["hostNetwork"], sp.child("hostNetwork")) ?? false;
+  const ports: ContainerPort[] = [];
+  const containers: Manifest[] = [];
+  const names = new Set<string>();
+  (r.array(spec["containers"], sp.child("containers")) ?? []).forEach((rawC, ci) => {
+    const cp = sp.child("containers").index(ci);
+    const c = r.object(rawC, cp) ?? {};
+    const keptPorts: Manifest[] = [];
+    (r.array(c["ports"], cp.child("ports")) ?? []).forEach((rawP, pi) => {
+      const pp = cp.child("ports").index(pi);
+      const port = decodeContainerPort(r, rawP, pp, names);
+      if (port) {
+        ports.push(port);
+        keptPorts.push({ ...(port.name ? { name: port.name } : {}), containerPort: port.port, protocol: port.protocol });
+      }
+    });
+    const name = r.string(c["name"], cp.child("name"));
+    containers.push({ ...(name ? { name } : {}), ...(keptPorts.length ? { ports: keptPorts } : {}) });
+  });
+  const stp = Path.root("status");
+  const status = r.object(o["status"], stp) ?? {};
+  const phaseText = r.string(status["phase"], stp.child("phase"));
+  let phase: PodPhase | undefined;
+  if (phaseText !== undefined && phaseText !== "") {
+    if ((PHASES as readonly string[]).includes(phaseText)) phase = phaseText as PodPhase;
+    else r.add(fieldError.notSupported(stp.child("phase"), phaseText, PHASES));
+  }
+  const ips = decodePodIPs(r, status, stp);
+  return {
+    kind: "Pod",
+    namespace: m.namespace,
+    name: m.name,
+    key: `${m.namespace}/${m.name}`,
+    labels: m.labels,
+    nodeName,
+    hostNetwork,
+    ips,
+    phase,
+    ports,
+    manifest: {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: metadata(m),
+      spec: { ...(nodeName ? { nodeName } : {}), ...(hostNetwork ? { hostNetwork } : {}), containers },
+      status: {
+        ...(phase ? { phase } : {}),
+        ...(ips.length ? { podIP: ips[0]!.text, podIPs: ips.map((a) => ({ ip: a.text })) } : {}),
+      },
+    },
+  };
+}
+
+function decodeContainerPort(r: Reader, raw: unknown, p: Path, names: Set<string>): ContainerPort | undefined {
+  const before = r.errors.length;
+  const o = r.object(raw, p) ?? {};
+  const port = r.integer(o["containerPort"], p.child("containerPort"));
+  if (port === undefined) r.add(fieldError.required(p.child("containerPort")));
+  else for (const msg of isValidPortNum(port)) r.add(fieldError.invalid(p.child("containerPort"), port, msg));
+  const name = r.string(o["name"], p.child("name")) || undefined;
+  if (name !== undefined) {
+    for (const msg of isValidPortName(name)) r.add(fieldError.invalid(p.child("name"), name, msg));
+    if (names.has(name)) r.add(fieldError.duplicate(p.child("name"), name));
+    names.add(name);
+  }
+  const proto = r.string(o["protocol"], p.child("protocol")) ?? "TCP";
+  if (!(PROTOCOLS as readonly string[]).includes(proto)) r.add(fieldError.notSupported(p.child("protocol"), proto, PROTOCOLS));
+  if (r.errors.length > before) return undefined;
+  return { name, port: port!, protocol: proto as Protocol };
+}
+
+/** status.podIPs (primary first, at most one per family), or status.podIP alone. */
+function decodePodIPs(r: Reader, status: Json, p: Path): Address[] {
+  const podIP = r.string(status["podIP"], p.child("podIP")) || undefined;
+  const texts: [string, Path][] = [];
+  const list = r.array(status["podIPs"], p.child("podIPs")) ?? [];
+  list.forEach((raw, i) => {
+    const ip = r.string((r.object(raw, p.child("podIPs").index(i)) ?? {})["ip"], p.child("podIPs").index(i).child("ip"));
+    if (ip !== undefined) texts.push([ip, p.child("podIPs").index(i).child("ip")]);
+  });
+  if (texts.length === 0 && podIP !== undefined) texts.push([podIP, p.child("podIP")]);
+  else if (podIP !== undefined && texts[0] && texts[0][0] !== podIP) {
+    r.add(fieldError.invalid(p.child("podIPs").index(0).child("ip"), texts[0][0], "must match `podIP`"));
+  }
+  const out: Address[] = [];
+  for (const [text, ip] of texts) {
+    for (const msg of isValidIP(text)) r.add(fieldError.invalid(ip, text, msg));
+    const a = parseAddress(text);
+    if (!a) continue;
+    if (out.some((b) => b.family === a.family)) {
+      r.add(fieldError.invalid(p.child("podIPs"), texts.map((t) => t[0]), "may specify no more than one IP for each IP family"));
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+function decodePolicy(r: Reader, o: Json, m: Meta): PolicyObject {
+  const policy = decodeNetworkPolicySpec(r, m.namespace, m.name, o["spec"], Path.root("spec"));
+  return {
+    kind: "NetworkPolicy",
+    namespace: m.namespace,
+    name: m.name,
+    key: `${m.namespace}/${m.name}`,
+    policy,
+    manifest: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: metadata(m), spec: o["spec"] ?? {} },
+  };
+}

@@ -1,0 +1,28 @@
+/** Reading manifests from files and directories, as `kubectl apply -f PATH` does. */
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { ManifestSyntaxError, parseManifests } from "./parse.js";
+
+const EXTENSIONS = [".yaml", ".yml", ".json"];
+
+/** Every object in the files named (a directory: its .yaml/.yml/.json files, in name order). */
+export function readManifestPaths(paths: readonly string[]): unknown[] {
+  const out: unknown[] = [];
+  for (const p of paths) {
+    const files = statSync(p).isDirectory()
+      ? readdirSync(p)
+          .filter((f) => EXTENSIONS.some((e) => f.endsWith(e)))
+          .sort()
+          .map((f) => join(p, f))
+      : [p];
+    for (const f of files) {
+      try {
+        out.push(...parseManifests(readFileSync(f, "utf8")));
+      } catch (e) {
+        if (e instanceof ManifestSyntaxError) throw new ManifestSyntaxError(`${f}: ${e.message}`);
+        throw e;
+      }
+    }
+  }
+  return out;
+}

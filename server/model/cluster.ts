@@ -1,0 +1,197 @@
+/**
+ * The cluster model: every object by name, plus the indexes that decisions
+ * and rulesets go through (pods and policies per namespace, labels per
+ * namespace, address → pod and address → node). Writes go through
+ * `transaction`, which undoes every change if the body throws, so a write is
+ * atomic.
+ */
+import { LabelIndex } from "./label-index.js";
+import type { Kind, ModelObject, Namespace, Node, Pod, PolicyObject } from "./types.js";
+import { isLive } from "./types.js";
+
+type Undo = () => void;
+
+export class Cluster {
+  private gen = 0;
+  readonly namespaces = new Map<string, Namespace>();
+  readonly nodes = new Map<string, Node>();
+  /** Pods by "namespace/name". */
+  readonly pods = new Map<string, Pod>();
+  private readonly podsByNs = new Map<string, LabelIndex<Pod>>();
+  private readonly policiesByNs = new Map<string, Map<string, PolicyObject>>();
+  readonly namespaceLabels = new LabelIndex<Namespace>();
+  /** Live pods off the host network, by canonical address. More than one only while a write is checked. */
+  private readonly podsByAddress = new Map<string, Pod[]>();
+  private readonly nodesByAddress = new Map<string, Node>();
+  private undoLog: Undo[] | undefined;
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  /**
+   * Runs `body` as one write: if it throws, every change it made is undone and
+   * the error is rethrown; otherwise the generation grows by one.
+   */
+  transaction<T>(body: () => T): T {
+    if (this.undoLog) throw new Error("nested transaction");
+    const log: Undo[] = [];
+    this.undoLog = log;
+    try {
+      const result = body();
+      this.gen++;
+      return result;
+    } catch (e) {
+      for (let i = log.length - 1; i >= 0; i--) log[i]!();
+      throw e;
+    } finally {
+      this.undoLog = undefined;
+    }
+  }
+
+  private record(undo: Undo): void {
+    if (!this.undoLog) throw new Error("model writes must run inside a transaction");
+    this.undoLog.push(undo);
+  }
+
+  get(kind: Kind, namespace: string, name: string): ModelObject | undefined {
+    switch (kind) {
+      case "Namespace":
+        return this.namespaces.get(name);
+      case "Node":
+        return this.nodes.get(name);
+      case "Pod":
+        return this.pods.get(`${namespace}/${name}`);
+      case "NetworkPolicy":
+        return this.policiesByNs.get(namespace)?.get(name);
+    }
+  }
+
+  /** Creates or replaces one object. */
+  put(obj: ModelObject): void {
+    const old = this.get(obj.kind, "namespace" in obj ? obj.namespace : "", obj.name);
+    if (old) this.unlink(old);
+    this.link(obj);
+    this.record(() => {
+      this.unlink(obj);
+      if (old) this.link(old);
+    });
+  }
+
+  /** Removes one object; a namespace takes its pods and policies with it. Returns false if absent. */
+  remove(kind: Kind, namespace: string, name: string): boolean {
+    const old = this.get(kind, namespace, name);
+    if (!old) return false;
+    if (old.kind === "Namespace") {
+      for (const pod of [...this.podsIn(name)]) this.remove("Pod", name, pod.name);
+      for (const pol of [...this.policiesIn(name)]) this.remove("NetworkPolicy", name, pol.name);
+    }
+    this.unlink(old);
+    this.record(() => this.link(old));
+    return true;
+  }
+
+  /** Removes everything. */
+  clear(): void {
+    for (const ns of [...this.namespaces.keys()]) this.remove("Namespace", "", ns);
+    for (const pod of [...this.pods.values()]) this.remove("Pod", pod.namespace, pod.name);
+    for (const node of [...this.nodes.keys()]) this.remove("Node", "", node);
+  }
+
+  podsIn(namespace: string): ReadonlySet<Pod> {
+    return this.podsByNs.get(namespace)?.all ?? EMPTY;
+  }
+
+  /** The label index of one namespace's pods. */
+  podLabels(namespace: string): LabelIndex<Pod> | undefined {
+    return this.podsByNs.get(namespace);
+  }
+
+  policiesIn(namespace: string): Iterable<PolicyObject> {
+    return this.policiesByNs.get(namespace)?.values() ?? [];
+  }
+
+  get policyCount(): number {
+    let n = 0;
+    for (const m of this.policiesByNs.values()) n += m.size;
+    return n;
+  }
+
+  /** The pods that claim an address; more than one means a conflict. */
+  podsAt(address: string): readonly Pod[] {
+    return this.podsByAddress.get(address) ?? [];
+  }
+
+  nodeAt(address: string): Node | undefined {
+    return this.nodesByAddress.get(address);
+  }
+
+  private link(obj: ModelObject): void {
+    switch (obj.kind) {
+      case "Namespace":
+        this.namespaces.set(obj.name, obj);
+        this.namespaceLabels.add(obj, obj.labels);
+        return;
+      case "Node":
+        this.nodes.set(obj.name, obj);
+        for (const a of obj.addresses) this.nodesByAddress.set(a.text, obj);
+        return;
+      case "Pod": {
+        this.pods.set(obj.key, obj);
+        let idx = this.podsByNs.get(obj.namespace);
+        if (!idx) this.podsByNs.set(obj.namespace, (idx = new LabelIndex()));
+        idx.add(obj, obj.labels);
+        if (holdsAddresses(obj)) {
+          for (const a of obj.ips) this.podsByAddress.set(a.text, [...(this.podsByAddress.get(a.text) ?? []), obj]);
+        }
+        return;
+      }
+      case "NetworkPolicy": {
+        let m = this.policiesByNs.get(obj.namespace);
+        if (!m) this.policiesByNs.set(obj.namespace, (m = new Map()));
+        m.set(obj.name, obj);
+        return;
+      }
+    }
+  }
+
+  private unlink(obj: ModelObject): void {
+    switch (obj.kind) {
+      case "Namespace":
+        this.namespaces.delete(obj.name);
+        this.namespaceLabels.remove(obj, obj.labels);
+        return;
+      case "Node":
+        this.nodes.delete(obj.name);
+        for (const a of obj.addresses) if (this.nodesByAddress.get(a.text) === obj) this.nodesByAddress.delete(a.text);
+        return;
+      case "Pod": {
+        this.pods.delete(obj.key);
+        const idx = this.podsByNs.get(obj.namespace);
+        idx?.remove(obj, obj.labels);
+        if (idx?.size === 0) this.podsByNs.delete(obj.namespace);
+        if (holdsAddresses(obj)) {
+          for (const a of obj.ips) {
+            const rest = (this.podsByAddress.get(a.text) ?? []).filter((p) => p !== obj);
+            if (rest.length) this.podsByAddress.set(a.text, rest);
+            else this.podsByAddress.delete(a.text);
+          }
+        }
+        return;
+      }
+      case "NetworkPolicy": {
+        const m = this.policiesByNs.get(obj.namespace);
+        m?.delete(obj.name);
+        if (m?.size === 0) this.policiesByNs.delete(obj.namespace);
+        return;
+      }
+    }
+  }
+}
+
+const EMPTY: ReadonlySet<Pod> = new Set();
+
+/** Host-network pods use their node's address; terminated pods have released theirs. */
+function holdsAddresses(pod: Pod): boolean {
+  return !pod.hostNetwork && isLive(pod);
+}

@@ -1,0 +1,142 @@
+/**
+ * Check: may this connection flow, and why. The result of the evaluation is
+ * its explanation: which policies select each end, and for each of their rules
+ * whether it matched or why not, named by field path.
+ */
+import type { Cluster } from "../model/cluster.js";
+import type { Direction, Pod, Protocol, Rule } from "../model/types.js";
+import { type Endpoint, nodeOf } from "./endpoint.js";
+import { ipBlockContains, peerSelectsPod, policiesSelecting, resolvePortMatcher } from "./match.js";
+
+export interface Traffic {
+  readonly protocol: Protocol;
+  readonly port: number;
+}
+
+export type RuleResult =
+  | { readonly field: string; readonly result: "matched"; readonly peer: string; readonly port: string }
+  | { readonly field: string; readonly result: "peer-mismatch" | "protocol-mismatch" | "port-mismatch"; readonly detail: string };
+
+export interface PolicyVerdict {
+  readonly policy: string;
+  readonly allowed: boolean;
+  readonly rules: readonly RuleResult[];
+}
+
+export type DirectionReason = "not-a-pod" | "host-network" | "not-isolated" | "allowed" | "no-rule-matched";
+
+export interface DirectionVerdict {
+  /** The pod whose policies were evaluated, if the endpoint is a pod. */
+  readonly subject: string | undefined;
+  readonly allowed: boolean;
+  readonly isolated: boolean;
+  readonly reason: DirectionReason;
+  readonly policies: readonly string[];
+  readonly verdicts: readonly PolicyVerdict[];
+}
+
+export type DecisionReason = "policy" | "same-pod" | "own-node";
+
+export interface Evaluation {
+  readonly allowed: boolean;
+  readonly reason: DecisionReason;
+  readonly egress: DirectionVerdict;
+  readonly ingress: DirectionVerdict;
+}
+
+/**
+ * "For a connection from a source pod to a destination pod to be allowed,
+ * both the egress policy on the source pod and the ingress policy on the
+ * destination pod need to allow the connection." An address outside the
+ * cluster has no policies: only the in-cluster side is evaluated.
+ */
+export function evaluate(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffic): Evaluation {
+  const dstPod = dst.kind === "pod" ? dst.pod : undefined;
+  const egress = src.kind === "pod" ? evaluateSubject(cluster, src.pod, "egress", dst, dstPod, t) : notAPod;
+  const ingress = dstPod ? evaluateSubject(cluster, dstPod, "ingress", src, dstPod, t) : notAPod;
+  const exception = exceptionFor(src, dst);
+  return { allowed: exception !== undefined || (egress.allowed && ingress.allowed), reason: exception ?? "policy", egress, ingress };
+}
+
+const notAPod: DirectionVerdict = {
+  subject: undefined,
+  allowed: true,
+  isolated: false,
+  reason: "not-a-pod",
+  policies: [],
+  verdicts: [],
+};
+
+/**
+ * The API reference's two exceptions: "traffic to and from the node where a
+ * Pod is running is always allowed", and a pod may always reach itself. A
+ * host-network pod's traffic is its node's traffic.
+ */
+function exceptionFor(src: Endpoint, dst: Endpoint): DecisionReason | undefined {
+  if (src.kind === "pod" && dst.kind === "pod" && src.pod === dst.pod) return "same-pod";
+  const sNode = nodeOf(src);
+  const dNode = nodeOf(dst);
+  if (sNode === undefined || sNode !== dNode) return undefined;
+  const isNodeSide = (e: Endpoint) => e.kind === "node" || (e.kind === "pod" && e.pod.hostNetwork);
+  return isNodeSide(src) || isNodeSide(dst) ? "own-node" : undefined;
+}
+
+/** One direction of one pod: `peer` is the other end, `dstPod` resolves named ports. */
+export function evaluateSubject(
+  cluster: Cluster,
+  subject: Pod,
+  dir: Direction,
+  peer: Endpoint,
+  dstPod: Pod | undefined,
+  t: Traffic,
+): DirectionVerdict {
+  if (subject.hostNetwork) {
+    return { subject: subject.key, allowed: true, isolated: false, reason: "host-network", policies: [], verdicts: [] };
+  }
+  const selecting = policiesSelecting(cluster, subject, dir);
+  if (selecting.length === 0) {
+    return { subject: subject.key, allowed: true, isolated: false, reason: "not-isolated", policies: [], verdicts: [] };
+  }
+  const verdicts = selecting.map((p): PolicyVerdict => {
+    const rules = p.policy[dir]!.map((rule) => evaluateRule(cluster, p.namespace, rule, peer, dstPod, t));
+    return { policy: p.key, allowed: rules.some((r) => r.result === "matched"), rules };
+  });
+  const allowed = verdicts.some((v) => v.allowed);
+  return {
+    subject: subject.key,
+    allowed,
+    isolated: true,
+    reason: allowed ? "allowed" : "no-rule-matched",
+    policies: selecting.map((p) => p.key),
+    verdicts,
+  };
+}
+
+function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endpoint, dstPod: Pod | undefined, t: Traffic): RuleResult {
+  const matchedPeer = rule.peers.find((p) => {
+    switch (p.kind) {
+      case "all":
+        return true;
+      case "ipBlock":
+        return peer.ip !== undefined && ipBlockContains(p, peer.ip);
+      case "pods":
+        return peer.kind === "pod" && peerSelectsPod(cluster, policyNs, p, peer.pod);
+    }
+  });
+  if (!matchedPeer) {
+    return { field: rule.field, result: "peer-mismatch", detail: "no peer of the rule matches the other end" };
+  }
+  let protocolSeen = false;
+  for (const m of rule.ports) {
+    const range = resolvePortMatcher(m, dstPod);
+    if (m.kind !== "all" && m.protocol === t.protocol) protocolSeen = true;
+    if (!range || (range.protocol !== "any" && range.protocol !== t.protocol)) continue;
+    if (t.port >= range.from && t.port <= range.to) {
+      return { field: rule.field, result: "matched", peer: matchedPeer.field, port: m.field };
+    }
+  }
+  if (!protocolSeen) {
+    return { field: rule.field, result: "protocol-mismatch", detail: `the rule allows no ${t.protocol} port` };
+  }
+  return { field: rule.field, result: "port-mismatch", detail: `the rule allows no ${t.protocol} port ${t.port}${dstPod ? ` on ${dstPod.key}` : ""}` };
+}

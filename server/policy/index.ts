@@ -1,0 +1,10 @@
+export { cidrContains, parseAddress, parseCidr } from "./address.js";
+export { describeEndpoint, nodeOf, parseReference, resolveEndpoints } from "./endpoint.js";
+export type { Endpoint, Reference } from "./endpoint.js";
+export { evaluate, evaluateSubject } from "./evaluate.js";
+export type { DecisionReason, DirectionReason, DirectionVerdict, Evaluation, PolicyVerdict, RuleResult, Traffic } from "./evaluate.js";
+export { type FieldError, Path, fieldError, formatFieldError } from "./field.js";
+export { ipBlockContains, peerSelectsPod, policiesSelecting, resolvePortMatcher } from "./match.js";
+export { decodeNetworkPolicySpec } from "./network-policy.js";
+export { Reader } from "./reader.js";
+export { describeSelector, matches } from "./selector.js";

@@ -1,0 +1,63 @@
+/**
+ * The matching primitives of NetworkPolicy, shared by Check and the rule
+ * compiler: which policies select a pod, whether a peer matches, and which
+ * ports a port entry allows on a destination pod.
+ */
+import type { Cluster } from "../model/cluster.js";
+import type { Address, Direction, Peer, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
+import { cidrContains } from "./address.js";
+import { matches } from "./selector.js";
+
+/**
+ * "Pods are isolated for ingress (egress) if there is any NetworkPolicy that
+ * both selects the pod and has Ingress (Egress) in its policyTypes."
+ * Host-network pods are never selected.
+ */
+export function policiesSelecting(cluster: Cluster, pod: Pod, dir: Direction): PolicyObject[] {
+  if (pod.hostNetwork) return [];
+  const out: PolicyObject[] = [];
+  for (const p of cluster.policiesIn(pod.namespace)) {
+    if (p.policy[dir] !== undefined && matches(p.policy.podSelector, pod.labels)) out.push(p);
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Whether a pod peer (not the host network) is in the peer's namespaces and matches its pod selector. */
+export function peerSelectsPod(cluster: Cluster, policyNamespace: string, peer: Peer & { kind: "pods" }, pod: Pod): boolean {
+  if (pod.hostNetwork) return false;
+  if (peer.namespaces.kind === "same") {
+    if (pod.namespace !== policyNamespace) return false;
+  } else {
+    const ns = cluster.namespaces.get(pod.namespace);
+    if (!ns || !matches(peer.namespaces.selector, ns.labels)) return false;
+  }
+  return matches(peer.pods, pod.labels);
+}
+
+/** `cidr` minus each `except`: this peer's own except, never another's. */
+export function ipBlockContains(peer: Peer & { kind: "ipBlock" }, ip: Address): boolean {
+  return cidrContains(peer.cidr, ip) && !peer.except.some((e) => cidrContains(e, ip));
+}
+
+/**
+ * The ports a port entry allows towards `dst`: a named port is "a named port on
+ * a pod", so it is looked up on the destination's container ports (name and
+ * protocol must both match); a destination without that name matches nothing.
+ */
+export function resolvePortMatcher(
+  m: PortMatcher,
+  dst: Pod | undefined,
+): { protocol: Protocol | "any"; from: number; to: number } | undefined {
+  switch (m.kind) {
+    case "all":
+      return { protocol: "any", from: 1, to: 65535 };
+    case "protocol":
+      return { protocol: m.protocol, from: 1, to: 65535 };
+    case "range":
+      return { protocol: m.protocol, from: m.from, to: m.to };
+    case "named": {
+      const cp = dst?.ports.find((p) => p.name === m.name && p.protocol === m.protocol);
+      return cp ? { protocol: m.protocol, from: cp.port, to: cp.port } : undefined;
+    }
+  }
+}

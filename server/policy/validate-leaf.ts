@@ -1,0 +1,131 @@
+/**
+ * Leaf checks with the Kubernetes wording
+ * (k8s.io/apimachinery/pkg/util/validation). Each returns the list of
+ * messages for one value; the caller attaches the field path.
+ */
+import ipaddr from "ipaddr.js";
+
+const DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
+const QUALIFIED_NAME = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
+const LABEL_VALUE = `(${QUALIFIED_NAME})?`;
+
+const dnsLabelRe = new RegExp(`^${DNS1123_LABEL}$`);
+const dnsSubdomainRe = new RegExp(`^${DNS1123_SUBDOMAIN}$`);
+const qualifiedNameRe = new RegExp(`^${QUALIFIED_NAME}$`);
+const labelValueRe = new RegExp(`^${LABEL_VALUE}$`);
+
+function maxLen(n: number): string {
+  return `must be no more than ${n} characters`;
+}
+
+export function isDNS1123Label(v: string): string[] {
+  const errs: string[] = [];
+  if (v.length > 63) errs.push(maxLen(63));
+  if (!dnsLabelRe.test(v)) {
+    errs.push(
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '" +
+        DNS1123_LABEL +
+        "')",
+    );
+  }
+  return errs;
+}
+
+export function isDNS1123Subdomain(v: string): string[] {
+  const errs: string[] = [];
+  if (v.length > 253) errs.push(maxLen(253));
+  if (!dnsSubdomainRe.test(v)) {
+    errs.push(
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '" +
+        DNS1123_SUBDOMAIN +
+        "')",
+    );
+  }
+  return errs;
+}
+
+/** A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters. */
+export function isQualifiedName(v: string): string[] {
+  const errs: string[] = [];
+  const parts = v.split("/");
+  let name: string;
+  if (parts.length === 1) {
+    name = parts[0]!;
+  } else if (parts.length === 2) {
+    const prefix = parts[0]!;
+    name = parts[1]!;
+    if (prefix.length === 0) errs.push("prefix part must be non-empty");
+    else errs.push(...isDNS1123Subdomain(prefix).map((m) => `prefix part ${m}`));
+  } else {
+    return [
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '" +
+        QUALIFIED_NAME +
+        "') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    ];
+  }
+  if (name.length === 0) errs.push("name part must be non-empty");
+  else if (name.length > 63) errs.push(`name part ${maxLen(63)}`);
+  if (name.length > 0 && !qualifiedNameRe.test(name)) {
+    errs.push(
+      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '" +
+        QUALIFIED_NAME +
+        "')",
+    );
+  }
+  return errs;
+}
+
+export function isValidLabelValue(v: string): string[] {
+  const errs: string[] = [];
+  if (v.length > 63) errs.push(maxLen(63));
+  if (!labelValueRe.test(v)) {
+    errs.push(
+      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '" +
+        LABEL_VALUE +
+        "')",
+    );
+  }
+  return errs;
+}
+
+export function isValidPortNum(n: number): string[] {
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? [] : ["must be between 1 and 65535, inclusive"];
+}
+
+/** An IANA_SVC_NAME (RFC 6335): what a named port must be. */
+export function isValidPortName(v: string): string[] {
+  const errs: string[] = [];
+  if (v.length > 15) errs.push(maxLen(15));
+  if (!/^[-a-z0-9]+$/.test(v)) errs.push("must contain only alphanumeric characters (a-z, 0-9), and hyphens (-)");
+  if (v.includes("--")) errs.push("must not contain consecutive hyphens");
+  if (v !== "" && !/[a-z]/.test(v)) errs.push("must contain at least one letter (a-z)");
+  if (v.startsWith("-") || v.endsWith("-")) errs.push("must not begin or end with a hyphen");
+  return errs;
+}
+
+export function isValidIP(v: string): string[] {
+  return parseIP(v) ? [] : ["must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"];
+}
+
+export function isValidCIDR(v: string): string[] {
+  return parseCIDRText(v) ? [] : ["must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"];
+}
+
+/** Strict address parsing: dotted quads only, no IPv4 shorthand forms. */
+export function parseIP(v: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(v)) return ipaddr.IPv4.parse(v);
+  if (v.includes(":") && ipaddr.IPv6.isValid(v) && !v.includes("%")) return ipaddr.IPv6.parse(v);
+  return undefined;
+}
+
+export function parseCIDRText(v: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
+  const slash = v.indexOf("/");
+  if (slash < 0) return undefined;
+  const ip = parseIP(v.slice(0, slash));
+  const bits = v.slice(slash + 1);
+  if (!ip || !/^\d{1,3}$/.test(bits)) return undefined;
+  const len = Number(bits);
+  if (len > (ip.kind() === "ipv4" ? 32 : 128)) return undefined;
+  return [ip, len];
+}

@@ -1,0 +1,62 @@
+/**
+ * A connectivity question as the front doors receive it, validated into a
+ * closed form before it reaches the evaluator.
+ */
+import { PROTOCOLS, type Protocol } from "../model/types.js";
+import { type FieldError, Path, fieldError } from "../policy/field.js";
+import { isValidPortNum } from "../policy/validate-leaf.js";
+import { PodwallError } from "./errors.js";
+
+export interface CheckInput {
+  readonly src?: unknown;
+  readonly dst?: unknown;
+  readonly protocol?: unknown;
+  readonly port?: unknown;
+  readonly explain?: unknown;
+}
+
+export interface CheckQuery {
+  readonly src: string;
+  readonly dst: string;
+  readonly protocol: Protocol;
+  readonly port: number;
+  readonly explain: boolean;
+}
+
+/** Validates one question; `at` prefixes field paths inside a batch (`checks[3]`). */
+export function parseCheckQuery(input: CheckInput, at?: Path): CheckQuery | FieldError[] {
+  const p = (name: string) => (at ? at.child(name) : Path.root(name));
+  const errs: FieldError[] = [];
+  const ref = (name: "src" | "dst"): string => {
+    const v = input[name];
+    if (typeof v === "string" && v.trim() !== "") return v.trim();
+    errs.push(v === undefined || v === "" ? fieldError.required(p(name), "a pod as namespace/name, or an IP address") : fieldError.invalid(p(name), v, "must be a string"));
+    return "";
+  };
+  const src = ref("src");
+  const dst = ref("dst");
+  let protocol: Protocol = "TCP";
+  if (input.protocol !== undefined && input.protocol !== "") {
+    const up = typeof input.protocol === "string" ? input.protocol.toUpperCase() : "";
+    if ((PROTOCOLS as readonly string[]).includes(up)) protocol = up as Protocol;
+    else errs.push(fieldError.notSupported(p("protocol"), input.protocol, PROTOCOLS));
+  }
+  let port = 0;
+  const raw = input.port;
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (raw === undefined || raw === "") errs.push(fieldError.required(p("port"), "must be between 1 and 65535, inclusive"));
+  else if (isValidPortNum(n).length > 0) errs.push(fieldError.invalid(p("port"), raw, "must be between 1 and 65535, inclusive"));
+  else port = n;
+  const explain = input.explain === true || input.explain === "true" || input.explain === "1";
+  return errs.length > 0 ? errs : { src, dst, protocol, port, explain };
+}
+
+export function checkQueryOrThrow(input: CheckInput): CheckQuery {
+  const q = parseCheckQuery(input);
+  if (Array.isArray(q)) throw badQuery(q);
+  return q;
+}
+
+export function badQuery(errs: readonly FieldError[]): PodwallError {
+  return new PodwallError("bad-request", `invalid check: ${errs.map((e) => `${e.field}: ${e.detail}`).join("; ")}`, errs);
+}

@@ -1,0 +1,84 @@
+/**
+ * The decision as every front door gives it: plain JSON-ready data, built
+ * from the evaluation by one pure function.
+ */
+import type { Protocol } from "../model/types.js";
+import type { DecisionReason, DirectionVerdict, Endpoint, Evaluation, PolicyVerdict } from "../policy/index.js";
+
+export interface EndpointView {
+  readonly kind: Endpoint["kind"];
+  /** "namespace/name" for a pod, the node's name for a node. */
+  readonly name?: string;
+  readonly ip?: string;
+  readonly node?: string;
+  readonly hostNetwork?: boolean;
+}
+
+export interface DirectionView {
+  readonly subject?: string;
+  readonly allowed: boolean;
+  readonly isolated: boolean;
+  readonly reason: DirectionVerdict["reason"];
+  readonly policies: readonly string[];
+  /** With explain: every selecting policy, each rule matched or why not. */
+  readonly verdicts?: readonly PolicyVerdict[];
+}
+
+export interface Decision {
+  readonly allowed: boolean;
+  readonly generation: number;
+  readonly reason: DecisionReason;
+  readonly src: EndpointView;
+  readonly dst: EndpointView;
+  readonly protocol: Protocol;
+  readonly port: number;
+  readonly egress: DirectionView;
+  readonly ingress: DirectionView;
+}
+
+export function toDecision(
+  e: Evaluation,
+  ends: { src: Endpoint; dst: Endpoint },
+  q: { protocol: Protocol; port: number; explain: boolean },
+  generation: number,
+): Decision {
+  return {
+    allowed: e.allowed,
+    generation,
+    reason: e.reason,
+    src: endpointView(ends.src),
+    dst: endpointView(ends.dst),
+    protocol: q.protocol,
+    port: q.port,
+    egress: directionView(e.egress, q.explain),
+    ingress: directionView(e.ingress, q.explain),
+  };
+}
+
+function endpointView(e: Endpoint): EndpointView {
+  switch (e.kind) {
+    case "pod":
+      return {
+        kind: "pod",
+        name: e.pod.key,
+        ...(e.ip ? { ip: e.ip.text } : {}),
+        ...(e.pod.nodeName ? { node: e.pod.nodeName } : {}),
+        ...(e.pod.hostNetwork ? { hostNetwork: true } : {}),
+      };
+    case "node":
+      return { kind: "node", name: e.node.name, ip: e.ip.text, node: e.node.name };
+    case "external":
+      return { kind: "external", ip: e.ip.text };
+  }
+}
+
+function directionView(d: DirectionVerdict, explain: boolean): DirectionView {
+  return {
+    ...(d.subject ? { subject: d.subject } : {}),
+    allowed: d.allowed,
+    isolated: d.isolated,
+    reason: d.reason,
+    policies: d.policies,
+    ...(explain ? { verdicts: d.verdicts } : {}),
+  };
+}

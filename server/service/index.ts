@@ -1,0 +1,6 @@
+export { type CheckInput, type CheckQuery, parseCheckQuery } from "./check-query.js";
+export type { Decision, DirectionView, EndpointView } from "./decision.js";
+export { type ErrorCode, PodwallError, toPodwallError } from "./errors.js";
+export { Metrics } from "./metrics.js";
+export type { WriteResult } from "./model-writer.js";
+export { PodwallService, type ServiceOptions } from "./service.js";

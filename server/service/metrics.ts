@@ -1,0 +1,35 @@
+/** Prometheus metrics of one service instance, on its own registry. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly decisions = new Counter({
+    name: "podwall_decisions_total",
+    help: "Connectivity decisions made, by outcome and whether the cache answered",
+    labelNames: ["allowed", "cached"] as const,
+    registers: [this.registry],
+  });
+  readonly writes = new Counter({
+    name: "podwall_model_writes_total",
+    help: "Model writes, by operation and outcome",
+    labelNames: ["op", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly generation = new Gauge({ name: "podwall_model_generation", help: "The model's generation", registers: [this.registry] });
+  readonly objects = new Gauge({
+    name: "podwall_model_objects",
+    help: "Objects in the model, by kind",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+  readonly writeSeconds = new Histogram({
+    name: "podwall_model_write_seconds",
+    help: "Time to validate and commit a model write",
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10],
+    registers: [this.registry],
+  });
+
+  constructor(defaults = false) {
+    if (defaults) collectDefaultMetrics({ register: this.registry });
+  }
+}
