@@ -1,0 +1,15 @@
+# The Podwall server. Build: docker build -t podwall .
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY bin ./bin
+COPY client ./client
+COPY server ./server
+COPY examples ./examples
+COPY tsconfig.json ./
+EXPOSE 8080 50051
+USER node
+ENTRYPOINT ["node", "bin/podwall.js"]
+CMD ["serve", "--listen", ":8080", "--grpc-listen", ":50051", "--manifests", "examples/cluster"]
