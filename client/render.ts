@@ -1,4 +1,5 @@
 /** Text renderings of decisions for people: pure functions over the decision value. */
+import type { Ruleset } from "../server/rules/index.js";
 import type { Decision, DirectionView, EndpointView } from "../server/service/index.js";
 
 export function renderDecision(d: Decision): string {
@@ -60,4 +61,25 @@ function direction(name: "egress" | "ingress", v: DirectionView, e: EndpointView
     case "no-rule-matched":
       return `  ${name} of ${who}: denied; isolated by ${v.policies.join(", ")} and no rule matches`;
   }
+}
+
+/** A ruleset for people: version and hooks, then each text under a heading. */
+export function renderRuleset(r: Ruleset): string {
+  const sets = (r.ipset.match(/^create \S+ /gm) ?? []).length / 2;
+  const rules = (t: string) => (t.match(/^-A /gm) ?? []).length;
+  return [
+    `# node ${r.node}, version ${r.version}`,
+    `# ${sets} ipsets, ${rules(r.iptables)} iptables rules, ${rules(r.ip6tables)} ip6tables rules`,
+    ...r.hooks.map((h) => `# hook (${h.family}): ${h.table}/${h.chain} ${h.rule}`),
+    "",
+    "## ipset restore",
+    r.ipset.trimEnd(),
+    "",
+    "## iptables-restore --noflush",
+    r.iptables.trimEnd(),
+    "",
+    "## ip6tables-restore --noflush",
+    r.ip6tables.trimEnd(),
+    "",
+  ].join("\n");
 }

@@ -9,7 +9,8 @@ import { pino, type Logger } from "pino";
 import { createGrpcServer, listen } from "./api/grpc/server.js";
 import { createRestApp } from "./api/rest/app.js";
 import { readManifestPaths } from "./manifests/files.js";
-import { Metrics, PodwallService, toPodwallError } from "./service/index.js";
+import { rulesHandlers } from "./api/grpc/rules.js";
+import { Metrics, PodwallService, RulesService, toPodwallError } from "./service/index.js";
 
 export interface ServeOptions {
   /** "HOST:PORT", ":PORT" or "PORT"; port 0 picks a free one. */
@@ -22,6 +23,7 @@ export interface ServeOptions {
 
 export interface Running {
   readonly service: PodwallService;
+  readonly rules: RulesService;
   readonly restPort: number;
   readonly grpcPort: number;
   readonly logger: Logger;
@@ -53,7 +55,8 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
   service.markReady();
 
   const rest = parseListen(opts.listen ?? ":8080");
-  const app = createRestApp(service);
+  const rules = new RulesService(service);
+  const app = createRestApp(service, { rules });
   const http: HttpServer = await new Promise((resolve, reject) => {
     const s = app.listen(rest.port, rest.host, () => resolve(s));
     s.once("error", reject);
@@ -61,12 +64,13 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
   const restPort = (http.address() as AddressInfo).port;
 
   const g = parseListen(opts.grpcListen ?? ":50051");
-  const { server: grpcServer } = createGrpcServer(service);
+  const { server: grpcServer } = createGrpcServer(service, rulesHandlers(rules));
   const grpcPort = await listen(grpcServer, `${g.host.includes(":") ? `[${g.host}]` : g.host}:${g.port}`);
   logger.info({ rest: `${rest.host}:${restPort}`, grpc: `${g.host}:${grpcPort}`, generation: service.generation }, "serving");
 
   return {
     service,
+    rules,
     restPort,
     grpcPort,
     logger,

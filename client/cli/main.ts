@@ -5,8 +5,12 @@
 import { Command, Option } from "commander";
 import { readManifestPaths } from "../../server/manifests/files.js";
 import { serve } from "../../server/main.js";
-import { type Decision, PodwallService, toPodwallError } from "../../server/service/index.js";
-import { renderDecision } from "../render.js";
+import { type Decision, PodwallService, RulesService, toPodwallError } from "../../server/service/index.js";
+import { pino } from "pino";
+import type { Ruleset } from "../../server/rules/index.js";
+import { Agent } from "../agent/agent.js";
+import { DryRunner, SystemRunner } from "../agent/runner.js";
+import { renderDecision, renderRuleset } from "../render.js";
 import { RestClient } from "../rest-client.js";
 
 const program = new Command("podwall").description("Policy decisions and node rulesets for Kubernetes NetworkPolicy").exitOverride();
@@ -56,6 +60,43 @@ program
     else d = (await new RestClient(o.server ?? "http://localhost:8080").request<Decision>("POST", "/v1/check", q)).body;
     process.stdout.write(o.output === "json" ? `${JSON.stringify(d, null, 2)}\n` : renderDecision(d));
     process.exitCode = d.allowed ? 0 : 1;
+  });
+
+const RULE_FORMATS = ["json", "text", "ipset", "iptables", "ip6tables"];
+
+program
+  .command("rules")
+  .description("print a node's ruleset")
+  .argument("<node>", "node name")
+  .option("--server <url>", "ask a running server")
+  .option("--manifests <path...>", "compile offline from these manifests")
+  .addOption(new Option("--format <format>", "what to print").choices(RULE_FORMATS).default("text"))
+  .action(async (node: string, o: { server?: string; manifests?: string[]; format: string }) => {
+    let r: Ruleset;
+    if (o.manifests) r = new RulesService(offlineService(o.manifests)).rules(node);
+    else r = (await new RestClient(o.server ?? "http://localhost:8080").request<Ruleset>("GET", `/v1/nodes/${encodeURIComponent(node)}/rules`)).body;
+    if (o.format === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    else if (o.format === "text") process.stdout.write(renderRuleset(r));
+    else process.stdout.write(r[o.format as "ipset" | "iptables" | "ip6tables"]);
+  });
+
+program
+  .command("agent")
+  .description("long-poll a node's ruleset from the server and apply it with ipset and iptables")
+  .requiredOption("--server <url>", "the Podwall server")
+  .requiredOption("--node <name>", "this node's name")
+  .option("--dry-run", "print the commands instead of running them", false)
+  .option("--netns <name>", "apply inside this network namespace (ip netns exec NAME ...)")
+  .option("--wait <seconds>", "long-poll duration", "30")
+  .option("--once", "exit after the first ruleset is applied", false)
+  .action(async (o: { server: string; node: string; dryRun: boolean; netns?: string; wait: string; once: boolean }) => {
+    const logger = pino({ name: "podwall-agent" }, pino.destination(2));
+    const prefix = o.netns ? ["ip", "netns", "exec", o.netns] : [];
+    const runner = o.dryRun ? new DryRunner((t) => process.stdout.write(t), prefix) : new SystemRunner(prefix);
+    const agent = new Agent({ server: o.server, node: o.node, runner, logger, waitSeconds: Number(o.wait), report: !o.dryRun, once: o.once || o.dryRun });
+    process.once("SIGTERM", () => agent.stop());
+    process.once("SIGINT", () => agent.stop());
+    await agent.run();
   });
 
 export async function main(argv: string[]): Promise<void> {

@@ -23,6 +23,9 @@ export class Cluster {
   /** Live pods off the host network, by canonical address. More than one only while a write is checked. */
   private readonly podsByAddress = new Map<string, Pod[]>();
   private readonly nodesByAddress = new Map<string, Node>();
+  private readonly podsByNode = new Map<string, Set<Pod>>();
+  /** Live pods off the host network by "PROTOCOL/name" of a container port. */
+  private readonly podsByPortName = new Map<string, Set<Pod>>();
   private undoLog: Undo[] | undefined;
 
   get generation(): number {
@@ -126,6 +129,16 @@ export class Cluster {
     return this.nodesByAddress.get(address);
   }
 
+  /** The pods scheduled to a node, whatever their state. */
+  podsOnNode(node: string): ReadonlySet<Pod> {
+    return this.podsByNode.get(node) ?? EMPTY;
+  }
+
+  /** Live pods off the host network with a container port of this name and protocol. */
+  podsWithPortName(protocol: string, name: string): ReadonlySet<Pod> {
+    return this.podsByPortName.get(`${protocol}/${name}`) ?? EMPTY;
+  }
+
   private link(obj: ModelObject): void {
     switch (obj.kind) {
       case "Namespace":
@@ -141,8 +154,20 @@ export class Cluster {
         let idx = this.podsByNs.get(obj.namespace);
         if (!idx) this.podsByNs.set(obj.namespace, (idx = new LabelIndex()));
         idx.add(obj, obj.labels);
+        if (obj.nodeName !== undefined) {
+          let onNode = this.podsByNode.get(obj.nodeName);
+          if (!onNode) this.podsByNode.set(obj.nodeName, (onNode = new Set()));
+          onNode.add(obj);
+        }
         if (holdsAddresses(obj)) {
           for (const a of obj.ips) this.podsByAddress.set(a.text, [...(this.podsByAddress.get(a.text) ?? []), obj]);
+          for (const p of obj.ports) {
+            if (!p.name) continue;
+            const key = `${p.protocol}/${p.name}`;
+            let set = this.podsByPortName.get(key);
+            if (!set) this.podsByPortName.set(key, (set = new Set()));
+            set.add(obj);
+          }
         }
         return;
       }
@@ -170,11 +195,23 @@ export class Cluster {
         const idx = this.podsByNs.get(obj.namespace);
         idx?.remove(obj, obj.labels);
         if (idx?.size === 0) this.podsByNs.delete(obj.namespace);
+        if (obj.nodeName !== undefined) {
+          const onNode = this.podsByNode.get(obj.nodeName);
+          onNode?.delete(obj);
+          if (onNode?.size === 0) this.podsByNode.delete(obj.nodeName);
+        }
         if (holdsAddresses(obj)) {
           for (const a of obj.ips) {
             const rest = (this.podsByAddress.get(a.text) ?? []).filter((p) => p !== obj);
             if (rest.length) this.podsByAddress.set(a.text, rest);
             else this.podsByAddress.delete(a.text);
+          }
+          for (const p of obj.ports) {
+            if (!p.name) continue;
+            const key = `${p.protocol}/${p.name}`;
+            const set = this.podsByPortName.get(key);
+            set?.delete(obj);
+            if (set?.size === 0) this.podsByPortName.delete(key);
           }
         }
         return;

@@ -8,3 +8,4 @@ export { ipBlockContains, peerSelectsPod, policiesSelecting, resolvePortMatcher 
 export { decodeNetworkPolicySpec } from "./network-policy.js";
 export { Reader } from "./reader.js";
 export { describeSelector, matches } from "./selector.js";
+export { select, selectNamespaces, selectPeerPods } from "./resolve.js";

@@ -43,6 +43,8 @@ export function ipBlockContains(peer: Peer & { kind: "ipBlock" }, ip: Address): 
  * The ports a port entry allows towards `dst`: a named port is "a named port on
  * a pod", so it is looked up on the destination's container ports (name and
  * protocol must both match); a destination without that name matches nothing.
+ * A host-network pod's ports are its node's: on the wire nothing tells them
+ * apart from the node's own, so its port names resolve to nothing.
  */
 export function resolvePortMatcher(
   m: PortMatcher,
@@ -56,7 +58,7 @@ export function resolvePortMatcher(
     case "range":
       return { protocol: m.protocol, from: m.from, to: m.to };
     case "named": {
-      const cp = dst?.ports.find((p) => p.name === m.name && p.protocol === m.protocol);
+      const cp = dst?.hostNetwork ? undefined : dst?.ports.find((p) => p.name === m.name && p.protocol === m.protocol);
       return cp ? { protocol: m.protocol, from: cp.port, to: cp.port } : undefined;
     }
   }

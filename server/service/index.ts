@@ -4,3 +4,4 @@ export { type ErrorCode, PodwallError, toPodwallError } from "./errors.js";
 export { Metrics } from "./metrics.js";
 export type { WriteResult } from "./model-writer.js";
 export { PodwallService, type ServiceOptions } from "./service.js";
+export { type AppliedStatus, type NodeStatus, RulesService } from "./rules-service.js";

@@ -29,6 +29,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly compileSeconds = new Histogram({
+    name: "podwall_ruleset_compile_seconds",
+    help: "Time to compile and render one node's ruleset",
+    buckets: [0.0005, 0.002, 0.01, 0.05, 0.2, 1],
+    registers: [this.registry],
+  });
+  readonly watchers = new Gauge({ name: "podwall_ruleset_watchers", help: "Long polls and watch streams waiting for a new ruleset", registers: [this.registry] });
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
   }

@@ -27,7 +27,7 @@ import { descriptorSet, serviceDefinition } from "./definitions.js";
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
 
 /** Runs a handler, turning a PodwallError into its gRPC status (field errors in `podwall-errors` metadata). */
-function unary<Req, Res>(fn: (req: Req) => Res): Unary<Req, Res> {
+export function unary<Req, Res>(fn: (req: Req) => Res): Unary<Req, Res> {
   return (call, cb) => {
     try {
       cb(null, fn(call.request));

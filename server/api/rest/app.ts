@@ -3,11 +3,14 @@
  * JSON. No semantics here.
  */
 import express, { type NextFunction, type Request, type Response } from "express";
-import { type PodwallService, PodwallError, toPodwallError } from "../../service/index.js";
+import { type PodwallService, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
+import { rulesRoutes } from "./rules-routes.js";
 
 export interface RestOptions {
   /** Largest request body, e.g. "64mb". */
   readonly bodyLimit?: string;
+  /** The rulesets of the same service; made here when not given. */
+  readonly rules?: RulesService;
 }
 
 export function createRestApp(service: PodwallService, opts: RestOptions = {}): express.Express {
@@ -69,6 +72,8 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
     res.json(service.batch(checks));
   });
 
+  app.use(rulesRoutes(opts.rules ?? new RulesService(service), json));
+
   app.use((req, _res, next) => next(new PodwallError("not-found", `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = fromHttpError(err);
@@ -93,11 +98,17 @@ function bodyObject(req: Request): Record<string, unknown> {
   return b as Record<string, unknown>;
 }
 
-/** body-parser errors carry an HTTP status: 400 malformed, 413 too large. */
+/**
+ * body-parser and router errors carry an HTTP status: 413 too large; any other
+ * 4xx (malformed body, unsupported charset or content encoding, undecodable
+ * path parameter) is a malformed request.
+ */
 function fromHttpError(err: unknown): PodwallError {
   if (err instanceof PodwallError) return err;
   const e = err as { status?: number; type?: string; message?: string };
   if (e?.type === "entity.too.large") return new PodwallError("too-large", `request body too large: ${e.message}`);
-  if (e?.status === 400) return new PodwallError("bad-request", `malformed request body: ${e.message}`);
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
+    return new PodwallError("bad-request", `malformed request${typeof e.type === "string" ? " body" : ""}: ${e.message}`);
+  }
   return toPodwallError(err);
 }

@@ -1,0 +1,78 @@
+/**
+ * REST routes of node rulesets: GET with ETag / If-None-Match / long poll,
+ * agents' status reports, and the nodes overview.
+ */
+import { type RequestHandler, Router } from "express";
+import type { Ruleset } from "../../rules/index.js";
+import { PodwallError, type RulesService } from "../../service/index.js";
+
+const FORMATS = ["json", "ipset", "iptables", "ip6tables"] as const;
+type Format = (typeof FORMATS)[number];
+/** The longest long poll a request may ask for, in seconds. */
+export const MAX_WAIT_SECONDS = 300;
+
+export function rulesRoutes(rules: RulesService, json: RequestHandler): Router {
+  const r = Router();
+
+  r.get("/v1/nodes", (_req, res) => {
+    res.json(rules.nodes());
+  });
+
+  r.get("/v1/nodes/:node/rules", async (req, res) => {
+    const node = String(req.params["node"]);
+    const format = parseFormat(req.query["format"]);
+    const wait = parseWait(req.query["wait"]);
+    const held = etagValue(req.get("if-none-match"));
+    let ruleset: Ruleset | undefined = rules.rules(node);
+    if (held !== undefined && held === ruleset.version) {
+      if (wait > 0) {
+        const abort = new AbortController();
+        res.on("close", () => abort.abort());
+        ruleset = await rules.waitForChange(node, held, wait * 1000, abort.signal);
+      } else {
+        ruleset = undefined;
+      }
+    }
+    if (!ruleset) {
+      res.status(304).set("ETag", `"${held}"`).end();
+      return;
+    }
+    res.set("ETag", `"${ruleset.version}"`).set("Cache-Control", "no-cache");
+    if (format === "json") res.json(ruleset);
+    else res.type("text/plain").send(ruleset[format]);
+  });
+
+  r.put("/v1/nodes/:node/status", json, (req, res) => {
+    const body: unknown = req.body;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new PodwallError("bad-request", "body must be a JSON object");
+    res.json(rules.report(String(req.params["node"]), body as Record<string, unknown>));
+  });
+
+  return r;
+}
+
+function parseFormat(v: unknown): Format {
+  if (v === undefined) return "json";
+  if (typeof v === "string" && (FORMATS as readonly string[]).includes(v)) return v as Format;
+  throw new PodwallError("bad-request", `format must be one of ${FORMATS.join(", ")}`, [
+    { field: "format", type: "FieldValueNotSupported", value: v, detail: `supported values: ${FORMATS.map((f) => `"${f}"`).join(", ")}` },
+  ]);
+}
+
+function parseWait(v: unknown): number {
+  if (v === undefined || v === "") return 0;
+  const n = typeof v === "string" && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 0 && n <= MAX_WAIT_SECONDS)) {
+    throw new PodwallError("bad-request", `wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`, [
+      { field: "wait", type: "FieldValueInvalid", value: v, detail: `must be from 0 to ${MAX_WAIT_SECONDS}` },
+    ]);
+  }
+  return n;
+}
+
+/** `"abc"`, `W/"abc"` or `abc` → `abc`. */
+function etagValue(h: string | undefined): string | undefined {
+  if (!h) return undefined;
+  const m = /^(?:W\/)?"?([^"]*)"?$/.exec(h.trim());
+  return m?.[1] || undefined;
+}

@@ -1,0 +1,215 @@
+/**
+ * The rule compiler: a pure function of the model and a node. It asks the
+ * same semantics module as Check (policiesSelecting, selectPeerPods,
+ * resolvePortMatcher, the ipBlock's cidr and except), so the rules cannot
+ * disagree with Check.
+ *
+ * Shape, per family:
+ *   PODWALL-FORWARD (hooked from FORWARD): accept replies (conntrack), then
+ *     `-s POD -j PODWALL-EG-…` for each local pod isolated for egress and
+ *     `-d POD -j PODWALL-IN-…` for each local pod isolated for ingress.
+ *   PODWALL-EG-… / PODWALL-IN-… (one per local pod and direction): clear the
+ *     allow mark, return for the pod's own node (and itself), jump to each
+ *     selecting policy's chain and return once the mark is set; else reject.
+ *   PODWALL-PE-… / PODWALL-PI-… (one per policy and direction): one rule per
+ *     peer × port entry of each rule, setting the mark. Peers are ipsets:
+ *     `hash:ip` of the pods a pod peer selects, `hash:net` per ipBlock (its own
+ *     excepts as `nomatch`, so one peer's except never cuts another peer).
+ *     Named ports become a `hash:ip` set of the destination pods on which the
+ *     name resolves to one number, matched together with that number.
+ */
+import type { Cluster } from "../model/cluster.js";
+import type { Address, Cidr, Direction, Family, Peer, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
+import { isLive } from "../model/types.js";
+import { describeSelector, policiesSelecting, resolvePortMatcher, selectPeerPods } from "../policy/index.js";
+import { TOP_CHAIN, podChainName, policyChainName, setName } from "./names.js";
+import type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan } from "./plan.js";
+
+export const FAMILIES: readonly Family[] = ["ipv4", "ipv6"];
+/** The packet mark bit that says "a policy allowed this". */
+export const ALLOW_MARK = "0x10000/0x10000";
+
+const ACCEPT = ["-j", "ACCEPT"];
+const RETURN = ["-j", "RETURN"];
+const SET_MARK = ["-j", "MARK", "--set-xmark", ALLOW_MARK];
+const CLEAR_MARK = ["-j", "MARK", "--set-xmark", "0x0/0x10000"];
+const MARKED = ["-m", "mark", "--mark", ALLOW_MARK];
+
+/** The pods a node enforces for: live, off the host network, in name order. */
+export function localPods(cluster: Cluster, node: string): Pod[] {
+  return [...cluster.podsOnNode(node)].filter((p) => isLive(p) && !p.hostNetwork).sort((a, b) => (a.key < b.key ? -1 : 1));
+}
+
+export function compileNode(cluster: Cluster, nodeName: string): RulesetPlan {
+  const sets = new Map<string, SetPlan>();
+  const chains = {} as Record<Family, ChainPlan[]>;
+  for (const family of FAMILIES) chains[family] = new FamilyCompiler(cluster, nodeName, family, sets).compile();
+  return {
+    node: nodeName,
+    sets: [...sets.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
+    chains,
+    hooks: FAMILIES.map((family): Hook => ({ family, table: "filter", chain: "FORWARD", rule: `-j ${TOP_CHAIN}` })),
+  };
+}
+
+interface Fragment {
+  readonly match: readonly string[];
+  readonly field: string;
+}
+
+class FamilyCompiler {
+  private readonly policyChains = new Map<string, ChainPlan>();
+  private readonly locals: Pod[];
+  private readonly nodeAddresses: Address[];
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly nodeName: string,
+    private readonly family: Family,
+    private readonly sets: Map<string, SetPlan>,
+  ) {
+    this.locals = localPods(cluster, nodeName).filter((p) => this.ipOf(p));
+    this.nodeAddresses = (cluster.nodes.get(nodeName)?.addresses ?? []).filter((a) => a.family === family);
+  }
+
+  private ipOf(pod: Pod): Address | undefined {
+    return pod.ips.find((a) => a.family === this.family);
+  }
+
+  compile(): ChainPlan[] {
+    const top: RulePlan[] = [
+      { match: ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"], target: ACCEPT, origin: { note: "replies of allowed connections" } },
+    ];
+    const podChains: ChainPlan[] = [];
+    for (const pod of this.locals) {
+      for (const dir of ["egress", "ingress"] as const) {
+        const policies = policiesSelecting(this.cluster, pod, dir);
+        if (policies.length === 0) continue;
+        const chain = this.podChain(pod, dir, policies);
+        top.push({ match: [dir === "egress" ? "-s" : "-d", this.ipOf(pod)!.text], target: ["-j", chain.name], origin: { pod: pod.key, note: dir } });
+        podChains.push(chain);
+      }
+    }
+    const policyChains = [...this.policyChains.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    return [{ name: TOP_CHAIN, rules: top }, ...podChains, ...policyChains];
+  }
+
+  private podChain(pod: Pod, dir: Direction, policies: readonly PolicyObject[]): ChainPlan {
+    const at = (note: string): Origin => ({ pod: pod.key, note });
+    const rules: RulePlan[] = [{ match: [], target: CLEAR_MARK, origin: at(`${dir} isolated`) }];
+    // "Traffic to and from the node where a Pod is running is always allowed."
+    for (const a of this.nodeAddresses) {
+      rules.push({ match: [dir === "egress" ? "-d" : "-s", a.text], target: RETURN, origin: at("own node") });
+    }
+    if (dir === "ingress") rules.push({ match: ["-s", this.ipOf(pod)!.text], target: RETURN, origin: at("itself") });
+    for (const p of policies) {
+      rules.push({ match: [], target: ["-j", this.policyChain(p, dir).name], origin: { policy: p.key, note: dir } });
+      rules.push({ match: MARKED, target: RETURN, origin: { policy: p.key, note: "allowed" } });
+    }
+    const unreachable = this.family === "ipv4" ? "icmp-port-unreachable" : "icmp6-port-unreachable";
+    rules.push({ match: ["-p", "tcp"], target: ["-j", "REJECT", "--reject-with", "tcp-reset"], origin: at(`${dir} denied`) });
+    rules.push({ match: [], target: ["-j", "REJECT", "--reject-with", unreachable], origin: at(`${dir} denied`) });
+    return { name: podChainName(pod.key, dir), rules };
+  }
+
+  private policyChain(p: PolicyObject, dir: Direction): ChainPlan {
+    const key = `${p.key}\0${dir}`;
+    const known = this.policyChains.get(key);
+    if (known) return known;
+    const rules: RulePlan[] = [];
+    for (const rule of p.policy[dir] ?? []) {
+      const peers = rule.peers.flatMap((peer) => this.peerMatch(p, peer, dir));
+      const ports = rule.ports.flatMap((m) => this.portMatch(m, dir));
+      for (const peer of peers) {
+        for (const port of ports) {
+          rules.push({
+            match: [...peer.match, ...port.match],
+            target: SET_MARK,
+            origin: { policy: p.key, field: rule.field, note: `${peer.field.slice(rule.field.length + 1) || "all peers"} ${port.field.slice(rule.field.length + 1) || "all ports"}` },
+          });
+        }
+      }
+    }
+    const chain = { name: policyChainName(p.key, dir), rules };
+    this.policyChains.set(key, chain);
+    return chain;
+  }
+
+  /** The other end is the source for ingress, the destination for egress. */
+  private peerMatch(p: PolicyObject, peer: Peer, dir: Direction): Fragment[] {
+    const side = dir === "ingress" ? "src" : "dst";
+    switch (peer.kind) {
+      case "all":
+        return [{ match: [], field: peer.field }];
+      case "ipBlock": {
+        if (peer.cidr.family !== this.family) return [];
+        const except = [...peer.except].map((c) => c.text).sort();
+        const name = this.addSet("NETS", `nets\0${this.family}\0${peer.cidr.text}\0${except.join(",")}`, "hash:net", () => [
+          ...splitZero(peer.cidr).map((value) => ({ value, nomatch: false })),
+          ...except.map((value) => ({ value, nomatch: true })),
+        ], `${peer.cidr.text}${except.length ? ` except ${except.join(", ")}` : ""}`);
+        return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
+      }
+      case "pods": {
+        const scope = peer.namespaces.kind === "same" ? `ns:${p.namespace}` : `nsSelector:${JSON.stringify(peer.namespaces.selector)}`;
+        const name = this.addSet("PODS", `pods\0${this.family}\0${scope}\0${JSON.stringify(peer.pods)}`, "hash:ip", () =>
+          this.entries(selectPeerPods(this.cluster, p.namespace, peer)),
+        `pods ${peer.namespaces.kind === "same" ? `of namespace ${p.namespace}` : `of namespaces ${describeSelector(peer.namespaces.selector)}`} matching ${describeSelector(peer.pods)}`);
+        return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
+      }
+    }
+  }
+
+  private portMatch(m: PortMatcher, dir: Direction): Fragment[] {
+    switch (m.kind) {
+      case "all":
+        return [{ match: [], field: m.field }];
+      case "protocol":
+        return [{ match: proto(m.protocol), field: m.field }];
+      case "range":
+        return [{ match: [...proto(m.protocol), "--dport", m.from === m.to ? `${m.from}` : `${m.from}:${m.to}`], field: m.field }];
+      case "named": {
+        // The destination is the local pod for ingress, any pod of the cluster for egress.
+        const candidates = dir === "ingress" ? this.locals : [...this.cluster.podsWithPortName(m.protocol, m.name)];
+        const byPort = new Map<number, Pod[]>();
+        for (const pod of candidates) {
+          const r = resolvePortMatcher(m, pod);
+          if (r) byPort.set(r.from, [...(byPort.get(r.from) ?? []), pod]);
+        }
+        const scope = dir === "ingress" ? `node:${this.nodeName}` : "cluster";
+        return [...byPort.keys()].sort((a, b) => a - b).map((port) => {
+          const name = this.addSet("PORT", `port\0${this.family}\0${scope}\0${m.protocol}\0${m.name}\0${port}`, "hash:ip", () =>
+            this.entries(byPort.get(port)!),
+          `pods where ${m.protocol} port ${m.name} is ${port}`);
+          return { match: ["-m", "set", "--match-set", name, "dst", ...proto(m.protocol), "--dport", `${port}`], field: m.field };
+        });
+      }
+    }
+  }
+
+  private entries(pods: Iterable<Pod>): { value: string; nomatch: boolean }[] {
+    const ips = new Set<string>();
+    for (const pod of pods) {
+      const ip = isLive(pod) ? this.ipOf(pod) : undefined;
+      if (ip) ips.add(ip.text);
+    }
+    return [...ips].sort().map((value) => ({ value, nomatch: false }));
+  }
+
+  private addSet(kind: "PODS" | "NETS" | "PORT", definition: string, type: SetPlan["type"], entries: () => SetPlan["entries"], about: string): string {
+    const name = setName(kind, definition);
+    if (!this.sets.has(name)) this.sets.set(name, { name, family: this.family, type, entries: entries(), about });
+    return name;
+  }
+}
+
+function proto(p: Protocol): string[] {
+  const lower = p.toLowerCase();
+  return ["-p", lower, "-m", lower];
+}
+
+/** hash:net cannot hold a /0: it is the two halves of the space instead. */
+function splitZero(c: Cidr): string[] {
+  if (c.prefix !== 0) return [c.text];
+  return c.family === "ipv4" ? ["0.0.0.0/1", "128.0.0.0/1"] : ["::/1", "8000::/1"];
+}

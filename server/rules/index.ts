@@ -1,0 +1,4 @@
+export { ALLOW_MARK, FAMILIES, compileNode, localPods } from "./compile.js";
+export { PREFIX, TEMP_SUFFIX, TOP_CHAIN } from "./names.js";
+export type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan } from "./plan.js";
+export { type Ruleset, comment, render, renderIpset, renderTables } from "./render.js";

@@ -1,0 +1,37 @@
+/**
+ * Names of chains and sets. They are identities on a live node: derived from
+ * content by hash, never from time or order, so the same model gives the same
+ * names and a renamed object cannot collide with a stale one.
+ */
+import { createHash } from "node:crypto";
+import { MAX_CHAIN_NAME, MAX_SET_NAME } from "./plan.js";
+
+export const PREFIX = "PODWALL-";
+/** The chain hooked from FORWARD. */
+export const TOP_CHAIN = "PODWALL-FORWARD";
+/** Suffix of the temporary set that a set's new members are filled into before the swap. */
+export const TEMP_SUFFIX = "-T";
+
+function digest(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 12).toUpperCase();
+}
+
+function checked(name: string, max: number): string {
+  if (name.length > max) throw new Error(`name ${name} is longer than ${max} characters`);
+  return name;
+}
+
+/** A pod's chain for one direction: `PODWALL-IN-…` / `PODWALL-EG-…`. */
+export function podChainName(podKey: string, dir: "ingress" | "egress"): string {
+  return checked(`${PREFIX}${dir === "ingress" ? "IN" : "EG"}-${digest(`pod\0${podKey}`)}`, MAX_CHAIN_NAME);
+}
+
+/** A policy's chain for one direction: `PODWALL-PI-…` / `PODWALL-PE-…`. */
+export function policyChainName(policyKey: string, dir: "ingress" | "egress"): string {
+  return checked(`${PREFIX}${dir === "ingress" ? "PI" : "PE"}-${digest(`policy\0${policyKey}`)}`, MAX_CHAIN_NAME);
+}
+
+/** A set, named by what defines its members (kind: PODS, NETS, PORT). */
+export function setName(kind: "PODS" | "NETS" | "PORT", definition: string): string {
+  return checked(`${PREFIX}${kind}-${digest(definition)}`, MAX_SET_NAME - TEMP_SUFFIX.length);
+}
