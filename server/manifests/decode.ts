@@ -139,11 +139,12 @@ function decodePod(r: Reader, o: Json, m: Meta): Pod {
   const hostNetwork = r.boolean(spec["hostNetwork"], sp.child("hostNetwork")) ?? false;
   const ports: ContainerPort[] = [];
   const containers: Manifest[] = [];
-  const names = new Set<string>();
   (r.array(spec["containers"], sp.child("containers")) ?? []).forEach((rawC, ci) => {
     const cp = sp.child("containers").index(ci);
     const c = r.object(rawC, cp) ?? {};
     const keptPorts: Manifest[] = [];
+    // Port names are unique within a container, not across a pod's containers.
+    const names = new Set<string>();
     (r.array(c["ports"], cp.child("ports")) ?? []).forEach((rawP, pi) => {
       const pp = cp.child("ports").index(pi);
       const port = decodeContainerPort(r, rawP, pp, names);
@@ -191,17 +192,21 @@ function decodePod(r: Reader, o: Json, m: Meta): Pod {
 function decodeContainerPort(r: Reader, raw: unknown, p: Path, names: Set<string>): ContainerPort | undefined {
   const before = r.errors.length;
   const o = r.object(raw, p) ?? {};
-  const port = r.integer(o["containerPort"], p.child("containerPort"));
-  if (port === undefined) r.add(fieldError.required(p.child("containerPort")));
-  else for (const msg of isValidPortNum(port)) r.add(fieldError.invalid(p.child("containerPort"), port, msg));
+  // The API server's order (validateContainerPorts): name, containerPort, protocol.
   const name = r.string(o["name"], p.child("name")) || undefined;
   if (name !== undefined) {
-    for (const msg of isValidPortName(name)) r.add(fieldError.invalid(p.child("name"), name, msg));
-    if (names.has(name)) r.add(fieldError.duplicate(p.child("name"), name));
+    const msgs = isValidPortName(name);
+    for (const msg of msgs) r.add(fieldError.invalid(p.child("name"), name, msg));
+    if (msgs.length === 0 && names.has(name)) r.add(fieldError.duplicate(p.child("name"), name));
     names.add(name);
   }
-  const proto = r.string(o["protocol"], p.child("protocol")) ?? "TCP";
-  if (!(PROTOCOLS as readonly string[]).includes(proto)) r.add(fieldError.notSupported(p.child("protocol"), proto, PROTOCOLS));
+  // containerPort 0 is the Go zero value: the API server reports it as missing.
+  const port = r.integer(o["containerPort"], p.child("containerPort"));
+  if (port === undefined || port === 0) r.add(fieldError.required(p.child("containerPort")));
+  else for (const msg of isValidPortNum(port)) r.add(fieldError.invalid(p.child("containerPort"), port, msg));
+  // An empty protocol defaults to TCP; the supported values are listed sorted, as sets.List gives them.
+  const proto = r.string(o["protocol"], p.child("protocol")) || "TCP";
+  if (!(PROTOCOLS as readonly string[]).includes(proto)) r.add(fieldError.notSupported(p.child("protocol"), proto, [...PROTOCOLS].sort()));
   if (r.errors.length > before) return undefined;
   return { name, port: port!, protocol: proto as Protocol };
 }
@@ -211,11 +216,13 @@ function decodePodIPs(r: Reader, status: Json, p: Path): Address[] {
   const podIP = r.string(status["podIP"], p.child("podIP")) || undefined;
   const texts: [string, Path][] = [];
   const list = r.array(status["podIPs"], p.child("podIPs")) ?? [];
+  // The API server reports a bad address at `status.podIPs[i]` (podIP alone
+  // becomes podIPs[0] when the object is converted).
   list.forEach((raw, i) => {
     const ip = r.string((r.object(raw, p.child("podIPs").index(i)) ?? {})["ip"], p.child("podIPs").index(i).child("ip"));
-    if (ip !== undefined) texts.push([ip, p.child("podIPs").index(i).child("ip")]);
+    if (ip !== undefined) texts.push([ip, p.child("podIPs").index(i)]);
   });
-  if (texts.length === 0 && podIP !== undefined) texts.push([podIP, p.child("podIP")]);
+  if (texts.length === 0 && podIP !== undefined) texts.push([podIP, p.child("podIPs").index(0)]);
   else if (podIP !== undefined && texts[0] && texts[0][0] !== podIP) {
     r.add(fieldError.invalid(p.child("podIPs").index(0).child("ip"), texts[0][0], "must match `podIP`"));
   }

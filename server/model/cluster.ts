@@ -11,6 +11,15 @@ import { isLive } from "./types.js";
 
 type Undo = () => void;
 
+/**
+ * Told of every object linked into or unlinked from the model, undos
+ * included, so that an index kept beside the model stays exact.
+ */
+export interface ClusterObserver {
+  linked(obj: ModelObject): void;
+  unlinked(obj: ModelObject): void;
+}
+
 export class Cluster {
   private gen = 0;
   readonly namespaces = new Map<string, Namespace>();
@@ -27,9 +36,14 @@ export class Cluster {
   /** Live pods off the host network by "PROTOCOL/name" of a container port. */
   private readonly podsByPortName = new Map<string, Set<Pod>>();
   private undoLog: Undo[] | undefined;
+  private readonly observers: ClusterObserver[] = [];
 
   get generation(): number {
     return this.gen;
+  }
+
+  observe(o: ClusterObserver): void {
+    this.observers.push(o);
   }
 
   /**
@@ -140,6 +154,16 @@ export class Cluster {
   }
 
   private link(obj: ModelObject): void {
+    this.linkIndexes(obj);
+    for (const o of this.observers) o.linked(obj);
+  }
+
+  private unlink(obj: ModelObject): void {
+    this.unlinkIndexes(obj);
+    for (const o of this.observers) o.unlinked(obj);
+  }
+
+  private linkIndexes(obj: ModelObject): void {
     switch (obj.kind) {
       case "Namespace":
         this.namespaces.set(obj.name, obj);
@@ -180,7 +204,7 @@ export class Cluster {
     }
   }
 
-  private unlink(obj: ModelObject): void {
+  private unlinkIndexes(obj: ModelObject): void {
     switch (obj.kind) {
       case "Namespace":
         this.namespaces.delete(obj.name);

@@ -1,3 +1,3 @@
-export { Cluster } from "./cluster.js";
+export { Cluster, type ClusterObserver } from "./cluster.js";
 export { LabelIndex } from "./label-index.js";
 export * from "./types.js";

@@ -9,3 +9,4 @@ export { decodeNetworkPolicySpec } from "./network-policy.js";
 export { Reader } from "./reader.js";
 export { describeSelector, matches } from "./selector.js";
 export { select, selectNamespaces, selectPeerPods } from "./resolve.js";
+export { SelectionIndex } from "./selection-index.js";

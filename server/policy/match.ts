@@ -6,6 +6,7 @@
 import type { Cluster } from "../model/cluster.js";
 import type { Address, Direction, Peer, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
 import { cidrContains } from "./address.js";
+import { SelectionIndex } from "./selection-index.js";
 import { matches } from "./selector.js";
 
 /**
@@ -16,10 +17,8 @@ import { matches } from "./selector.js";
 export function policiesSelecting(cluster: Cluster, pod: Pod, dir: Direction): PolicyObject[] {
   if (pod.hostNetwork) return [];
   const out: PolicyObject[] = [];
-  for (const p of cluster.policiesIn(pod.namespace)) {
-    if (p.policy[dir] !== undefined && matches(p.policy.podSelector, pod.labels)) out.push(p);
-  }
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const p of SelectionIndex.of(cluster).policiesOf(pod)) if (p.policy[dir] !== undefined) out.push(p);
+  return out.length > 1 ? out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : out;
 }
 
 /** Whether a pod peer (not the host network) is in the peer's namespaces and matches its pod selector. */

@@ -47,7 +47,7 @@ function decodeRequirement(r: Reader, raw: unknown, p: Path): Requirement | unde
     (v, i) => r.string(v, p.child("values").index(i)) ?? "",
   );
   const before = r.errors.length;
-  for (const m of isQualifiedName(key)) r.add(fieldError.invalid(p.child("key"), key, m));
+  // The API server's order: operator and values, then key, then each value.
   if (!OPERATORS.includes(op as Operator)) {
     r.add(fieldError.invalid(p.child("operator"), op, "not a valid selector operator"));
   } else if ((op === "In" || op === "NotIn") && values.length === 0) {
@@ -55,6 +55,7 @@ function decodeRequirement(r: Reader, raw: unknown, p: Path): Requirement | unde
   } else if ((op === "Exists" || op === "DoesNotExist") && values.length > 0) {
     r.add(fieldError.forbidden(p.child("values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
   }
+  for (const m of isQualifiedName(key)) r.add(fieldError.invalid(p.child("key"), key, m));
   values.forEach((v, i) => {
     for (const m of isValidLabelValue(v)) r.add(fieldError.invalid(p.child("values").index(i), v, m));
   });

@@ -22,7 +22,11 @@ function maxLen(n: number): string {
 export function isDNS1123Label(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 63) errs.push(maxLen(63));
-  if (!dnsLabelRe.test(v)) {
+  if (!dnsLabelRe.test(v) && dnsSubdomainRe.test(v)) {
+    // "It was a valid subdomain and not a valid label. Since we already
+    // checked length, it must be dots."
+    errs.push("must not contain dots");
+  } else if (!dnsLabelRe.test(v)) {
     errs.push(
       "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '" +
         DNS1123_LABEL +
@@ -66,7 +70,8 @@ export function isQualifiedName(v: string): string[] {
   }
   if (name.length === 0) errs.push("name part must be non-empty");
   else if (name.length > 63) errs.push(`name part ${maxLen(63)}`);
-  if (name.length > 0 && !qualifiedNameRe.test(name)) {
+  // Kubernetes checks the pattern even for an empty name part, so "a/" has both errors.
+  if (!qualifiedNameRe.test(name)) {
     errs.push(
       "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '" +
         QUALIFIED_NAME +
@@ -97,9 +102,9 @@ export function isValidPortNum(n: number): string[] {
 export function isValidPortName(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 15) errs.push(maxLen(15));
-  if (!/^[-a-z0-9]+$/.test(v)) errs.push("must contain only alphanumeric characters (a-z, 0-9), and hyphens (-)");
+  if (!/^[-a-z0-9]+$/.test(v)) errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  if (!/[a-z]/.test(v)) errs.push("must contain at least one letter (a-z)");
   if (v.includes("--")) errs.push("must not contain consecutive hyphens");
-  if (v !== "" && !/[a-z]/.test(v)) errs.push("must contain at least one letter (a-z)");
   if (v.startsWith("-") || v.endsWith("-")) errs.push("must not begin or end with a hyphen");
   return errs;
 }
@@ -112,9 +117,12 @@ export function isValidCIDR(v: string): string[] {
   return parseCIDRText(v) ? [] : ["must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"];
 }
 
+const IPV4_SHAPE = /^[0-9.]+$/;
+
 /** Strict address parsing: dotted quads only, no IPv4 shorthand forms. */
 export function parseIP(v: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(v)) return ipaddr.IPv4.parse(v);
+  // ipaddr.js throws (slowly) on what is not an address: rule the common cases out first.
+  if (IPV4_SHAPE.test(v)) return ipaddr.IPv4.isValidFourPartDecimal(v) ? ipaddr.IPv4.parse(v) : undefined;
   if (v.includes(":") && ipaddr.IPv6.isValid(v) && !v.includes("%")) return ipaddr.IPv6.parse(v);
   return undefined;
 }

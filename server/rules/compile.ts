@@ -15,15 +15,17 @@
  *     peer × port entry of each rule, setting the mark. Peers are ipsets:
  *     `hash:ip` of the pods a pod peer selects, `hash:net` per ipBlock (its own
  *     excepts as `nomatch`, so one peer's except never cuts another peer).
- *     Named ports become a `hash:ip` set of the destination pods on which the
- *     name resolves to one number, matched together with that number.
+ *     Named ports are resolved on the destination pod: for ingress that is the
+ *     subject, so the number goes into the chain (one chain per policy and
+ *     resolution); for egress, a `hash:ip` set of the pods on which the name
+ *     resolves to one number is matched together with that number.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Address, Cidr, Direction, Family, Peer, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
+import type { Address, Cidr, Direction, Family, Peer, Pod, PolicyObject, PortMatcher, Protocol, Rule } from "../model/types.js";
 import { isLive } from "../model/types.js";
 import { describeSelector, policiesSelecting, resolvePortMatcher, selectPeerPods } from "../policy/index.js";
 import { TOP_CHAIN, podChainName, policyChainName, setName } from "./names.js";
-import type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan } from "./plan.js";
+import type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan, SetSource } from "./plan.js";
 
 export const FAMILIES: readonly Family[] = ["ipv4", "ipv6"];
 /** The packet mark bit that says "a policy allowed this". */
@@ -40,10 +42,22 @@ export function localPods(cluster: Cluster, node: string): Pod[] {
   return [...cluster.podsOnNode(node)].filter((p) => isLive(p) && !p.hostNetwork).sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
-export function compileNode(cluster: Cluster, nodeName: string): RulesetPlan {
+/**
+ * What the nodes of one model share: set contents, policy chains (a policy
+ * chain depends on the policy, the family and, for named ports, the numbers
+ * they resolve to on the destination pod, never on the node), and named-port
+ * groupings. Made anew whenever the model changes.
+ */
+export class CompileCache {
+  readonly sets = new Map<string, SetPlan>();
+  readonly chains = new Map<string, ChainPlan>();
+  readonly portGroups = new Map<string, Map<number, Pod[]>>();
+}
+
+export function compileNode(cluster: Cluster, nodeName: string, cache = new CompileCache()): RulesetPlan {
   const sets = new Map<string, SetPlan>();
   const chains = {} as Record<Family, ChainPlan[]>;
-  for (const family of FAMILIES) chains[family] = new FamilyCompiler(cluster, nodeName, family, sets).compile();
+  for (const family of FAMILIES) chains[family] = new FamilyCompiler(cluster, nodeName, family, sets, cache).compile();
   return {
     node: nodeName,
     sets: [...sets.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
@@ -58,15 +72,17 @@ interface Fragment {
 }
 
 class FamilyCompiler {
-  private readonly policyChains = new Map<string, ChainPlan>();
   private readonly locals: Pod[];
   private readonly nodeAddresses: Address[];
+  /** The chains this node uses, by name. */
+  private readonly used = new Map<string, ChainPlan>();
 
   constructor(
     private readonly cluster: Cluster,
-    private readonly nodeName: string,
+    nodeName: string,
     private readonly family: Family,
     private readonly sets: Map<string, SetPlan>,
+    private readonly cache: CompileCache,
   ) {
     this.locals = localPods(cluster, nodeName).filter((p) => this.ipOf(p));
     this.nodeAddresses = (cluster.nodes.get(nodeName)?.addresses ?? []).filter((a) => a.family === family);
@@ -90,7 +106,7 @@ class FamilyCompiler {
         podChains.push(chain);
       }
     }
-    const policyChains = [...this.policyChains.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const policyChains = [...this.used.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     return [{ name: TOP_CHAIN, rules: top }, ...podChains, ...policyChains];
   }
 
@@ -103,7 +119,7 @@ class FamilyCompiler {
     }
     if (dir === "ingress") rules.push({ match: ["-s", this.ipOf(pod)!.text], target: RETURN, origin: at("itself") });
     for (const p of policies) {
-      rules.push({ match: [], target: ["-j", this.policyChain(p, dir).name], origin: { policy: p.key, note: dir } });
+      rules.push({ match: [], target: ["-j", this.policyChain(p, dir, pod).name], origin: { policy: p.key, note: dir } });
       rules.push({ match: MARKED, target: RETURN, origin: { policy: p.key, note: "allowed" } });
     }
     const unreachable = this.family === "ipv4" ? "icmp-port-unreachable" : "icmp6-port-unreachable";
@@ -112,26 +128,35 @@ class FamilyCompiler {
     return { name: podChainName(pod.key, dir), rules };
   }
 
-  private policyChain(p: PolicyObject, dir: Direction): ChainPlan {
-    const key = `${p.key}\0${dir}`;
-    const known = this.policyChains.get(key);
-    if (known) return known;
-    const rules: RulePlan[] = [];
-    for (const rule of p.policy[dir] ?? []) {
-      const peers = rule.peers.flatMap((peer) => this.peerMatch(p, peer, dir));
-      const ports = rule.ports.flatMap((m) => this.portMatch(m, dir));
-      for (const peer of peers) {
-        for (const port of ports) {
-          rules.push({
-            match: [...peer.match, ...port.match],
-            target: SET_MARK,
-            origin: { policy: p.key, field: rule.field, note: `${peer.field.slice(rule.field.length + 1) || "all peers"} ${port.field.slice(rule.field.length + 1) || "all ports"}` },
-          });
+  /**
+   * A policy's chain for one direction. For ingress the destination is the
+   * subject pod itself, so its named ports are resolved here, into the chain:
+   * pods on which they resolve alike share one chain.
+   */
+  private policyChain(p: PolicyObject, dir: Direction, subject: Pod): ChainPlan {
+    const rulesOf = p.policy[dir] ?? [];
+    const resolved = dir === "ingress" ? ingressPortNumbers(rulesOf, subject) : "";
+    const name = policyChainName(`${p.key}\0${resolved}`, dir);
+    const key = `${this.family}\0${name}`;
+    let chain = this.cache.chains.get(key);
+    if (!chain) {
+      const rules: RulePlan[] = [];
+      for (const rule of rulesOf) {
+        const peers = rule.peers.flatMap((peer) => this.peerMatch(p, peer, dir));
+        const ports = rule.ports.flatMap((m) => this.portMatch(m, dir, subject));
+        for (const peer of peers) {
+          for (const port of ports) {
+            rules.push({
+              match: [...peer.match, ...port.match],
+              target: SET_MARK,
+              origin: { policy: p.key, field: rule.field, note: `${peer.field.slice(rule.field.length + 1) || "all peers"} ${port.field.slice(rule.field.length + 1) || "all ports"}` },
+            });
+          }
         }
       }
+      this.cache.chains.set(key, (chain = { name, rules }));
     }
-    const chain = { name: policyChainName(p.key, dir), rules };
-    this.policyChains.set(key, chain);
+    this.used.set(name, chain);
     return chain;
   }
 
@@ -143,24 +168,26 @@ class FamilyCompiler {
         return [{ match: [], field: peer.field }];
       case "ipBlock": {
         if (peer.cidr.family !== this.family) return [];
-        const except = [...peer.except].map((c) => c.text).sort();
-        const name = this.addSet("NETS", `nets\0${this.family}\0${peer.cidr.text}\0${except.join(",")}`, "hash:net", () => [
+        const except = peer.except.map((c) => c.text).sort();
+        const name = this.addSet("NETS", `nets\0${this.family}\0${peer.cidr.text}\0${except.join(",")}`, "hash:net", { kind: "nets" }, () => [
           ...splitZero(peer.cidr).map((value) => ({ value, nomatch: false })),
           ...except.map((value) => ({ value, nomatch: true })),
         ], `${peer.cidr.text}${except.length ? ` except ${except.join(", ")}` : ""}`);
         return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
       }
       case "pods": {
-        const scope = peer.namespaces.kind === "same" ? `ns:${p.namespace}` : `nsSelector:${JSON.stringify(peer.namespaces.selector)}`;
-        const name = this.addSet("PODS", `pods\0${this.family}\0${scope}\0${JSON.stringify(peer.pods)}`, "hash:ip", () =>
+        const ns = peer.namespaces;
+        const scope = ns.kind === "same" ? `ns:${p.namespace}` : `nsSelector:${JSON.stringify(ns.selector)}`;
+        const source = { kind: "pods", policyNamespace: p.namespace, namespaces: ns, pods: peer.pods } as const;
+        const name = this.addSet("PODS", `pods\0${this.family}\0${scope}\0${JSON.stringify(peer.pods)}`, "hash:ip", source, () =>
           this.entries(selectPeerPods(this.cluster, p.namespace, peer)),
-        `pods ${peer.namespaces.kind === "same" ? `of namespace ${p.namespace}` : `of namespaces ${describeSelector(peer.namespaces.selector)}`} matching ${describeSelector(peer.pods)}`);
+        `pods ${ns.kind === "same" ? `of namespace ${p.namespace}` : `of namespaces ${describeSelector(ns.selector)}`} matching ${describeSelector(peer.pods)}`);
         return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
       }
     }
   }
 
-  private portMatch(m: PortMatcher, dir: Direction): Fragment[] {
+  private portMatch(m: PortMatcher, dir: Direction, subject: Pod): Fragment[] {
     switch (m.kind) {
       case "all":
         return [{ match: [], field: m.field }];
@@ -169,22 +196,37 @@ class FamilyCompiler {
       case "range":
         return [{ match: [...proto(m.protocol), "--dport", m.from === m.to ? `${m.from}` : `${m.from}:${m.to}`], field: m.field }];
       case "named": {
-        // The destination is the local pod for ingress, any pod of the cluster for egress.
-        const candidates = dir === "ingress" ? this.locals : [...this.cluster.podsWithPortName(m.protocol, m.name)];
-        const byPort = new Map<number, Pod[]>();
-        for (const pod of candidates) {
-          const r = resolvePortMatcher(m, pod);
-          if (r) byPort.set(r.from, [...(byPort.get(r.from) ?? []), pod]);
+        if (dir === "ingress") {
+          const r = resolvePortMatcher(m, subject);
+          return r ? [{ match: [...proto(m.protocol), "--dport", `${r.from}`], field: m.field }] : [];
         }
-        const scope = dir === "ingress" ? `node:${this.nodeName}` : "cluster";
+        // Egress: the destination is any pod of the cluster where the name resolves.
+        const byPort = this.namedPorts(m);
         return [...byPort.keys()].sort((a, b) => a - b).map((port) => {
-          const name = this.addSet("PORT", `port\0${this.family}\0${scope}\0${m.protocol}\0${m.name}\0${port}`, "hash:ip", () =>
+          const name = this.addSet("PORT", `port\0${this.family}\0${m.protocol}\0${m.name}\0${port}`, "hash:ip", { kind: "port", protocol: m.protocol, name: m.name }, () =>
             this.entries(byPort.get(port)!),
           `pods where ${m.protocol} port ${m.name} is ${port}`);
           return { match: ["-m", "set", "--match-set", name, "dst", ...proto(m.protocol), "--dport", `${port}`], field: m.field };
         });
       }
     }
+  }
+
+  /** The pods of the cluster with a named port, grouped by the number it resolves to. */
+  private namedPorts(m: PortMatcher & { kind: "named" }): Map<number, Pod[]> {
+    const key = `${m.protocol}\0${m.name}`;
+    const known = this.cache.portGroups.get(key);
+    if (known) return known;
+    const byPort = new Map<number, Pod[]>();
+    for (const pod of this.cluster.podsWithPortName(m.protocol, m.name)) {
+      const r = resolvePortMatcher(m, pod);
+      if (!r) continue;
+      const list = byPort.get(r.from);
+      if (list) list.push(pod);
+      else byPort.set(r.from, [pod]);
+    }
+    this.cache.portGroups.set(key, byPort);
+    return byPort;
   }
 
   private entries(pods: Iterable<Pod>): { value: string; nomatch: boolean }[] {
@@ -196,11 +238,23 @@ class FamilyCompiler {
     return [...ips].sort().map((value) => ({ value, nomatch: false }));
   }
 
-  private addSet(kind: "PODS" | "NETS" | "PORT", definition: string, type: SetPlan["type"], entries: () => SetPlan["entries"], about: string): string {
+  private addSet(kind: "PODS" | "NETS" | "PORT", definition: string, type: SetPlan["type"], source: SetSource, entries: () => SetPlan["entries"], about: string): string {
     const name = setName(kind, definition);
-    if (!this.sets.has(name)) this.sets.set(name, { name, family: this.family, type, entries: entries(), about });
+    if (this.sets.has(name)) return name;
+    let set = this.cache.sets.get(name);
+    if (!set) this.cache.sets.set(name, (set = { name, family: this.family, type, entries: entries(), about, source }));
+    this.sets.set(name, set);
     return name;
   }
+}
+
+/** The numbers the ingress named ports of a policy resolve to on one pod: what tells its chains apart. */
+function ingressPortNumbers(rules: readonly Rule[], pod: Pod): string {
+  const out: string[] = [];
+  for (const rule of rules) {
+    for (const m of rule.ports) if (m.kind === "named") out.push(`${m.protocol}/${m.name}=${resolvePortMatcher(m, pod)?.from ?? "none"}`);
+  }
+  return out.join(",");
 }
 
 function proto(p: Protocol): string[] {

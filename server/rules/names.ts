@@ -12,8 +12,16 @@ export const TOP_CHAIN = "PODWALL-FORWARD";
 /** Suffix of the temporary set that a set's new members are filled into before the swap. */
 export const TEMP_SUFFIX = "-T";
 
+const digests = new Map<string, string>();
+
 function digest(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 12).toUpperCase();
+  let d = digests.get(text);
+  if (d === undefined) {
+    if (digests.size >= 1_000_000) digests.clear();
+    d = createHash("sha256").update(text).digest("hex").slice(0, 12).toUpperCase();
+    digests.set(text, d);
+  }
+  return d;
 }
 
 function checked(name: string, max: number): string {

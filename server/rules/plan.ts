@@ -3,7 +3,7 @@
  * policy and field path it came from. Rendering to `ipset restore` and
  * `iptables-restore` text is in render.ts; nothing here runs a command.
  */
-import type { Family } from "../model/types.js";
+import type { Family, NamespaceScope, Protocol, Selector } from "../model/types.js";
 
 export type SetType = "hash:ip" | "hash:net";
 
@@ -16,7 +16,17 @@ export interface SetPlan {
   readonly entries: readonly SetEntry[];
   /** What the set holds, for people. */
   readonly about: string;
+  /** What its members depend on, so that a change of the model finds the sets it touches. */
+  readonly source: SetSource;
 }
+
+export type SetSource =
+  /** The pods a pod peer of a policy in `policyNamespace` selects. */
+  | { readonly kind: "pods"; readonly policyNamespace: string; readonly namespaces: NamespaceScope; readonly pods: Selector }
+  /** The pods where a named port resolves to one number. */
+  | { readonly kind: "port"; readonly protocol: Protocol; readonly name: string }
+  /** An ipBlock: depends on nothing in the model. */
+  | { readonly kind: "nets" };
 
 export interface SetEntry {
   readonly value: string;

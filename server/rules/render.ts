@@ -24,17 +24,20 @@ export function render(plan: RulesetPlan): Ruleset {
   const ipset = renderIpset(plan.sets);
   const iptables = renderTables(plan.chains.ipv4);
   const ip6tables = renderTables(plan.chains.ipv6);
-  const version = createHash("sha256")
-    .update(ipset)
-    .update("\0")
-    .update(iptables)
-    .update("\0")
-    .update(ip6tables)
-    .update("\0")
-    .update(JSON.stringify(plan.hooks))
-    .digest("hex")
-    .slice(0, 20);
+  // A hash of the whole content; each set's text enters through its own hash,
+  // computed once per set, since one set's text can be shared by every node.
+  const h = createHash("sha256");
+  for (const s of plan.sets) h.update(setDigest(s)).update("\n");
+  const version = h.update("\0").update(iptables).update("\0").update(ip6tables).update("\0").update(JSON.stringify(plan.hooks)).digest("hex").slice(0, 20);
   return { node: plan.node, version, ipset, iptables, ip6tables, hooks: plan.hooks };
+}
+
+const digests = new WeakMap<SetPlan, string>();
+
+function setDigest(s: SetPlan): string {
+  let d = digests.get(s);
+  if (d === undefined) digests.set(s, (d = createHash("sha256").update(renderSet(s)).digest("hex")));
+  return d;
 }
 
 /**
@@ -43,19 +46,23 @@ export function render(plan: RulesetPlan): Ruleset {
  * set in use is never half-filled.
  */
 export function renderIpset(sets: readonly SetPlan[]): string {
-  const lines: string[] = [];
-  for (const s of sets) {
-    const tmp = `${s.name}${TEMP_SUFFIX}`;
-    const create = `${s.type} family ${familyWord(s.family)} maxelem ${MAXELEM}`;
-    lines.push(`# ${s.name}: ${s.about}`);
-    lines.push(`create ${s.name} ${create} -exist`);
-    lines.push(`create ${tmp} ${create} -exist`);
-    lines.push(`flush ${tmp}`);
-    for (const e of s.entries) lines.push(`add ${tmp} ${e.value}${e.nomatch ? " nomatch" : ""}`);
-    lines.push(`swap ${tmp} ${s.name}`);
-    lines.push(`destroy ${tmp}`);
-  }
-  return lines.length ? `${lines.join("\n")}\n` : "";
+  return sets.map(renderSet).join("");
+}
+
+/** Sets are shared between the nodes of one model, and so is their text. */
+const rendered = new WeakMap<SetPlan, string>();
+
+function renderSet(s: SetPlan): string {
+  const known = rendered.get(s);
+  if (known !== undefined) return known;
+  const tmp = `${s.name}${TEMP_SUFFIX}`;
+  const create = `${s.type} family ${familyWord(s.family)} maxelem ${MAXELEM}`;
+  const lines = [`# ${s.name}: ${s.about}`, `create ${s.name} ${create} -exist`, `create ${tmp} ${create} -exist`, `flush ${tmp}`];
+  for (const e of s.entries) lines.push(`add ${tmp} ${e.value}${e.nomatch ? " nomatch" : ""}`);
+  lines.push(`swap ${tmp} ${s.name}`, `destroy ${tmp}`, "");
+  const text = lines.join("\n");
+  rendered.set(s, text);
+  return text;
 }
 
 function familyWord(f: Family): string {
@@ -67,11 +74,23 @@ function familyWord(f: Family): string {
  * `--noflush` it would reset that chain. Declaring a chain of ours flushes it.
  */
 export function renderTables(chains: readonly ChainPlan[]): string {
-  const lines = ["*filter"];
-  for (const c of chains) lines.push(`:${c.name} - [0:0]`);
-  for (const c of chains) for (const r of c.rules) lines.push(renderRule(c.name, r));
-  lines.push("COMMIT");
-  return `${lines.join("\n")}\n`;
+  const parts = ["*filter\n"];
+  for (const c of chains) parts.push(`:${c.name} - [0:0]\n`);
+  for (const c of chains) parts.push(renderChain(c));
+  parts.push("COMMIT\n");
+  return parts.join("");
+}
+
+/** Policy chains are shared between the nodes of one model, and so is their text. */
+const chainText = new WeakMap<ChainPlan, string>();
+
+function renderChain(c: ChainPlan): string {
+  let text = chainText.get(c);
+  if (text === undefined) {
+    text = c.rules.map((r) => `${renderRule(c.name, r)}\n`).join("");
+    chainText.set(c, text);
+  }
+  return text;
 }
 
 function renderRule(chain: string, r: RulePlan): string {

@@ -26,6 +26,10 @@ export interface CheckQuery {
 /** Validates one question; `at` prefixes field paths inside a batch (`checks[3]`). */
 export function parseCheckQuery(input: CheckInput, at?: Path): CheckQuery | FieldError[] {
   const p = (name: string) => (at ? at.child(name) : Path.root(name));
+  // A batch entry may be anything JSON holds (null, a string): reading fields of it must not throw.
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return [fieldError.typeInvalid(at ?? Path.root(), input, "must be an object")];
+  }
   const errs: FieldError[] = [];
   const ref = (name: "src" | "dst"): string => {
     const v = input[name];

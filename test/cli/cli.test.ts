@@ -1,0 +1,275 @@
+/**
+ * The `podwall` command as a user runs it: a child process, its exit code,
+ * its stdout and its stderr.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type TestServer, http, startServer } from "../helpers/server.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CLI = ["--import", "tsx", "client/cli/main.ts"];
+const OFFLINE = ["--manifests", "examples/cluster"];
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function podwall(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== "number") return reject(err);
+      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+const ALLOWED_TEXT = [
+  "x/a (10.244.1.11) -> y/b (10.244.1.15) TCP/80: ALLOWED",
+  "  egress of x/a: not isolated (no policy selects it for egress)",
+  "  ingress of y/b: not isolated (no policy selects it for ingress)",
+  "  (generation 1)",
+  "",
+].join("\n");
+
+const EXPLAINED_TEXT = [
+  "y/b (10.244.1.15) -> x/a (10.244.1.11) TCP/80: ALLOWED",
+  "  egress of y/b: not isolated (no policy selects it for egress)",
+  "  ingress of x/a: allowed; isolated by x/allow-y-to-a",
+  "  ingress policy x/allow-y-to-a: allows",
+  "    spec.ingress[0]: matched (peer spec.ingress[0].from[0], port spec.ingress[0].ports[0])",
+  "  (generation 1)",
+  "",
+].join("\n");
+
+const PORT_DETAIL = "must be between 1 and 65535, inclusive";
+
+interface Case {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly code: 0 | 1 | 2;
+  /** Exact stdout, or lines it must hold. */
+  readonly stdout?: string | readonly string[];
+  readonly stderr?: string;
+}
+
+/** Questions asked offline and of a server: the answers must not differ. */
+const CASES: Case[] = [
+  { name: "an allowed connection exits 0 and prints ALLOWED", args: ["check", "x/a", "y/b", "80"], code: 0, stdout: ALLOWED_TEXT, stderr: "" },
+  {
+    name: "a denied connection exits 1 and prints DENIED",
+    args: ["check", "x/b", "x/a", "80"],
+    code: 1,
+    stdout: [
+      "x/b (10.244.2.12) -> x/a (10.244.1.11) TCP/80: DENIED",
+      "  egress of x/b: not isolated (no policy selects it for egress)",
+      "  ingress of x/a: denied; isolated by x/allow-y-to-a and no rule matches",
+      "  (generation 1)",
+      "",
+    ].join("\n"),
+    stderr: "",
+  },
+  { name: "--explain prints each rule by its field path", args: ["check", "y/b", "x/a", "80", "--explain"], code: 0, stdout: EXPLAINED_TEXT, stderr: "" },
+  {
+    name: "--explain of a denial says why each rule did not match",
+    args: ["check", "x/b", "x/a", "80", "--explain"],
+    code: 1,
+    stdout: ["  ingress policy x/allow-y-to-a: does not allow", "    spec.ingress[0]: peer-mismatch: no peer of the rule matches the other end"],
+  },
+  {
+    name: "udp/80: the protocol in lower case",
+    args: ["check", "y/b", "x/a", "udp/80", "--explain"],
+    code: 1,
+    stdout: ["y/b (10.244.1.15) -> x/a (10.244.1.11) UDP/80: DENIED", "    spec.ingress[0]: protocol-mismatch: the rule allows no UDP port"],
+  },
+  {
+    name: "SCTP/80: the protocol in upper case",
+    args: ["check", "y/b", "x/a", "SCTP/80", "--explain"],
+    code: 1,
+    stdout: ["y/b (10.244.1.15) -> x/a (10.244.1.11) SCTP/80: DENIED", "    spec.ingress[0]: protocol-mismatch: the rule allows no SCTP port"],
+  },
+  { name: "tcp/80 is 80", args: ["check", "y/b", "x/a", "tcp/80", "--explain"], code: 0, stdout: EXPLAINED_TEXT },
+  {
+    name: "a port the rule does not name",
+    args: ["check", "y/b", "x/a", "81", "--explain"],
+    code: 1,
+    stdout: ["y/b (10.244.1.15) -> x/a (10.244.1.11) TCP/81: DENIED", "    spec.ingress[0]: port-mismatch: the rule allows no TCP port 81 on x/a"],
+  },
+  {
+    name: "addresses: a pod to a node on its own node",
+    args: ["check", "z/c", "10.0.0.1", "80"],
+    code: 0,
+    stdout: ["z/c (10.244.1.19) -> node node-1 (10.0.0.1) TCP/80: ALLOWED (traffic between a pod and its own node is always allowed)"],
+  },
+  {
+    name: "addresses: outside the cluster",
+    args: ["check", "z/c", "8.8.8.8", "53"],
+    code: 1,
+    stdout: ["z/c (10.244.1.19) -> 8.8.8.8 (outside the cluster) TCP/53: DENIED", "  ingress: 8.8.8.8 (outside the cluster) is not a pod: no policy applies"],
+  },
+  { name: "an unknown pod exits 2 with the error on stderr", args: ["check", "x/zz", "x/a", "80"], code: 2, stdout: "", stderr: 'error: pods "zz" not found in namespace "x"\n' },
+  { name: "an unknown destination pod exits 2", args: ["check", "x/a", "nope/a", "80"], code: 2, stdout: "", stderr: 'error: pods "a" not found in namespace "nope"\n' },
+  ...["0", "65536", "abc", "tcp/0", "-1"].map(
+    (port): Case => ({
+      name: `port ${port} exits 2`,
+      args: ["check", "x/a", "y/b", port],
+      code: 2,
+      stdout: "",
+      stderr: `error: invalid check: port: ${PORT_DETAIL}\n  port: ${PORT_DETAIL}\n`,
+    }),
+  ),
+  {
+    name: "protocol icmp exits 2",
+    args: ["check", "x/a", "y/b", "icmp/80"],
+    code: 2,
+    stdout: "",
+    stderr: 'error: invalid check: protocol: supported values: "TCP", "UDP", "SCTP"\n  protocol: supported values: "TCP", "UDP", "SCTP"\n',
+  },
+];
+
+function assertRun(run: Run, c: Case, where: string): void {
+  assert.equal(run.code, c.code, `${where}: exit code; stderr: ${run.stderr}`);
+  if (typeof c.stdout === "string") assert.equal(run.stdout, c.stdout, `${where}: stdout`);
+  else for (const line of c.stdout ?? []) assert.ok(run.stdout.split("\n").includes(line), `${where}: stdout lacks ${JSON.stringify(line)}:\n${run.stdout}`);
+  if (c.stderr !== undefined) assert.equal(run.stderr, c.stderr, `${where}: stderr`);
+}
+
+describe("podwall check", { concurrency: 4 }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(["examples/cluster"]);
+  });
+  after(async () => server.close());
+
+  for (const c of CASES) {
+    it(`${c.name} (offline, and the same of a server)`, async () => {
+      const [offline, online] = await Promise.all([podwall([...c.args, ...OFFLINE]), podwall([...c.args, "--server", server.url])]);
+      assertRun(offline, c, "--manifests");
+      assertRun(online, c, "--server");
+      assert.equal(online.stdout, offline.stdout);
+      assert.equal(online.stderr, offline.stderr);
+    });
+  }
+
+  for (const flag of ["--manifests", "--server"] as const) {
+    it(`-o json prints the decision as the REST API gives it (${flag})`, async () => {
+      const run = await podwall(["check", "y/b", "x/a", "80", "-o", "json", ...(flag === "--server" ? ["--server", server.url] : OFFLINE)]);
+      assert.equal(run.code, 0);
+      assert.equal(run.stderr, "");
+      const rest = await http(server, "GET", "/v1/check?src=y/b&dst=x/a&port=80&explain=true");
+      assert.deepEqual(JSON.parse(run.stdout), rest.body);
+      assert.equal(run.stdout, `${JSON.stringify(rest.body, null, 2)}\n`);
+    });
+  }
+
+  it("-o json of a denial exits 1", async () => {
+    const run = await podwall(["check", "y/b", "x/a", "SCTP/80", "-o", "json", ...OFFLINE]);
+    assert.equal(run.code, 1);
+    const d = JSON.parse(run.stdout) as { allowed: boolean; protocol: string; port: number; ingress: { verdicts: unknown[] } };
+    assert.equal(d.allowed, false);
+    assert.equal(d.protocol, "SCTP");
+    assert.equal(d.port, 80);
+    assert.deepEqual(d.ingress.verdicts, [
+      { policy: "x/allow-y-to-a", allowed: false, rules: [{ field: "spec.ingress[0]", result: "protocol-mismatch", detail: "the rule allows no SCTP port" }] },
+    ]);
+  });
+
+  it("-o yaml is refused with exit 2", async () => {
+    const run = await podwall(["check", "x/a", "y/b", "80", "-o", "yaml", ...OFFLINE]);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /argument 'yaml' is invalid\. Allowed choices are text, json\./);
+  });
+
+  it("a missing argument exits 2", async () => {
+    const run = await podwall(["check", "x/a", "y/b"]);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /missing required argument 'port'/);
+  });
+
+  it("a server that is not there exits 2", async () => {
+    const run = await podwall(["check", "x/a", "y/b", "80", "--server", `http://127.0.0.1:${await closedPort()}`]);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /^error: /);
+  });
+
+  it("manifests that are not there exit 2", async () => {
+    const run = await podwall(["check", "x/a", "y/b", "80", "--manifests", "test/fixtures/api/no-such-dir"]);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /^error: .*no-such-dir/);
+  });
+
+  it("--server follows the server's model: a write changes the answer", async () => {
+    const deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: cli-deny, namespace: y}\nspec: {podSelector: {matchLabels: {pod: b}}}\n";
+    const other = await startServer(["examples/cluster"]);
+    try {
+      assert.equal((await podwall(["check", "x/a", "y/b", "80", "--server", other.url])).code, 0);
+      assert.equal((await http(other, "POST", "/v1/apply", deny)).status, 200);
+      const run = await podwall(["check", "x/a", "y/b", "80", "--server", other.url]);
+      assert.equal(run.code, 1);
+      assert.ok(run.stdout.includes("  ingress of y/b: denied; isolated by y/cli-deny and no rule matches\n"));
+      assert.ok(run.stdout.endsWith("  (generation 2)\n"));
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe("podwall serve", () => {
+  let child: ChildProcess | undefined;
+  after(() => {
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  it("serves REST and gRPC on the addresses given, answers checks, and stops on SIGTERM", async () => {
+    const proc = spawn(process.execPath, [...CLI, "serve", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--manifests", "examples/cluster"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = proc;
+    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+    const serving = await new Promise<{ rest: string; grpc: string; generation: number }>((resolve, reject) => {
+      let buf = "";
+      const timer = setTimeout(() => reject(new Error(`no "serving" log line in time: ${buf}`)), 30_000);
+      proc.stdout!.on("data", (chunk: Buffer) => {
+        buf += chunk.toString();
+        for (const line of buf.split("\n")) {
+          if (!line.startsWith("{")) continue;
+          const log = JSON.parse(line) as { msg?: string; rest: string; grpc: string; generation: number };
+          if (log.msg === "serving") {
+            clearTimeout(timer);
+            resolve(log);
+          }
+        }
+      });
+      proc.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${buf}`)));
+    });
+    assert.match(serving.rest, /^127\.0\.0\.1:\d+$/);
+    assert.match(serving.grpc, /^127\.0\.0\.1:\d+$/);
+    assert.equal(serving.generation, 1);
+    const url = `http://${serving.rest}`;
+    assert.deepEqual((await http({ url }, "GET", "/readyz")).body, { status: "ready", generation: 1 });
+    const run = await podwall(["check", "x/a", "y/b", "80", "--server", url]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, ALLOWED_TEXT);
+
+    proc.kill("SIGTERM");
+    assert.equal(await exited, 0);
+  });
+});
