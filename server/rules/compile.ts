@@ -43,15 +43,27 @@ export function localPods(cluster: Cluster, node: string): Pod[] {
 }
 
 /**
- * What the nodes of one model share: set contents, policy chains (a policy
- * chain depends on the policy, the family and, for named ports, the numbers
- * they resolve to on the destination pod, never on the node), and named-port
- * groupings. Made anew whenever the model changes.
+ * What nodes share, kept across writes by the rules service: set contents
+ * by name, policy chains by policy object (a chain depends on the policy, the
+ * family and, for named ports, the numbers they resolve to on the destination
+ * pod, never on the node; an updated policy is a new object), and named-port
+ * groupings. Whoever keeps it across writes must drop what a write touches.
  */
 export class CompileCache {
   readonly sets = new Map<string, SetPlan>();
-  readonly chains = new Map<string, ChainPlan>();
+  readonly chains = new WeakMap<PolicyObject, Map<string, CachedChain>>();
   readonly portGroups = new Map<string, Map<number, Pod[]>>();
+}
+
+/** A policy chain with the sets its rules name, each with how to make it again once a write drops it. */
+interface CachedChain {
+  readonly chain: ChainPlan;
+  readonly sets: readonly SetRecipe[];
+}
+
+interface SetRecipe {
+  readonly name: string;
+  readonly make: () => SetPlan;
 }
 
 export function compileNode(cluster: Cluster, nodeName: string, cache = new CompileCache()): RulesetPlan {
@@ -76,6 +88,8 @@ class FamilyCompiler {
   private readonly nodeAddresses: Address[];
   /** The chains this node uses, by name. */
   private readonly used = new Map<string, ChainPlan>();
+  /** While a policy chain is built: the sets its rules name. */
+  private recipes: SetRecipe[] | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -138,8 +152,14 @@ class FamilyCompiler {
     const resolved = dir === "ingress" ? ingressPortNumbers(rulesOf, subject) : "";
     const name = policyChainName(`${p.key}\0${resolved}`, dir);
     const key = `${this.family}\0${name}`;
-    let chain = this.cache.chains.get(key);
-    if (!chain) {
+    let ofPolicy = this.cache.chains.get(p);
+    if (!ofPolicy) this.cache.chains.set(p, (ofPolicy = new Map()));
+    let cached = ofPolicy.get(key);
+    if (cached) {
+      for (const recipe of cached.sets) this.useSet(recipe);
+    } else {
+      const recipes: SetRecipe[] = [];
+      this.recipes = recipes;
       const rules: RulePlan[] = [];
       for (const rule of rulesOf) {
         const peers = rule.peers.flatMap((peer) => this.peerMatch(p, peer, dir));
@@ -154,10 +174,11 @@ class FamilyCompiler {
           }
         }
       }
-      this.cache.chains.set(key, (chain = { name, rules }));
+      this.recipes = undefined;
+      ofPolicy.set(key, (cached = { chain: { name, rules }, sets: recipes }));
     }
-    this.used.set(name, chain);
-    return chain;
+    this.used.set(name, cached.chain);
+    return cached.chain;
   }
 
   /** The other end is the source for ingress, the destination for egress. */
@@ -168,9 +189,10 @@ class FamilyCompiler {
         return [{ match: [], field: peer.field }];
       case "ipBlock": {
         if (peer.cidr.family !== this.family) return [];
-        const except = peer.except.map((c) => c.text).sort();
+        // Each member once: ipset refuses to add an element twice (`except` may repeat one, or be half of a /0).
+        const except = [...new Set(peer.except.map((c) => c.text))].sort();
         const name = this.addSet("NETS", `nets\0${this.family}\0${peer.cidr.text}\0${except.join(",")}`, "hash:net", { kind: "nets" }, () => [
-          ...splitZero(peer.cidr).map((value) => ({ value, nomatch: false })),
+          ...splitZero(peer.cidr).filter((value) => !except.includes(value)).map((value) => ({ value, nomatch: false })),
           ...except.map((value) => ({ value, nomatch: true })),
         ], `${peer.cidr.text}${except.length ? ` except ${except.join(", ")}` : ""}`);
         return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
@@ -214,7 +236,7 @@ class FamilyCompiler {
 
   /** The pods of the cluster with a named port, grouped by the number it resolves to. */
   private namedPorts(m: PortMatcher & { kind: "named" }): Map<number, Pod[]> {
-    const key = `${m.protocol}\0${m.name}`;
+    const key = portGroupKey(m.protocol, m.name);
     const known = this.cache.portGroups.get(key);
     if (known) return known;
     const byPort = new Map<number, Pod[]>();
@@ -240,12 +262,23 @@ class FamilyCompiler {
 
   private addSet(kind: "PODS" | "NETS" | "PORT", definition: string, type: SetPlan["type"], source: SetSource, entries: () => SetPlan["entries"], about: string): string {
     const name = setName(kind, definition);
-    if (this.sets.has(name)) return name;
-    let set = this.cache.sets.get(name);
-    if (!set) this.cache.sets.set(name, (set = { name, family: this.family, type, entries: entries(), about, source }));
-    this.sets.set(name, set);
+    const family = this.family;
+    const recipe: SetRecipe = { name, make: () => ({ name, family, type, entries: entries(), about, source }) };
+    this.recipes?.push(recipe);
+    this.useSet(recipe);
     return name;
   }
+
+  private useSet(recipe: SetRecipe): void {
+    if (this.sets.has(recipe.name)) return;
+    let set = this.cache.sets.get(recipe.name);
+    if (!set) this.cache.sets.set(recipe.name, (set = recipe.make()));
+    this.sets.set(recipe.name, set);
+  }
+}
+
+export function portGroupKey(protocol: Protocol, name: string): string {
+  return `${protocol}\0${name}`;
 }
 
 /** The numbers the ingress named ports of a policy resolve to on one pod: what tells its chains apart. */

@@ -1,9 +1,13 @@
 /**
- * Node rulesets: compiled on demand from the model and memoised per node and
- * generation; long-poll and watch subscriptions woken only when their node's
- * version changes; and what each node's agent reports it applied.
+ * Node rulesets, kept incrementally: each node's ruleset is memoised, and a
+ * write recompiles only the nodes it touches (rules/dependencies.ts), reusing
+ * the sets and policy chains it did not touch. Long polls and watch streams
+ * are woken only when their node's version changes. Also what each node's
+ * agent reports it applied.
  */
-import { type Ruleset, compileNode, render } from "../rules/index.js";
+import type { ClusterObserver } from "../model/cluster.js";
+import type { ModelObject } from "../model/types.js";
+import { CompileCache, type Ruleset, type RulesetPlan, type SetUse, type Touched, compileNode, render, touchedBy } from "../rules/index.js";
 import { PodwallError } from "./errors.js";
 import type { PodwallService } from "./service.js";
 
@@ -25,13 +29,64 @@ export interface NodeStatus {
 
 type Listener = (r: Ruleset | PodwallError) => void;
 
-export class RulesService {
-  private readonly memo = new Map<string, { generation: number; ruleset: Ruleset }>();
+/** Past this many changes in one write, every node is recompiled rather than the changes traced. */
+const BULK_CHANGES = 2_000;
+
+export class RulesService implements ClusterObserver {
+  private cache = new CompileCache();
+  private readonly memo = new Map<string, Ruleset>();
+  /** The sets some node's ruleset holds, with those nodes; and each node's sets. */
+  private readonly setUses = new Map<string, SetUse>();
+  private readonly nodeSets = new Map<string, readonly string[]>();
+  /** Changes since the last write was processed; undefined once there were too many to trace. */
+  private changes: ModelObject[] | undefined = [];
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly applied = new Map<string, AppliedStatus>();
 
   constructor(private readonly service: PodwallService) {
-    service.onWrite(() => this.notify());
+    service.cluster.observe(this);
+    service.onWrite(() => {
+      this.invalidate();
+      this.notify();
+    });
+  }
+
+  linked(obj: ModelObject): void {
+    this.changed(obj);
+  }
+
+  unlinked(obj: ModelObject): void {
+    this.changed(obj);
+  }
+
+  private changed(obj: ModelObject): void {
+    if (this.changes === undefined) return;
+    if (this.changes.length >= BULK_CHANGES) this.changes = undefined;
+    else this.changes.push(obj);
+  }
+
+  /** Drops what the changes since the last write touched: memoised rulesets, sets, named-port groupings. */
+  private invalidate(): void {
+    const changes = this.changes;
+    this.changes = [];
+    if (changes === undefined) {
+      this.cache = new CompileCache();
+      this.memo.clear();
+      this.setUses.clear();
+      this.nodeSets.clear();
+      return;
+    }
+    const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
+    for (const obj of changes) touchedBy(this.service.cluster, obj, this.setUses, touched);
+    for (const name of touched.sets) this.cache.sets.delete(name);
+    for (const key of touched.portGroups) this.cache.portGroups.delete(key);
+    for (const node of touched.nodes) {
+      this.memo.delete(node);
+      if (!this.service.cluster.nodes.has(node)) {
+        this.recordSets(node, []);
+        this.nodeSets.delete(node);
+      }
+    }
   }
 
   /** The node's current ruleset; 404 for a node the model does not have. */
@@ -39,12 +94,32 @@ export class RulesService {
     const cluster = this.service.cluster;
     if (!cluster.nodes.has(node)) throw new PodwallError("not-found", `nodes "${node}" not found`);
     const known = this.memo.get(node);
-    if (known && known.generation === cluster.generation) return known.ruleset;
+    if (known) return known;
     const end = this.service.metrics.compileSeconds.startTimer();
-    const ruleset = render(compileNode(cluster, node));
+    const plan = compileNode(cluster, node, this.cache);
+    const ruleset = render(plan);
     end();
-    this.memo.set(node, { generation: cluster.generation, ruleset });
+    this.memo.set(node, ruleset);
+    this.recordSets(node, plan.sets);
     return ruleset;
+  }
+
+  /** Keeps `setUses` exact, and forgets a set's contents once no node holds it (nothing would keep them fresh). */
+  private recordSets(node: string, sets: RulesetPlan["sets"]): void {
+    for (const name of this.nodeSets.get(node) ?? []) {
+      const use = this.setUses.get(name);
+      use?.nodes.delete(node);
+      if (use?.nodes.size === 0) {
+        this.setUses.delete(name);
+        this.cache.sets.delete(name);
+      }
+    }
+    for (const s of sets) {
+      let use = this.setUses.get(s.name);
+      if (!use) this.setUses.set(s.name, (use = { source: s.source, nodes: new Set() }));
+      use.nodes.add(node);
+    }
+    this.nodeSets.set(node, sets.map((s) => s.name));
   }
 
   /**
