@@ -4,7 +4,7 @@
  * whether it matched or why not, named by field path.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Direction, Pod, Protocol, Rule } from "../model/types.js";
+import type { Direction, Peer, Pod, PolicyObject, Protocol, Rule } from "../model/types.js";
 import { type Endpoint, nodeOf } from "./endpoint.js";
 import { ipBlockContains, peerSelectsPod, policiesSelecting, resolvePortMatcher } from "./match.js";
 
@@ -50,10 +50,10 @@ export interface Evaluation {
  * destination pod need to allow the connection." An address outside the
  * cluster has no policies: only the in-cluster side is evaluated.
  */
-export function evaluate(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffic): Evaluation {
+export function evaluate(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffic, explain = true): Evaluation {
   const dstPod = dst.kind === "pod" ? dst.pod : undefined;
-  const egress = src.kind === "pod" ? evaluateSubject(cluster, src.pod, "egress", dst, dstPod, t) : notAPod;
-  const ingress = dstPod ? evaluateSubject(cluster, dstPod, "ingress", src, dstPod, t) : notAPod;
+  const egress = src.kind === "pod" ? evaluateSubject(cluster, src.pod, "egress", dst, dstPod, t, explain) : notAPod;
+  const ingress = dstPod ? evaluateSubject(cluster, dstPod, "ingress", src, dstPod, t, explain) : notAPod;
   const exception = exceptionFor(src, dst);
   return { allowed: exception !== undefined || (egress.allowed && ingress.allowed), reason: exception ?? "policy", egress, ingress };
 }
@@ -67,6 +67,8 @@ const notAPod: DirectionVerdict = {
   verdicts: [],
 };
 
+const NO_VERDICTS: readonly PolicyVerdict[] = [];
+
 /**
  * The API reference's two exceptions: "traffic to and from the node where a
  * Pod is running is always allowed", and a pod may always reach itself. A
@@ -77,11 +79,19 @@ function exceptionFor(src: Endpoint, dst: Endpoint): DecisionReason | undefined 
   const sNode = nodeOf(src);
   const dNode = nodeOf(dst);
   if (sNode === undefined || sNode !== dNode) return undefined;
-  const isNodeSide = (e: Endpoint) => e.kind === "node" || (e.kind === "pod" && e.pod.hostNetwork);
   return isNodeSide(src) || isNodeSide(dst) ? "own-node" : undefined;
 }
 
-/** One direction of one pod: `peer` is the other end, `dstPod` resolves named ports. */
+function isNodeSide(e: Endpoint): boolean {
+  return e.kind === "node" || (e.kind === "pod" && e.pod.hostNetwork);
+}
+
+/**
+ * One direction of one pod: `peer` is the other end, `dstPod` resolves named
+ * ports. With `explain`, every rule of every selecting policy is evaluated
+ * and recorded; without, the first rule that matches decides and nothing is
+ * recorded. Either way the rules are evaluated by the same `evaluateRule`.
+ */
 export function evaluateSubject(
   cluster: Cluster,
   subject: Pod,
@@ -89,43 +99,58 @@ export function evaluateSubject(
   peer: Endpoint,
   dstPod: Pod | undefined,
   t: Traffic,
+  explain = true,
 ): DirectionVerdict {
   if (subject.hostNetwork) {
-    return { subject: subject.key, allowed: true, isolated: false, reason: "host-network", policies: [], verdicts: [] };
+    return { subject: subject.key, allowed: true, isolated: false, reason: "host-network", policies: [], verdicts: NO_VERDICTS };
   }
   const selecting = policiesSelecting(cluster, subject, dir);
   if (selecting.length === 0) {
-    return { subject: subject.key, allowed: true, isolated: false, reason: "not-isolated", policies: [], verdicts: [] };
+    return { subject: subject.key, allowed: true, isolated: false, reason: "not-isolated", policies: [], verdicts: NO_VERDICTS };
   }
-  const verdicts = selecting.map((p): PolicyVerdict => {
-    const rules = p.policy[dir]!.map((rule) => evaluateRule(cluster, p.namespace, rule, peer, dstPod, t));
-    return { policy: p.key, allowed: rules.some((r) => r.result === "matched"), rules };
-  });
-  const allowed = verdicts.some((v) => v.allowed);
-  return {
-    subject: subject.key,
-    allowed,
-    isolated: true,
-    reason: allowed ? "allowed" : "no-rule-matched",
-    policies: selecting.map((p) => p.key),
-    verdicts,
-  };
+  const policies = selecting.map(policyKey);
+  let allowed = false;
+  const verdicts: PolicyVerdict[] = [];
+  for (const p of selecting) {
+    if (!explain && allowed) break;
+    const rules: RuleResult[] = [];
+    let policyAllows = false;
+    for (const rule of p.policy[dir]!) {
+      const r = evaluateRule(cluster, p.namespace, rule, peer, dstPod, t);
+      if (r.result === "matched") policyAllows = true;
+      if (explain) rules.push(r);
+      else if (policyAllows) break;
+    }
+    allowed ||= policyAllows;
+    if (explain) verdicts.push({ policy: p.key, allowed: policyAllows, rules });
+  }
+  return { subject: subject.key, allowed, isolated: true, reason: allowed ? "allowed" : "no-rule-matched", policies, verdicts };
+}
+
+function policyKey(p: PolicyObject): string {
+  return p.key;
+}
+
+function peerMatches(cluster: Cluster, policyNs: string, p: Peer, peer: Endpoint): boolean {
+  switch (p.kind) {
+    case "all":
+      return true;
+    case "ipBlock":
+      return peer.ip !== undefined && ipBlockContains(p, peer.ip);
+    case "pods":
+      return peer.kind === "pod" && peerSelectsPod(cluster, policyNs, p, peer.pod);
+  }
 }
 
 function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endpoint, dstPod: Pod | undefined, t: Traffic): RuleResult {
-  const matchedPeer = rule.peers.find((p) => {
-    switch (p.kind) {
-      case "all":
-        return true;
-      case "ipBlock":
-        return peer.ip !== undefined && ipBlockContains(p, peer.ip);
-      case "pods":
-        return peer.kind === "pod" && peerSelectsPod(cluster, policyNs, p, peer.pod);
+  let matchedPeer: Peer | undefined;
+  for (const p of rule.peers) {
+    if (peerMatches(cluster, policyNs, p, peer)) {
+      matchedPeer = p;
+      break;
     }
-  });
-  if (!matchedPeer) {
-    return { field: rule.field, result: "peer-mismatch", detail: "no peer of the rule matches the other end" };
   }
+  if (!matchedPeer) return { field: rule.field, result: "peer-mismatch", detail: PEER_MISMATCH };
   let protocolSeen = false;
   for (const m of rule.ports) {
     const range = resolvePortMatcher(m, dstPod);
@@ -140,3 +165,5 @@ function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endp
   }
   return { field: rule.field, result: "port-mismatch", detail: `the rule allows no ${t.protocol} port ${t.port}${dstPod ? ` on ${dstPod.key}` : ""}` };
 }
+
+const PEER_MISMATCH = "no peer of the rule matches the other end";

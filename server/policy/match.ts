@@ -45,20 +45,30 @@ export function ipBlockContains(peer: Peer & { kind: "ipBlock" }, ip: Address): 
  * A host-network pod's ports are its node's: on the wire nothing tells them
  * apart from the node's own, so its port names resolve to nothing.
  */
-export function resolvePortMatcher(
-  m: PortMatcher,
-  dst: Pod | undefined,
-): { protocol: Protocol | "any"; from: number; to: number } | undefined {
+export function resolvePortMatcher(m: PortMatcher, dst: Pod | undefined): PortRange | undefined {
   switch (m.kind) {
     case "all":
-      return { protocol: "any", from: 1, to: 65535 };
+      return ANY_PORT;
     case "protocol":
-      return { protocol: m.protocol, from: 1, to: 65535 };
+      return WHOLE_PROTOCOL[m.protocol];
     case "range":
-      return { protocol: m.protocol, from: m.from, to: m.to };
+      return m;
     case "named": {
       const cp = dst?.hostNetwork ? undefined : dst?.ports.find((p) => p.name === m.name && p.protocol === m.protocol);
       return cp ? { protocol: m.protocol, from: cp.port, to: cp.port } : undefined;
     }
   }
 }
+
+export interface PortRange {
+  readonly protocol: Protocol | "any";
+  readonly from: number;
+  readonly to: number;
+}
+
+const ANY_PORT: PortRange = { protocol: "any", from: 1, to: 65535 };
+const WHOLE_PROTOCOL: Record<Protocol, PortRange> = {
+  TCP: { protocol: "TCP", from: 1, to: 65535 },
+  UDP: { protocol: "UDP", from: 1, to: 65535 },
+  SCTP: { protocol: "SCTP", from: 1, to: 65535 },
+};

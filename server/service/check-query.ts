@@ -25,34 +25,40 @@ export interface CheckQuery {
 
 /** Validates one question; `at` prefixes field paths inside a batch (`checks[3]`). */
 export function parseCheckQuery(input: CheckInput, at?: Path): CheckQuery | FieldError[] {
-  const p = (name: string) => (at ? at.child(name) : Path.root(name));
   // A batch entry may be anything JSON holds (null, a string): reading fields of it must not throw.
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return [fieldError.typeInvalid(at ?? Path.root(), input, "must be an object")];
   }
   const errs: FieldError[] = [];
-  const ref = (name: "src" | "dst"): string => {
-    const v = input[name];
-    if (typeof v === "string" && v.trim() !== "") return v.trim();
-    errs.push(v === undefined || v === "" ? fieldError.required(p(name), "a pod as namespace/name, or an IP address") : fieldError.invalid(p(name), v, "must be a string"));
-    return "";
-  };
-  const src = ref("src");
-  const dst = ref("dst");
+  const src = reference(input.src, fieldPath(at, "src"), errs);
+  const dst = reference(input.dst, fieldPath(at, "dst"), errs);
   let protocol: Protocol = "TCP";
   if (input.protocol !== undefined && input.protocol !== "") {
     const up = typeof input.protocol === "string" ? input.protocol.toUpperCase() : "";
     if ((PROTOCOLS as readonly string[]).includes(up)) protocol = up as Protocol;
-    else errs.push(fieldError.notSupported(p("protocol"), input.protocol, PROTOCOLS));
+    else errs.push(fieldError.notSupported(fieldPath(at, "protocol"), input.protocol, PROTOCOLS));
   }
   let port = 0;
   const raw = input.port;
   const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (raw === undefined || raw === "") errs.push(fieldError.required(p("port"), "must be between 1 and 65535, inclusive"));
-  else if (isValidPortNum(n).length > 0) errs.push(fieldError.invalid(p("port"), raw, "must be between 1 and 65535, inclusive"));
+  if (raw === undefined || raw === "") errs.push(fieldError.required(fieldPath(at, "port"), "must be between 1 and 65535, inclusive"));
+  else if (isValidPortNum(n).length > 0) errs.push(fieldError.invalid(fieldPath(at, "port"), raw, "must be between 1 and 65535, inclusive"));
   else port = n;
   const explain = input.explain === true || input.explain === "true" || input.explain === "1";
   return errs.length > 0 ? errs : { src, dst, protocol, port, explain };
+}
+
+function fieldPath(at: Path | undefined, name: string): Path {
+  return at ? at.child(name) : Path.root(name);
+}
+
+function reference(v: unknown, p: Path, errs: FieldError[]): string {
+  if (typeof v === "string") {
+    const t = v.trim();
+    if (t !== "") return t;
+  }
+  errs.push(v === undefined || v === "" ? fieldError.required(p, "a pod as namespace/name, or an IP address") : fieldError.invalid(p, v, "must be a string"));
+  return "";
 }
 
 export function checkQueryOrThrow(input: CheckInput): CheckQuery {

@@ -57,14 +57,13 @@ export function toDecision(
 
 function endpointView(e: Endpoint): EndpointView {
   switch (e.kind) {
-    case "pod":
-      return {
-        kind: "pod",
-        name: e.pod.key,
-        ...(e.ip ? { ip: e.ip.text } : {}),
-        ...(e.pod.nodeName ? { node: e.pod.nodeName } : {}),
-        ...(e.pod.hostNetwork ? { hostNetwork: true } : {}),
-      };
+    case "pod": {
+      const v: { -readonly [K in keyof EndpointView]: EndpointView[K] } = { kind: "pod", name: e.pod.key };
+      if (e.ip) v.ip = e.ip.text;
+      if (e.pod.nodeName) v.node = e.pod.nodeName;
+      if (e.pod.hostNetwork) v.hostNetwork = true;
+      return v;
+    }
     case "node":
       return { kind: "node", name: e.node.name, ip: e.ip.text, node: e.node.name };
     case "external":
@@ -73,12 +72,10 @@ function endpointView(e: Endpoint): EndpointView {
 }
 
 function directionView(d: DirectionVerdict, explain: boolean): DirectionView {
-  return {
-    ...(d.subject ? { subject: d.subject } : {}),
-    allowed: d.allowed,
-    isolated: d.isolated,
-    reason: d.reason,
-    policies: d.policies,
-    ...(explain ? { verdicts: d.verdicts } : {}),
-  };
+  const v: { -readonly [K in keyof DirectionView]: DirectionView[K] } =
+    d.subject === undefined
+      ? { allowed: d.allowed, isolated: d.isolated, reason: d.reason, policies: d.policies }
+      : { subject: d.subject, allowed: d.allowed, isolated: d.isolated, reason: d.reason, policies: d.policies };
+  if (explain) v.verdicts = d.verdicts;
+  return v;
 }

@@ -37,7 +37,17 @@ export class Metrics {
   });
   readonly watchers = new Gauge({ name: "podwall_ruleset_watchers", help: "Long polls and watch streams waiting for a new ruleset", registers: [this.registry] });
 
+  /** The decision counters, bound once: labelling on every call would cost more than a decision. */
+  private readonly decisionCounters = [
+    [this.decisions.labels("false", "false"), this.decisions.labels("false", "true")],
+    [this.decisions.labels("true", "false"), this.decisions.labels("true", "true")],
+  ] as const;
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
+  }
+
+  decided(allowed: boolean, cached: boolean): void {
+    this.decisionCounters[allowed ? 1 : 0][cached ? 1 : 0].inc();
   }
 }

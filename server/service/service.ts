@@ -145,13 +145,13 @@ export class PodwallService {
     const key = `${gen}\u0000${q.src}\u0000${q.dst}\u0000${q.protocol}\u0000${q.port}\u0000${q.explain ? 1 : 0}`;
     const hit = this.cache?.get(key);
     if (hit) {
-      this.metrics.decisions.inc({ allowed: String(hit.allowed), cached: "true" });
+      this.metrics.decided(hit.allowed, true);
       return hit;
     }
     const ends = this.resolve(q);
-    const decision = toDecision(evaluate(this.cluster, ends.src, ends.dst, q), ends, q, gen);
+    const decision = toDecision(evaluate(this.cluster, ends.src, ends.dst, q, q.explain), ends, q, gen);
     this.cache?.set(key, decision);
-    this.metrics.decisions.inc({ allowed: String(decision.allowed), cached: "false" });
+    this.metrics.decided(decision.allowed, false);
     return decision;
   }
 
