@@ -25,7 +25,7 @@ import type { Address, Cidr, Direction, Family, Peer, Pod, PolicyObject, PortMat
 import { isLive } from "../model/types.js";
 import { describeSelector, policiesSelecting, resolvePortMatcher, selectPeerPods } from "../policy/index.js";
 import { TOP_CHAIN, podChainName, policyChainName, setName } from "./names.js";
-import type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan, SetSource } from "./plan.js";
+import type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetEntry, SetPlan, SetSpec } from "./plan.js";
 
 export const FAMILIES: readonly Family[] = ["ipv4", "ipv6"];
 /** The packet mark bit that says "a policy allowed this". */
@@ -55,27 +55,75 @@ export class CompileCache {
   readonly portGroups = new Map<string, Map<number, Pod[]>>();
 }
 
-/** A policy chain with the sets its rules name, each with how to make it again once a write drops it. */
+/** A policy chain with the sets its rules name and the named ports whose numbers shaped it. */
 interface CachedChain {
   readonly chain: ChainPlan;
-  readonly sets: readonly SetRecipe[];
-}
-
-interface SetRecipe {
-  readonly name: string;
-  readonly make: () => SetPlan;
+  readonly sets: readonly SetSpec[];
+  readonly portGroups: readonly string[];
 }
 
 export function compileNode(cluster: Cluster, nodeName: string, cache = new CompileCache()): RulesetPlan {
   const sets = new Map<string, SetPlan>();
+  const portGroups = new Set<string>();
   const chains = {} as Record<Family, ChainPlan[]>;
-  for (const family of FAMILIES) chains[family] = new FamilyCompiler(cluster, nodeName, family, sets, cache).compile();
+  for (const family of FAMILIES) chains[family] = new FamilyCompiler(cluster, nodeName, family, sets, portGroups, cache).compile();
   return {
     node: nodeName,
     sets: [...sets.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
     chains,
     hooks: FAMILIES.map((family): Hook => ({ family, table: "filter", chain: "FORWARD", rule: `-j ${TOP_CHAIN}` })),
+    portGroups: [...portGroups].sort(),
   };
+}
+
+/** A set with its members as the model has them now, from the cache when it holds them. */
+export function materialize(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetPlan {
+  let set = cache.sets.get(spec.name);
+  if (!set) cache.sets.set(spec.name, (set = { ...spec, entries: members(cluster, cache, spec) }));
+  return set;
+}
+
+function members(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetEntry[] {
+  const s = spec.source;
+  switch (s.kind) {
+    case "nets":
+      return [...splitZero(s.cidr).map((value) => ({ value, nomatch: false })), ...s.except.map((c) => ({ value: c.text, nomatch: true }))];
+    case "pods":
+      return podEntries(selectPeerPods(cluster, s.policyNamespace, { kind: "pods", field: "", namespaces: s.namespaces, pods: s.pods }), spec.family);
+    case "port":
+      return podEntries(namedPortGroups(cluster, cache, s.protocol, s.name).get(s.port) ?? [], spec.family);
+  }
+}
+
+function podEntries(pods: Iterable<Pod>, family: Family): SetEntry[] {
+  const ips = new Set<string>();
+  for (const pod of pods) {
+    const ip = isLive(pod) ? pod.ips.find((a) => a.family === family) : undefined;
+    if (ip) ips.add(ip.text);
+  }
+  return [...ips].sort().map((value) => ({ value, nomatch: false }));
+}
+
+export function portGroupKey(protocol: Protocol, name: string): string {
+  return `${protocol}\0${name}`;
+}
+
+/** The pods of the cluster with a named port, grouped by the number it resolves to. */
+function namedPortGroups(cluster: Cluster, cache: CompileCache, protocol: Protocol, name: string): Map<number, Pod[]> {
+  const key = portGroupKey(protocol, name);
+  const known = cache.portGroups.get(key);
+  if (known) return known;
+  const m: PortMatcher = { kind: "named", field: "", protocol, name };
+  const byPort = new Map<number, Pod[]>();
+  for (const pod of cluster.podsWithPortName(protocol, name)) {
+    const r = resolvePortMatcher(m, pod);
+    if (!r) continue;
+    const list = byPort.get(r.from);
+    if (list) list.push(pod);
+    else byPort.set(r.from, [pod]);
+  }
+  cache.portGroups.set(key, byPort);
+  return byPort;
 }
 
 interface Fragment {
@@ -88,14 +136,16 @@ class FamilyCompiler {
   private readonly nodeAddresses: Address[];
   /** The chains this node uses, by name. */
   private readonly used = new Map<string, ChainPlan>();
-  /** While a policy chain is built: the sets its rules name. */
-  private recipes: SetRecipe[] | undefined;
+  /** While a policy chain is built: the sets its rules name, the named ports it consulted. */
+  private specs: SetSpec[] | undefined;
+  private consulted: Set<string> | undefined;
 
   constructor(
     private readonly cluster: Cluster,
     nodeName: string,
     private readonly family: Family,
     private readonly sets: Map<string, SetPlan>,
+    private readonly portGroups: Set<string>,
     private readonly cache: CompileCache,
   ) {
     this.locals = localPods(cluster, nodeName).filter((p) => this.ipOf(p));
@@ -149,17 +199,16 @@ class FamilyCompiler {
    */
   private policyChain(p: PolicyObject, dir: Direction, subject: Pod): ChainPlan {
     const rulesOf = p.policy[dir] ?? [];
-    const resolved = dir === "ingress" ? ingressPortNumbers(rulesOf, subject) : "";
-    const name = policyChainName(`${p.key}\0${resolved}`, dir);
-    const key = `${this.family}\0${name}`;
+    const resolved = dir === "ingress" ? ingressPortNumbers(p, subject) : egressPortNumbers(this.cluster, this.cache, p);
+    const key = `${this.family}\0${dir}\0${resolved}`;
     let ofPolicy = this.cache.chains.get(p);
     if (!ofPolicy) this.cache.chains.set(p, (ofPolicy = new Map()));
     let cached = ofPolicy.get(key);
-    if (cached) {
-      for (const recipe of cached.sets) this.useSet(recipe);
-    } else {
-      const recipes: SetRecipe[] = [];
-      this.recipes = recipes;
+    if (!cached) {
+      const specs: SetSpec[] = [];
+      const consulted = new Set<string>();
+      this.specs = specs;
+      this.consulted = consulted;
       const rules: RulePlan[] = [];
       for (const rule of rulesOf) {
         const peers = rule.peers.flatMap((peer) => this.peerMatch(p, peer, dir));
@@ -174,10 +223,15 @@ class FamilyCompiler {
           }
         }
       }
-      this.recipes = undefined;
-      ofPolicy.set(key, (cached = { chain: { name, rules }, sets: recipes }));
+      this.specs = undefined;
+      this.consulted = undefined;
+      const name = policyChainName(`${p.key}\0${dir === "ingress" ? resolved : ""}`, dir);
+      ofPolicy.set(key, (cached = { chain: { name, rules }, sets: specs, portGroups: [...consulted] }));
+    } else {
+      for (const spec of cached.sets) this.useSet(spec);
     }
-    this.used.set(name, cached.chain);
+    for (const g of cached.portGroups) this.portGroups.add(g);
+    this.used.set(cached.chain.name, cached.chain);
     return cached.chain;
   }
 
@@ -189,21 +243,18 @@ class FamilyCompiler {
         return [{ match: [], field: peer.field }];
       case "ipBlock": {
         if (peer.cidr.family !== this.family) return [];
-        // Each member once: ipset refuses to add an element twice (`except` may repeat one, or be half of a /0).
-        const except = [...new Set(peer.except.map((c) => c.text))].sort();
-        const name = this.addSet("NETS", `nets\0${this.family}\0${peer.cidr.text}\0${except.join(",")}`, "hash:net", { kind: "nets" }, () => [
-          ...splitZero(peer.cidr).filter((value) => !except.includes(value)).map((value) => ({ value, nomatch: false })),
-          ...except.map((value) => ({ value, nomatch: true })),
-        ], `${peer.cidr.text}${except.length ? ` except ${except.join(", ")}` : ""}`);
+        const except = [...peer.except].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+        const texts = except.map((c) => c.text);
+        const name = this.addSet("NETS", `nets\0${this.family}\0${peer.cidr.text}\0${texts.join(",")}`, "hash:net", { kind: "nets", cidr: peer.cidr, except },
+          `${peer.cidr.text}${texts.length ? ` except ${texts.join(", ")}` : ""}`);
         return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
       }
       case "pods": {
         const ns = peer.namespaces;
         const scope = ns.kind === "same" ? `ns:${p.namespace}` : `nsSelector:${JSON.stringify(ns.selector)}`;
-        const source = { kind: "pods", policyNamespace: p.namespace, namespaces: ns, pods: peer.pods } as const;
-        const name = this.addSet("PODS", `pods\0${this.family}\0${scope}\0${JSON.stringify(peer.pods)}`, "hash:ip", source, () =>
-          this.entries(selectPeerPods(this.cluster, p.namespace, peer)),
-        `pods ${ns.kind === "same" ? `of namespace ${p.namespace}` : `of namespaces ${describeSelector(ns.selector)}`} matching ${describeSelector(peer.pods)}`);
+        const name = this.addSet("PODS", `pods\0${this.family}\0${scope}\0${JSON.stringify(peer.pods)}`, "hash:ip",
+          { kind: "pods", policyNamespace: p.namespace, namespaces: ns, pods: peer.pods },
+          `pods ${ns.kind === "same" ? `of namespace ${p.namespace}` : `of namespaces ${describeSelector(ns.selector)}`} matching ${describeSelector(peer.pods)}`);
         return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
       }
     }
@@ -223,71 +274,50 @@ class FamilyCompiler {
           return r ? [{ match: [...proto(m.protocol), "--dport", `${r.from}`], field: m.field }] : [];
         }
         // Egress: the destination is any pod of the cluster where the name resolves.
-        const byPort = this.namedPorts(m);
-        return [...byPort.keys()].sort((a, b) => a - b).map((port) => {
-          const name = this.addSet("PORT", `port\0${this.family}\0${m.protocol}\0${m.name}\0${port}`, "hash:ip", { kind: "port", protocol: m.protocol, name: m.name }, () =>
-            this.entries(byPort.get(port)!),
-          `pods where ${m.protocol} port ${m.name} is ${port}`);
+        this.consulted?.add(portGroupKey(m.protocol, m.name));
+        const ports = [...namedPortGroups(this.cluster, this.cache, m.protocol, m.name).keys()].sort((a, b) => a - b);
+        return ports.map((port) => {
+          const name = this.addSet("PORT", `port\0${this.family}\0${m.protocol}\0${m.name}\0${port}`, "hash:ip",
+            { kind: "port", protocol: m.protocol, name: m.name, port },
+            `pods where ${m.protocol} port ${m.name} is ${port}`);
           return { match: ["-m", "set", "--match-set", name, "dst", ...proto(m.protocol), "--dport", `${port}`], field: m.field };
         });
       }
     }
   }
 
-  /** The pods of the cluster with a named port, grouped by the number it resolves to. */
-  private namedPorts(m: PortMatcher & { kind: "named" }): Map<number, Pod[]> {
-    const key = portGroupKey(m.protocol, m.name);
-    const known = this.cache.portGroups.get(key);
-    if (known) return known;
-    const byPort = new Map<number, Pod[]>();
-    for (const pod of this.cluster.podsWithPortName(m.protocol, m.name)) {
-      const r = resolvePortMatcher(m, pod);
-      if (!r) continue;
-      const list = byPort.get(r.from);
-      if (list) list.push(pod);
-      else byPort.set(r.from, [pod]);
-    }
-    this.cache.portGroups.set(key, byPort);
-    return byPort;
+  private addSet(kind: "PODS" | "NETS" | "PORT", definition: string, type: SetSpec["type"], source: SetSpec["source"], about: string): string {
+    const spec: SetSpec = { name: setName(kind, definition), family: this.family, type, about, source };
+    this.specs?.push(spec);
+    this.useSet(spec);
+    return spec.name;
   }
 
-  private entries(pods: Iterable<Pod>): { value: string; nomatch: boolean }[] {
-    const ips = new Set<string>();
-    for (const pod of pods) {
-      const ip = isLive(pod) ? this.ipOf(pod) : undefined;
-      if (ip) ips.add(ip.text);
-    }
-    return [...ips].sort().map((value) => ({ value, nomatch: false }));
-  }
-
-  private addSet(kind: "PODS" | "NETS" | "PORT", definition: string, type: SetPlan["type"], source: SetSource, entries: () => SetPlan["entries"], about: string): string {
-    const name = setName(kind, definition);
-    const family = this.family;
-    const recipe: SetRecipe = { name, make: () => ({ name, family, type, entries: entries(), about, source }) };
-    this.recipes?.push(recipe);
-    this.useSet(recipe);
-    return name;
-  }
-
-  private useSet(recipe: SetRecipe): void {
-    if (this.sets.has(recipe.name)) return;
-    let set = this.cache.sets.get(recipe.name);
-    if (!set) this.cache.sets.set(recipe.name, (set = recipe.make()));
-    this.sets.set(recipe.name, set);
+  private useSet(spec: SetSpec): void {
+    if (!this.sets.has(spec.name)) this.sets.set(spec.name, materialize(this.cluster, this.cache, spec));
   }
 }
 
-export function portGroupKey(protocol: Protocol, name: string): string {
-  return `${protocol}\0${name}`;
+const namedIngressPorts = new WeakMap<PolicyObject, PortMatcher[]>();
+const namedEgressPorts = new WeakMap<PolicyObject, (PortMatcher & { kind: "named" })[]>();
+
+/** The numbers the egress named ports of a policy take over the cluster: the rules of its egress chain follow them. */
+function egressPortNumbers(cluster: Cluster, cache: CompileCache, p: PolicyObject): string {
+  let named = namedEgressPorts.get(p);
+  if (!named) {
+    named = (p.policy.egress ?? []).flatMap((r) => r.ports.filter((m): m is PortMatcher & { kind: "named" } => m.kind === "named"));
+    namedEgressPorts.set(p, named);
+  }
+  if (named.length === 0) return "";
+  return named.map((m) => `${m.protocol}/${m.name}=${[...namedPortGroups(cluster, cache, m.protocol, m.name).keys()].sort((a, b) => a - b).join("+")}`).join(",");
 }
 
 /** The numbers the ingress named ports of a policy resolve to on one pod: what tells its chains apart. */
-function ingressPortNumbers(rules: readonly Rule[], pod: Pod): string {
-  const out: string[] = [];
-  for (const rule of rules) {
-    for (const m of rule.ports) if (m.kind === "named") out.push(`${m.protocol}/${m.name}=${resolvePortMatcher(m, pod)?.from ?? "none"}`);
-  }
-  return out.join(",");
+function ingressPortNumbers(p: PolicyObject, pod: Pod): string {
+  let named = namedIngressPorts.get(p);
+  if (!named) namedIngressPorts.set(p, (named = (p.policy.ingress ?? []).flatMap((r) => r.ports.filter((m) => m.kind === "named"))));
+  if (named.length === 0) return "";
+  return named.map((m) => `${m.kind === "named" ? `${m.protocol}/${m.name}` : ""}=${resolvePortMatcher(m, pod)?.from ?? "none"}`).join(",");
 }
 
 function proto(p: Protocol): string[] {

@@ -16,13 +16,23 @@ export interface SetUse {
 }
 
 export interface Touched {
+  /** Nodes whose chains may change: compile again. */
   readonly nodes: Set<string>;
+  /** Nodes that hold a touched set: their chains stand, the set's members are made again. */
+  readonly setHolders: Set<string>;
   readonly sets: Set<string>;
   readonly portGroups: Set<string>;
 }
 
-/** Adds to `out` what one change touches; `uses` are the sets some node's ruleset holds, by name. */
-export function touchedBy(cluster: Cluster, obj: ModelObject, uses: ReadonlyMap<string, SetUse>, out: Touched): void {
+/** What the memoised rulesets depend on: the sets they hold, the named ports that shaped them, each with its nodes. */
+export interface Dependencies {
+  readonly sets: ReadonlyMap<string, SetUse>;
+  readonly portGroups: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** Adds to `out` what one change touches. */
+export function touchedBy(cluster: Cluster, obj: ModelObject, deps: Dependencies, out: Touched): void {
+  const uses = deps.sets;
   switch (obj.kind) {
     case "Node":
       out.nodes.add(obj.name);
@@ -35,7 +45,13 @@ export function touchedBy(cluster: Cluster, obj: ModelObject, uses: ReadonlyMap<
       return;
     case "Pod":
       if (obj.nodeName !== undefined) out.nodes.add(obj.nodeName);
-      for (const p of obj.ports) if (p.name) out.portGroups.add(portGroupKey(p.protocol, p.name));
+      // Egress named ports: which numbers a name takes decides which rules a chain has.
+      for (const p of obj.ports) {
+        if (!p.name) continue;
+        const key = portGroupKey(p.protocol, p.name);
+        out.portGroups.add(key);
+        for (const n of deps.portGroups.get(key) ?? []) out.nodes.add(n);
+      }
       for (const [name, use] of uses) if (setMayHold(cluster, use.source, obj)) touch(out, name, use);
       return;
     case "NetworkPolicy": {
@@ -49,7 +65,7 @@ export function touchedBy(cluster: Cluster, obj: ModelObject, uses: ReadonlyMap<
 
 function touch(out: Touched, name: string, use: SetUse): void {
   out.sets.add(name);
-  for (const n of use.nodes) out.nodes.add(n);
+  for (const n of use.nodes) out.setHolders.add(n);
 }
 
 /** Whether a set of this source holds, or may hold, the pod (whatever its address or state). */

@@ -1,5 +1,5 @@
-export { ALLOW_MARK, CompileCache, FAMILIES, compileNode, localPods, portGroupKey } from "./compile.js";
+export { ALLOW_MARK, CompileCache, FAMILIES, compileNode, localPods, materialize, portGroupKey } from "./compile.js";
 export { PREFIX, TEMP_SUFFIX, TOP_CHAIN } from "./names.js";
-export type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan, SetSource } from "./plan.js";
+export type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan, SetSource, SetSpec } from "./plan.js";
 export { type Ruleset, comment, render, renderIpset, renderTables } from "./render.js";
-export { type SetUse, type Touched, touchedBy } from "./dependencies.js";
+export { type Dependencies, type SetUse, type Touched, touchedBy } from "./dependencies.js";

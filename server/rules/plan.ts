@@ -3,30 +3,34 @@
  * policy and field path it came from. Rendering to `ipset restore` and
  * `iptables-restore` text is in render.ts; nothing here runs a command.
  */
-import type { Family, NamespaceScope, Protocol, Selector } from "../model/types.js";
+import type { Cidr, Family, NamespaceScope, Protocol, Selector } from "../model/types.js";
 
 export type SetType = "hash:ip" | "hash:net";
 
-export interface SetPlan {
+/** What defines a set: its members follow from this and the model alone. */
+export interface SetSpec {
   /** A live identity on the node: `PODWALL-…`, at most 31 characters, derived from the set's definition. */
   readonly name: string;
   readonly family: Family;
   readonly type: SetType;
-  /** Sorted; an except is an entry with `nomatch`. */
-  readonly entries: readonly SetEntry[];
   /** What the set holds, for people. */
   readonly about: string;
-  /** What its members depend on, so that a change of the model finds the sets it touches. */
+  /** What its members are made of, so that they can be made again when a change of the model touches them. */
   readonly source: SetSource;
+}
+
+export interface SetPlan extends SetSpec {
+  /** Sorted; an except is an entry with `nomatch`. */
+  readonly entries: readonly SetEntry[];
 }
 
 export type SetSource =
   /** The pods a pod peer of a policy in `policyNamespace` selects. */
   | { readonly kind: "pods"; readonly policyNamespace: string; readonly namespaces: NamespaceScope; readonly pods: Selector }
-  /** The pods where a named port resolves to one number. */
-  | { readonly kind: "port"; readonly protocol: Protocol; readonly name: string }
-  /** An ipBlock: depends on nothing in the model. */
-  | { readonly kind: "nets" };
+  /** The pods where a named port resolves to `port`. */
+  | { readonly kind: "port"; readonly protocol: Protocol; readonly name: string; readonly port: number }
+  /** An ipBlock: `cidr`, with each `except` as `nomatch`. Depends on nothing in the model. */
+  | { readonly kind: "nets"; readonly cidr: Cidr; readonly except: readonly Cidr[] };
 
 export interface SetEntry {
   readonly value: string;
@@ -68,6 +72,8 @@ export interface RulesetPlan {
   /** Chains per family, the top chain first. */
   readonly chains: Readonly<Record<Family, readonly ChainPlan[]>>;
   readonly hooks: readonly Hook[];
+  /** The named ports (portGroupKey) whose numbers over the cluster shaped the egress rules. */
+  readonly portGroups: readonly string[];
 }
 
 /** Kernel limits on names: 28 characters for a chain, 31 for a set. */

@@ -22,14 +22,26 @@ const MAXELEM = 1048576;
 
 export function render(plan: RulesetPlan): Ruleset {
   const ipset = renderIpset(plan.sets);
-  const iptables = renderTables(plan.chains.ipv4);
-  const ip6tables = renderTables(plan.chains.ipv6);
-  // A hash of the whole content; each set's text enters through its own hash,
-  // computed once per set, since one set's text can be shared by every node.
+  const v4 = tables(plan.chains.ipv4);
+  const v6 = tables(plan.chains.ipv6);
+  // A hash of the whole content, made of the hashes of its parts: a set's or a
+  // table's hash is computed once, though its text may be shared by many nodes
+  // or rendered again when only other sets changed.
   const h = createHash("sha256");
   for (const s of plan.sets) h.update(setDigest(s)).update("\n");
-  const version = h.update("\0").update(iptables).update("\0").update(ip6tables).update("\0").update(JSON.stringify(plan.hooks)).digest("hex").slice(0, 20);
-  return { node: plan.node, version, ipset, iptables, ip6tables, hooks: plan.hooks };
+  const version = h.update(v4.digest).update(v6.digest).update(JSON.stringify(plan.hooks)).digest("hex").slice(0, 20);
+  return { node: plan.node, version, ipset, iptables: v4.text, ip6tables: v6.text, hooks: plan.hooks };
+}
+
+const tableTexts = new WeakMap<readonly ChainPlan[], { text: string; digest: string }>();
+
+function tables(chains: readonly ChainPlan[]): { text: string; digest: string } {
+  let t = tableTexts.get(chains);
+  if (!t) {
+    const text = renderTables(chains);
+    tableTexts.set(chains, (t = { text, digest: createHash("sha256").update(text).digest("hex") }));
+  }
+  return t;
 }
 
 const digests = new WeakMap<SetPlan, string>();

@@ -7,7 +7,7 @@
  */
 import type { ClusterObserver } from "../model/cluster.js";
 import type { ModelObject } from "../model/types.js";
-import { CompileCache, type Ruleset, type RulesetPlan, type SetUse, type Touched, compileNode, render, touchedBy } from "../rules/index.js";
+import { CompileCache, type Ruleset, type RulesetPlan, type SetUse, type Touched, compileNode, materialize, render, touchedBy } from "../rules/index.js";
 import { PodwallError } from "./errors.js";
 import type { PodwallService } from "./service.js";
 
@@ -34,10 +34,13 @@ const BULK_CHANGES = 2_000;
 
 export class RulesService implements ClusterObserver {
   private cache = new CompileCache();
-  private readonly memo = new Map<string, Ruleset>();
-  /** The sets some node's ruleset holds, with those nodes; and each node's sets. */
-  private readonly setUses = new Map<string, SetUse>();
-  private readonly nodeSets = new Map<string, readonly string[]>();
+  /** Each node's ruleset with the plan it was rendered from. */
+  private readonly memo = new Map<string, { plan: RulesetPlan; ruleset: Ruleset }>();
+  /** Nodes whose chains stand but some of whose sets' members changed. */
+  private readonly staleSets = new Set<string>();
+  /** The sets and the named ports each memoised ruleset depends on, with their nodes. */
+  private readonly deps = { sets: new Map<string, SetUse>(), portGroups: new Map<string, Set<string>>() };
+  private readonly nodeDeps = new Map<string, { sets: readonly string[]; portGroups: readonly string[] }>();
   /** Changes since the last write was processed; undefined once there were too many to trace. */
   private changes: ModelObject[] | undefined = [];
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -65,27 +68,28 @@ export class RulesService implements ClusterObserver {
     else this.changes.push(obj);
   }
 
-  /** Drops what the changes since the last write touched: memoised rulesets, sets, named-port groupings. */
+  /** Drops what the changes since the last write touched: memoised rulesets, set members, named-port groupings. */
   private invalidate(): void {
     const changes = this.changes;
     this.changes = [];
     if (changes === undefined) {
       this.cache = new CompileCache();
       this.memo.clear();
-      this.setUses.clear();
-      this.nodeSets.clear();
+      this.staleSets.clear();
+      this.deps.sets.clear();
+      this.deps.portGroups.clear();
+      this.nodeDeps.clear();
       return;
     }
-    const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
-    for (const obj of changes) touchedBy(this.service.cluster, obj, this.setUses, touched);
+    const touched: Touched = { nodes: new Set(), setHolders: new Set(), sets: new Set(), portGroups: new Set() };
+    for (const obj of changes) touchedBy(this.service.cluster, obj, this.deps, touched);
     for (const name of touched.sets) this.cache.sets.delete(name);
     for (const key of touched.portGroups) this.cache.portGroups.delete(key);
+    for (const node of touched.setHolders) this.staleSets.add(node);
     for (const node of touched.nodes) {
       this.memo.delete(node);
-      if (!this.service.cluster.nodes.has(node)) {
-        this.recordSets(node, []);
-        this.nodeSets.delete(node);
-      }
+      this.staleSets.delete(node);
+      if (!this.service.cluster.nodes.has(node)) this.record(node, undefined);
     }
   }
 
@@ -94,32 +98,49 @@ export class RulesService implements ClusterObserver {
     const cluster = this.service.cluster;
     if (!cluster.nodes.has(node)) throw new PodwallError("not-found", `nodes "${node}" not found`);
     const known = this.memo.get(node);
-    if (known) return known;
+    if (known && !this.staleSets.has(node)) return known.ruleset;
     const end = this.service.metrics.compileSeconds.startTimer();
-    const plan = compileNode(cluster, node, this.cache);
+    // Chains that stand keep their text; only the touched sets' members are made again.
+    const plan = known ? { ...known.plan, sets: known.plan.sets.map((s) => materialize(cluster, this.cache, s)) } : compileNode(cluster, node, this.cache);
     const ruleset = render(plan);
     end();
-    this.memo.set(node, ruleset);
-    this.recordSets(node, plan.sets);
+    this.memo.set(node, { plan, ruleset });
+    this.staleSets.delete(node);
+    if (!known) this.record(node, plan);
     return ruleset;
   }
 
-  /** Keeps `setUses` exact, and forgets a set's contents once no node holds it (nothing would keep them fresh). */
-  private recordSets(node: string, sets: RulesetPlan["sets"]): void {
-    for (const name of this.nodeSets.get(node) ?? []) {
-      const use = this.setUses.get(name);
+  /** Keeps the dependency index exact; forgets a set's members once no node holds it (nothing would keep them fresh). */
+  private record(node: string, plan: RulesetPlan | undefined): void {
+    const old = this.nodeDeps.get(node);
+    for (const name of old?.sets ?? []) {
+      const use = this.deps.sets.get(name);
       use?.nodes.delete(node);
       if (use?.nodes.size === 0) {
-        this.setUses.delete(name);
+        this.deps.sets.delete(name);
         this.cache.sets.delete(name);
       }
     }
-    for (const s of sets) {
-      let use = this.setUses.get(s.name);
-      if (!use) this.setUses.set(s.name, (use = { source: s.source, nodes: new Set() }));
+    for (const key of old?.portGroups ?? []) {
+      const nodes = this.deps.portGroups.get(key);
+      nodes?.delete(node);
+      if (nodes?.size === 0) this.deps.portGroups.delete(key);
+    }
+    if (!plan) {
+      this.nodeDeps.delete(node);
+      return;
+    }
+    for (const s of plan.sets) {
+      let use = this.deps.sets.get(s.name);
+      if (!use) this.deps.sets.set(s.name, (use = { source: s.source, nodes: new Set() }));
       use.nodes.add(node);
     }
-    this.nodeSets.set(node, sets.map((s) => s.name));
+    for (const key of plan.portGroups) {
+      let nodes = this.deps.portGroups.get(key);
+      if (!nodes) this.deps.portGroups.set(key, (nodes = new Set()));
+      nodes.add(node);
+    }
+    this.nodeDeps.set(node, { sets: plan.sets.map((s) => s.name), portGroups: plan.portGroups });
   }
 
   /**

@@ -3,7 +3,7 @@
  * JSON. No semantics here.
  */
 import express, { type NextFunction, type Request, type Response } from "express";
-import { type PodwallService, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
+import { type Decision, type PodwallService, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
 import { rulesRoutes } from "./rules-routes.js";
 
 export interface RestOptions {
@@ -57,10 +57,10 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
 
   app.get("/v1/check", (req, res) => {
     const q = req.query;
-    res.json(service.check({ src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
+    sendDecision(res, service.check({ src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
   });
   app.post("/v1/check", json, (req, res) => {
-    res.json(service.check(bodyObject(req)));
+    sendDecision(res, service.check(bodyObject(req)));
   });
   app.post("/v1/check/batch", json, (req, res) => {
     const checks = bodyObject(req)["checks"];
@@ -80,6 +80,15 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
     res.status(e.httpStatus).json(e.toJSON());
   });
   return app;
+}
+
+/** A decision the cache answered is the same object again: its JSON is made once. */
+const decisionJson = new WeakMap<Decision, string>();
+
+function sendDecision(res: Response, d: Decision): void {
+  let body = decisionJson.get(d);
+  if (body === undefined) decisionJson.set(d, (body = JSON.stringify(d)));
+  res.type("application/json").send(body);
 }
 
 function param(req: Request, name: string): string {

@@ -1,0 +1,143 @@
+/**
+ * `npm run bench`: the figures of Podwall at cluster scale. Front-door
+ * throughput is given as a ratio to a baseline measured in the same run on
+ * the same machine (a bare express handler, a bare grpc-js handler), so that
+ * a noisy machine cannot fake a result. Prints a table and writes JSON to
+ * bench/results/.
+ *
+ * Options: --quick (shorter runs, no huge profile), --seconds N (load duration).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import autocannon from "autocannon";
+import { PodwallService, RulesService } from "../server/service/index.js";
+import { PROFILES, allObjects, generate, rng } from "./generate.js";
+import { child, run } from "./processes.js";
+import { median } from "./stats.js";
+import { agentsBench, rulesetBench } from "./rules-bench.js";
+
+interface Row {
+  figure: string;
+  value: string;
+  target: string;
+  met?: boolean;
+  raw?: unknown;
+}
+
+const quick = process.argv.includes("--quick");
+const secondsArg = process.argv.indexOf("--seconds");
+const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 3 : 10;
+const rows: Row[] = [];
+const add = (r: Row) => {
+  rows.push(r);
+  console.error(`  ${r.figure}: ${r.value}${r.target ? ` (target ${r.target}${r.met === undefined ? "" : r.met ? ", met" : ", NOT met"})` : ""}`);
+};
+
+type CheckFigures = { p50us: number; p99us: number; rssMB: number; loadMs: number };
+
+async function checkLatency(): Promise<void> {
+  console.error("in-process Check latency and memory");
+  const large = await run<CheckFigures>("child-check.ts", ["large", quick ? "30000" : "200000"]);
+  add({ figure: "Check in-process, large, uncached: p50 / p99", value: `${large.p50us.toFixed(1)} µs / ${large.p99us.toFixed(1)} µs`, target: "p99 ≤ 20 µs", met: large.p99us <= 20, raw: large });
+  add({ figure: "RSS after loading large", value: `${large.rssMB.toFixed(0)} MB`, target: "≤ 500 MB", met: large.rssMB <= 500 });
+  if (quick) return;
+  const huge = await run<CheckFigures>("child-check.ts", ["huge", "200000"]);
+  add({ figure: "Check in-process, huge, uncached: p50 / p99", value: `${huge.p50us.toFixed(1)} µs / ${huge.p99us.toFixed(1)} µs`, target: "p99 ≤ 50 µs", met: huge.p99us <= 50, raw: huge });
+  add({ figure: "RSS after loading huge", value: `${huge.rssMB.toFixed(0)} MB`, target: "≤ 3 GB", met: huge.rssMB <= 3072 });
+}
+
+/** Questions about the large profile, as query paths and bodies. */
+function questions(n: number): { src: string; dst: string; port: number }[] {
+  const g = generate(PROFILES["large"]!);
+  const rand = rng(11);
+  const pod = () => {
+    const m = g.pods[Math.floor(rand() * g.pods.length)]!["metadata"] as { name: string; namespace: string };
+    return `${m.namespace}/${m.name}`;
+  };
+  return Array.from({ length: n }, (_, i) => ({ src: pod(), dst: pod(), port: [8080, 8000, 9090, 443][i % 4]! }));
+}
+
+async function load(url: string, requests: autocannon.Request[], connections = 32): Promise<number> {
+  // A short warm-up, then the measured run.
+  await autocannon({ url, requests, connections, duration: 1 });
+  const r = await autocannon({ url, requests, connections, duration: seconds });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${r.non2xx} non-2xx answers, ${r.errors} errors`);
+  return r.requests.average;
+}
+
+async function frontDoors(): Promise<void> {
+  console.error("front doors (servers in child processes; decision cache on, as served)");
+  const qs = questions(256);
+  const podwall = await child<{ rest: number; grpc: number; loadMs: number; rssMB: number; bodyMB: number }>("child-server.ts", ["podwall", "large"]);
+  add({ figure: "model load of large through PUT /v1/model", value: `${(podwall.ready.loadMs / 1000).toFixed(2)} s (${podwall.ready.bodyMB.toFixed(0)} MB of JSON)`, target: "report (≤ 2 s)", met: podwall.ready.loadMs <= 2000 });
+  const bareRest = await child<{ rest: number }>("child-server.ts", ["bare-express"]);
+  const bareGrpc = await child<{ grpc: number }>("child-server.ts", ["bare-grpc"]);
+  try {
+    const paths = qs.map((q) => ({ method: "GET" as const, path: `/v1/check?src=${q.src}&dst=${q.dst}&port=${q.port}` }));
+    const ours = await load(`http://127.0.0.1:${podwall.ready.rest}`, paths);
+    const bare = await load(`http://127.0.0.1:${bareRest.ready.rest}`, paths);
+    add({ figure: "REST GET /v1/check throughput ÷ bare express", value: `${(ours / bare).toFixed(2)} (${ours.toFixed(0)} vs ${bare.toFixed(0)} req/s)`, target: "≥ 0.85", met: ours / bare >= 0.85 });
+
+    const batch = Array.from({ length: 16 }, (_, i) => ({
+      method: "POST" as const,
+      path: "/v1/check/batch",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ checks: questions(100 * (i + 1)).slice(100 * i) }),
+    }));
+    const batches = await load(`http://127.0.0.1:${podwall.ready.rest}`, batch, 8);
+    add({ figure: "REST POST /v1/check/batch (100 checks a request)", value: `${(batches * 100).toFixed(0)} decisions/s`, target: "report" });
+
+    const json = JSON.stringify(qs);
+    const grpcOurs = await run<{ perSecond: number; errors: number }>("grpc-load.ts", [`127.0.0.1:${podwall.ready.grpc}`, String(seconds), "64", json]);
+    const grpcBare = await run<{ perSecond: number; errors: number }>("grpc-load.ts", [`127.0.0.1:${bareGrpc.ready.grpc}`, String(seconds), "64", json]);
+    if (grpcOurs.errors || grpcBare.errors) throw new Error(`gRPC errors: ${grpcOurs.errors} / ${grpcBare.errors}`);
+    const ratio = grpcOurs.perSecond / grpcBare.perSecond;
+    add({ figure: "gRPC Check throughput ÷ bare grpc-js", value: `${ratio.toFixed(2)} (${grpcOurs.perSecond.toFixed(0)} vs ${grpcBare.perSecond.toFixed(0)} calls/s)`, target: "≥ 0.85", met: ratio >= 0.85 });
+
+    const agents = await agentsBench(`http://127.0.0.1:${podwall.ready.rest}`, quick ? 3 : 5);
+    add({ figure: "1,000 agents long-polling, policy changes: until all hold the new version", value: `median ${agents.medianMs.toFixed(0)} ms, max ${agents.maxMs.toFixed(0)} ms (${agents.rounds} changes, ${agents.woken} agents woken)`, target: "report (≤ 1 s)", met: agents.maxMs <= 1000, raw: agents });
+  } finally {
+    podwall.stop();
+    bareRest.stop();
+    bareGrpc.stop();
+  }
+}
+
+async function rulesets(): Promise<void> {
+  console.error("rulesets (in process)");
+  const service = new PodwallService({ cacheSize: 0 });
+  const g = generate(PROFILES["large"]!);
+  service.applyObjects(allObjects(g), true);
+  const r = await rulesetBench(service, g);
+  add({ figure: "rulesets for every node, large, from cold", value: `${r.coldMs.toFixed(0)} ms (${r.nodes} nodes)`, target: "≤ 1 s", met: r.coldMs <= 1000 });
+  add({ figure: "one pod label change, large: until the affected nodes' new versions are served", value: `median ${median(r.labelChangeMs).toFixed(1)} ms (${r.labelChangedNodes} nodes changed)`, target: "≤ 50 ms", met: median(r.labelChangeMs) <= 50, raw: r.labelChangeMs });
+  add({ figure: "one policy added, large: until the affected nodes' new versions are served", value: `median ${median(r.policyAddMs).toFixed(1)} ms (${r.policyChangedNodes} nodes changed)`, target: "≤ 50 ms", met: median(r.policyAddMs) <= 50, raw: r.policyAddMs });
+  add({ figure: "biggest node ruleset, large", value: `${r.biggest.rules} rules, ${r.biggest.sets} sets, ${r.biggest.members} set members (${r.biggest.node})`, target: "report" });
+  if (r.restoreMs !== undefined) {
+    add({ figure: "ipset restore + iptables-restore of it in a network namespace", value: `${r.restoreMs.toFixed(0)} ms`, target: "report (≤ 200 ms)", met: r.restoreMs <= 200 });
+  } else {
+    add({ figure: "ipset restore + iptables-restore of it in a network namespace", value: `not measured: ${r.restoreSkipped}`, target: "report (≤ 200 ms)" });
+  }
+}
+
+const started = new Date();
+console.error(`podwall bench${quick ? " (quick)" : ""}: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+for (const section of [checkLatency, rulesets, frontDoors]) {
+  try {
+    await section();
+  } catch (e) {
+    add({ figure: `${section.name} failed`, value: e instanceof Error ? e.message : String(e), target: "", met: false });
+  }
+}
+
+const table = [
+  "| figure | value | target |",
+  "|---|---|---|",
+  ...rows.map((r) => `| ${r.figure} | ${r.value} | ${r.target}${r.met === undefined ? "" : r.met ? " ✓" : " ✗"} |`),
+].join("\n");
+console.log(table);
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: totalmem() / 2 ** 30, node: process.version, kernel: execFileSync("uname", ["-r"]).toString().trim() };
+writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify({ started, quick, seconds, machine, rows }, null, 2)}\n`);
+process.exit(0);

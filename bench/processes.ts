@@ -1,0 +1,30 @@
+/** Benchmark child processes: started with the same Node flags, read through one JSON line. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+
+export interface Child<T> {
+  readonly proc: ChildProcess;
+  readonly ready: T;
+  stop(): void;
+}
+
+/** Runs a bench script in a child Node process and resolves with the first JSON line it prints. */
+export function child<T>(script: string, args: string[]): Promise<Child<T>> {
+  const proc = spawn(process.execPath, ["--expose-gc", "--max-old-space-size=8192", "--import", "tsx", here(script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once("line", (line) => {
+      resolve({ proc, ready: JSON.parse(line) as T, stop: () => proc.kill("SIGKILL") });
+    });
+    proc.once("exit", (code) => reject(new Error(`${script} ${args.join(" ")} exited with ${code}`)));
+  });
+}
+
+/** Runs a bench script to completion and returns its JSON line. */
+export async function run<T>(script: string, args: string[]): Promise<T> {
+  const c = await child<T>(script, args);
+  await new Promise((r) => c.proc.once("exit", r));
+  return c.ready;
+}

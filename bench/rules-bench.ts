@@ -1,0 +1,167 @@
+/** Ruleset figures: cold compile, incremental updates, restore time, and many agents long-polling. */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import type { PodwallService } from "../server/service/index.js";
+import { RulesService } from "../server/service/index.js";
+import type { Ruleset } from "../server/rules/index.js";
+import { type Generated, type Manifest, rng } from "./generate.js";
+
+export interface RulesetFigures {
+  nodes: number;
+  coldMs: number;
+  labelChangeMs: number[];
+  labelChangedNodes: number;
+  policyAddMs: number[];
+  policyChangedNodes: number;
+  biggest: { node: string; rules: number; sets: number; members: number };
+  restoreMs?: number;
+  restoreSkipped?: string;
+}
+
+const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
+
+export async function rulesetBench(service: PodwallService, g: Generated): Promise<RulesetFigures> {
+  const rules = new RulesService(service);
+  const nodes = [...service.cluster.nodes.keys()];
+  const serveAll = () => nodes.map((n) => rules.rules(n).version);
+  let t0 = performance.now();
+  let versions = serveAll();
+  const coldMs = performance.now() - t0;
+
+  let biggest: Ruleset = rules.rules(nodes[0]!);
+  const size = (r: Ruleset) => count(r.iptables, /^-A /gm) + count(r.ip6tables, /^-A /gm);
+  for (const n of nodes) if (size(rules.rules(n)) > size(biggest)) biggest = rules.rules(n);
+
+  const rand = rng(3);
+  const changed = (before: string[], after: string[]) => after.filter((v, i) => v !== before[i]).length;
+  const labelChangeMs: number[] = [];
+  let labelChangedNodes = 0;
+  for (let i = 0; i < 7; i++) {
+    const pod = structuredClone(g.pods[Math.floor(rand() * g.pods.length)]!) as Manifest & { metadata: { labels: Record<string, string> } };
+    pod.metadata.labels = { ...pod.metadata.labels, app: `app-${String(Math.floor(rand() * 10)).padStart(3, "0")}`, tier: "frontend" };
+    t0 = performance.now();
+    service.applyObjects([pod]);
+    const after = serveAll();
+    labelChangeMs.push(performance.now() - t0);
+    labelChangedNodes = Math.max(labelChangedNodes, changed(versions, after));
+    versions = after;
+  }
+  const policyAddMs: number[] = [];
+  let policyChangedNodes = 0;
+  for (let i = 0; i < 7; i++) {
+    const ns = (g.namespaces[1 + Math.floor(rand() * (g.namespaces.length - 1))]!["metadata"] as { name: string }).name;
+    const policy = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `bench-added-${i}`, namespace: ns },
+      spec: { podSelector: { matchLabels: { tier: "backend" } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: "prod" } }, podSelector: { matchLabels: { tier: "frontend" } } }], ports: [{ port: "grpc" }] }] },
+    };
+    t0 = performance.now();
+    service.applyObjects([policy]);
+    const after = serveAll();
+    policyAddMs.push(performance.now() - t0);
+    policyChangedNodes = Math.max(policyChangedNodes, changed(versions, after));
+    versions = after;
+  }
+
+  const figures: RulesetFigures = {
+    nodes: nodes.length,
+    coldMs,
+    labelChangeMs,
+    labelChangedNodes,
+    policyAddMs,
+    policyChangedNodes,
+    biggest: { node: biggest.node, rules: size(biggest), sets: count(biggest.ipset, /^create /gm) / 2, members: count(biggest.ipset, /^add /gm) },
+  };
+  try {
+    figures.restoreMs = restoreTime(biggest);
+  } catch (e) {
+    figures.restoreSkipped = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  }
+  return figures;
+}
+
+/** Applies a ruleset in a fresh network namespace of our own, timing ipset restore + iptables-restore. */
+function restoreTime(r: Ruleset): number {
+  if (process.getuid?.() !== 0) throw new Error("needs root");
+  const ns = `pwb-${randomBytes(3).toString("hex")}`;
+  const sh = (cmd: string[], input?: string) => execFileSync(cmd[0]!, cmd.slice(1), { input, stdio: ["pipe", "ignore", "pipe"] });
+  sh(["ip", "netns", "add", ns]);
+  try {
+    const t0 = performance.now();
+    sh(["ip", "netns", "exec", ns, "ipset", "restore"], r.ipset);
+    sh(["ip", "netns", "exec", ns, "iptables-restore", "--noflush"], r.iptables);
+    return performance.now() - t0;
+  } finally {
+    sh(["ip", "netns", "del", ns]);
+  }
+}
+
+export interface AgentFigures {
+  agents: number;
+  rounds: number;
+  woken: number;
+  medianMs: number;
+  maxMs: number;
+}
+
+/**
+ * 1,000 agents, spread over the nodes, long-polling one server; policies
+ * change, and each round is timed from the write until every agent whose node
+ * got a new version holds it.
+ */
+export async function agentsBench(url: string, rounds: number, agentCount = 1000): Promise<AgentFigures> {
+  const nodesOf = async () => ((await (await fetch(`${url}/v1/nodes`)).json()) as { nodes: { node: string; version: string }[] }).nodes;
+  const nodes = await nodesOf();
+  const stop = new AbortController();
+  const agents = Array.from({ length: agentCount }, (_, i) => ({ node: nodes[i % nodes.length]!.node, held: "", at: 0 }));
+  const loops = agents.map(async (a) => {
+    while (!stop.signal.aborted) {
+      try {
+        const res = await fetch(`${url}/v1/nodes/${a.node}/rules?wait=60`, { headers: a.held ? { "if-none-match": `"${a.held}"` } : {}, signal: stop.signal });
+        if (res.status === 200) {
+          const r = (await res.json()) as Ruleset;
+          a.held = r.version;
+          a.at = performance.now();
+        } else await res.arrayBuffer();
+      } catch {
+        if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  const allHold = async (want: Map<string, string>, deadline: number) => {
+    while (!agents.every((a) => a.held === want.get(a.node))) {
+      if (performance.now() > deadline) throw new Error("agents did not all get the new version within 30 s");
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  await allHold(new Map(nodes.map((n) => [n.node, n.version])), performance.now() + 30_000);
+  const times: number[] = [];
+  let woken = 0;
+  const rand = rng(5);
+  for (let round = 0; round < rounds; round++) {
+    const before = new Map((await nodesOf()).map((n) => [n.node, n.version]));
+    const docs = Array.from({ length: 10 }, (_, k) => {
+      const ns = `ns-${String(Math.floor(rand() * 200)).padStart(4, "0")}`;
+      return JSON.stringify({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: `agents-bench-${round}-${k}`, namespace: ns },
+        spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "web" } } }], ports: [{ port: 8080 }] }] },
+      });
+    });
+    const t0 = performance.now();
+    const res = await fetch(`${url}/v1/apply`, { method: "POST", body: `{"apiVersion":"v1","kind":"List","items":[${docs.join(",")}]}` });
+    if (!res.ok) throw new Error(`apply: ${res.status}`);
+    await res.arrayBuffer();
+    const want = new Map((await nodesOf()).map((n) => [n.node, n.version]));
+    const affected = agents.filter((a) => want.get(a.node) !== before.get(a.node));
+    await allHold(want, t0 + 30_000);
+    woken += affected.length;
+    times.push(Math.max(0, ...affected.map((a) => a.at - t0)));
+  }
+  stop.abort();
+  await Promise.allSettled(loops);
+  const sorted = [...times].sort((a, b) => a - b);
+  return { agents: agentCount, rounds, woken, medianMs: sorted[Math.floor(sorted.length / 2)]!, maxMs: sorted.at(-1)! };
+}
