@@ -110,7 +110,7 @@ async function rulesets(): Promise<void> {
   const g = generate(PROFILES["large"]!);
   service.applyObjects(allObjects(g), true);
   const r = await rulesetBench(service, g);
-  add({ figure: "rulesets for every node, large, from cold", value: `${r.coldMs.toFixed(0)} ms (${r.nodes} nodes)`, target: "≤ 1 s", met: r.coldMs <= 1000 });
+  add({ figure: "rulesets for every node, large, from cold (texts joined)", value: `${r.coldMs.toFixed(0)} ms (${r.nodes} nodes)`, target: "≤ 1 s", met: r.coldMs <= 1000 });
   add({ figure: "one pod label change, large: until the affected nodes' new versions are served", value: `median ${median(r.labelChangeMs).toFixed(1)} ms (${r.labelChangedNodes} nodes changed)`, target: "≤ 50 ms", met: median(r.labelChangeMs) <= 50, raw: r.labelChangeMs });
   add({ figure: "one policy added, large: until the affected nodes' new versions are served", value: `median ${median(r.policyAddMs).toFixed(1)} ms (${r.policyChangedNodes} nodes changed)`, target: "≤ 50 ms", met: median(r.policyAddMs) <= 50, raw: r.policyAddMs });
   add({ figure: "biggest node ruleset, large", value: `${r.biggest.rules} rules, ${r.biggest.sets} sets, ${r.biggest.members} set members (${r.biggest.node})`, target: "report" });

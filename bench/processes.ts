@@ -3,6 +3,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
+/** The same Node flags for every benchmark process, the baselines included. */
+export const FLAGS = ["--expose-gc", "--max-old-space-size=8192"];
+
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
 export interface Child<T> {
@@ -13,7 +16,7 @@ export interface Child<T> {
 
 /** Runs a bench script in a child Node process and resolves with the first JSON line it prints. */
 export function child<T>(script: string, args: string[]): Promise<Child<T>> {
-  const proc = spawn(process.execPath, ["--expose-gc", "--max-old-space-size=8192", "--import", "tsx", here(script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...FLAGS, "--import", "tsx", here(script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once("line", (line) => {
       resolve({ proc, ready: JSON.parse(line) as T, stop: () => proc.kill("SIGKILL") });

@@ -1,5 +1,6 @@
 /** Ruleset figures: cold compile, incremental updates, restore time, and many agents long-polling. */
 import { execFileSync } from "node:child_process";
+import http from "node:http";
 import { randomBytes } from "node:crypto";
 import type { PodwallService } from "../server/service/index.js";
 import { RulesService } from "../server/service/index.js";
@@ -7,6 +8,8 @@ import type { Ruleset } from "../server/rules/index.js";
 import { type Generated, type Manifest, rng } from "./generate.js";
 
 export interface RulesetFigures {
+  /** Ruleset text joined over the whole run, MiB. */
+  textMB: number;
   nodes: number;
   coldMs: number;
   labelChangeMs: number[];
@@ -23,9 +26,18 @@ const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 export async function rulesetBench(service: PodwallService, g: Generated): Promise<RulesetFigures> {
   const rules = new RulesService(service);
   const nodes = [...service.cluster.nodes.keys()];
-  const serveAll = () => nodes.map((n) => rules.rules(n).version);
+  let versions: string[] = [];
+  /** Every node's current version, with the texts of those that changed joined as an agent would read them. */
+  const serveAll = () =>
+    nodes.map((n, i) => {
+      const r = rules.rules(n);
+      if (r.version !== versions[i]) texts += r.ipset.length + r.iptables.length + r.ip6tables.length;
+      return r.version;
+    });
+  let texts = 0;
+  globalThis.gc?.();
   let t0 = performance.now();
-  let versions = serveAll();
+  versions = serveAll();
   const coldMs = performance.now() - t0;
 
   let biggest: Ruleset = rules.rules(nodes[0]!);
@@ -65,6 +77,7 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
   }
 
   const figures: RulesetFigures = {
+    textMB: texts / 2 ** 20,
     nodes: nodes.length,
     coldMs,
     labelChangeMs,
@@ -103,35 +116,58 @@ export interface AgentFigures {
   woken: number;
   medianMs: number;
   maxMs: number;
+  /** Ruleset bodies the agents received (gzip), MiB. */
+  servedMB: number;
 }
 
 /**
- * 1,000 agents, spread over the nodes, long-polling one server; policies
- * change, and each round is timed from the write until every agent whose node
- * got a new version holds it.
+ * 1,000 agents, spread over the nodes, long-polling one server; a policy is
+ * added each round, and the round is timed from the write until every agent
+ * whose node got a new version holds it.
  */
 export async function agentsBench(url: string, rounds: number, agentCount = 1000): Promise<AgentFigures> {
   const nodesOf = async () => ((await (await fetch(`${url}/v1/nodes`)).json()) as { nodes: { node: string; version: string }[] }).nodes;
   const nodes = await nodesOf();
-  const stop = new AbortController();
+  let stopped = false;
+  const controllers: AbortController[] = [];
+  let firstError: unknown;
+  let bytes = 0;
   const agents = Array.from({ length: agentCount }, (_, i) => ({ node: nodes[i % nodes.length]!.node, held: "", at: 0 }));
-  const loops = agents.map(async (a) => {
-    while (!stop.signal.aborted) {
+  // Plain HTTP/1.1 with keep-alive, taking gzip and reading every byte of the
+  // body as an agent must; decompressing and parsing are left to the agents'
+  // own machines, not this process.
+  const pool = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  const poll = (a: (typeof agents)[number], signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.get(`${url}/v1/nodes/${a.node}/rules?wait=60`, { agent: pool, signal, headers: { "accept-encoding": "gzip", ...(a.held ? { "if-none-match": `"${a.held}"` } : {}) } }, (res) => {
+        let n = 0;
+        res.on("data", (chunk: Buffer) => (n += chunk.length));
+        res.on("end", () => {
+          if (res.statusCode === 200) {
+            a.held = String(res.headers.etag ?? "").replaceAll('"', "");
+            a.at = performance.now();
+            bytes += n;
+          }
+          resolve();
+        });
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+    });
+  const loops = agents.map(async (a, i) => {
+    while (!stopped) {
+      const c = (controllers[i] = new AbortController());
       try {
-        const res = await fetch(`${url}/v1/nodes/${a.node}/rules?wait=60`, { headers: a.held ? { "if-none-match": `"${a.held}"` } : {}, signal: stop.signal });
-        if (res.status === 200) {
-          const r = (await res.json()) as Ruleset;
-          a.held = r.version;
-          a.at = performance.now();
-        } else await res.arrayBuffer();
-      } catch {
-        if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 100));
+        await poll(a, c.signal);
+      } catch (e) {
+        firstError ??= e;
+        if (!stopped) await new Promise((r) => setTimeout(r, 100));
       }
     }
   });
   const allHold = async (want: Map<string, string>, deadline: number) => {
     while (!agents.every((a) => a.held === want.get(a.node))) {
-      if (performance.now() > deadline) throw new Error("agents did not all get the new version within 30 s");
+      if (performance.now() > deadline) throw new Error(`agents did not all get the new version within 30 s (first error: ${String((firstError as Error)?.cause ?? firstError)})`);
       await new Promise((r) => setTimeout(r, 2));
     }
   };
@@ -141,7 +177,7 @@ export async function agentsBench(url: string, rounds: number, agentCount = 1000
   const rand = rng(5);
   for (let round = 0; round < rounds; round++) {
     const before = new Map((await nodesOf()).map((n) => [n.node, n.version]));
-    const docs = Array.from({ length: 10 }, (_, k) => {
+    const docs = Array.from({ length: 1 }, (_, k) => {
       const ns = `ns-${String(Math.floor(rand() * 200)).padStart(4, "0")}`;
       return JSON.stringify({
         apiVersion: "networking.k8s.io/v1",
@@ -160,8 +196,10 @@ export async function agentsBench(url: string, rounds: number, agentCount = 1000
     woken += affected.length;
     times.push(Math.max(0, ...affected.map((a) => a.at - t0)));
   }
-  stop.abort();
+  stopped = true;
+  for (const c of controllers) c.abort();
   await Promise.allSettled(loops);
+  pool.destroy();
   const sorted = [...times].sort((a, b) => a - b);
-  return { agents: agentCount, rounds, woken, medianMs: sorted[Math.floor(sorted.length / 2)]!, maxMs: sorted.at(-1)! };
+  return { agents: agentCount, rounds, woken, medianMs: sorted[Math.floor(sorted.length / 2)]!, maxMs: sorted.at(-1)!, servedMB: bytes / 2 ** 20 };
 }

@@ -2,7 +2,7 @@
  * Wiring: one service, its REST and gRPC front doors, and the manifests it
  * starts from.
  */
-import type { Server as HttpServer } from "node:http";
+import { type Server as HttpServer, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type * as grpc from "@grpc/grpc-js";
 import { pino, type Logger } from "pino";
@@ -57,9 +57,13 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
   const rest = parseListen(opts.listen ?? ":8080");
   const rules = new RulesService(service);
   const app = createRestApp(service, { rules });
-  const http: HttpServer = await new Promise((resolve, reject) => {
-    const s = app.listen(rest.port, rest.host, () => resolve(s));
-    s.once("error", reject);
+  // Node agents hold long polls open and reuse their connections between them:
+  // idle connections are kept longer than a poll, and a burst of agents
+  // reconnecting at once finds room in the accept queue.
+  const http: HttpServer = createServer({ keepAliveTimeout: 75_000, headersTimeout: 80_000, requestTimeout: 0 }, app);
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen({ port: rest.port, host: rest.host, backlog: 4096 }, () => resolve());
   });
   const restPort = (http.address() as AddressInfo).port;
 

@@ -87,7 +87,11 @@ function members(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetEntry
   const s = spec.source;
   switch (s.kind) {
     case "nets":
-      return [...splitZero(s.cidr).map((value) => ({ value, nomatch: false })), ...s.except.map((c) => ({ value: c.text, nomatch: true }))];
+      // Each member once: ipset refuses to add an element twice, and an except may be a half of a /0.
+      return [
+        ...splitZero(s.cidr).filter((value) => !s.except.some((c) => c.text === value)).map((value) => ({ value, nomatch: false })),
+        ...s.except.map((c) => ({ value: c.text, nomatch: true })),
+      ];
     case "pods":
       return podEntries(selectPeerPods(cluster, s.policyNamespace, { kind: "pods", field: "", namespaces: s.namespaces, pods: s.pods }), spec.family);
     case "port":
@@ -243,7 +247,8 @@ class FamilyCompiler {
         return [{ match: [], field: peer.field }];
       case "ipBlock": {
         if (peer.cidr.family !== this.family) return [];
-        const except = [...peer.except].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+        // `except` may name one CIDR twice: the set holds it once.
+        const except = [...new Map(peer.except.map((c) => [c.text, c])).values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
         const texts = except.map((c) => c.text);
         const name = this.addSet("NETS", `nets\0${this.family}\0${peer.cidr.text}\0${texts.join(",")}`, "hash:net", { kind: "nets", cidr: peer.cidr, except },
           `${peer.cidr.text}${texts.length ? ` except ${texts.join(", ")}` : ""}`);
@@ -317,7 +322,25 @@ function ingressPortNumbers(p: PolicyObject, pod: Pod): string {
   let named = namedIngressPorts.get(p);
   if (!named) namedIngressPorts.set(p, (named = (p.policy.ingress ?? []).flatMap((r) => r.ports.filter((m) => m.kind === "named"))));
   if (named.length === 0) return "";
-  return named.map((m) => `${m.kind === "named" ? `${m.protocol}/${m.name}` : ""}=${resolvePortMatcher(m, pod)?.from ?? "none"}`).join(",");
+  // Pods with the same container ports resolve alike: remember the answer per port list.
+  const ports = portsSignature(pod);
+  let byPorts = resolutions.get(p);
+  if (!byPorts) resolutions.set(p, (byPorts = new Map()));
+  let out = byPorts.get(ports);
+  if (out === undefined) {
+    out = named.map((m) => `${m.kind === "named" ? `${m.protocol}/${m.name}` : ""}=${resolvePortMatcher(m, pod)?.from ?? "none"}`).join(",");
+    byPorts.set(ports, out);
+  }
+  return out;
+}
+
+const resolutions = new WeakMap<PolicyObject, Map<string, string>>();
+const signatures = new WeakMap<Pod, string>();
+
+function portsSignature(pod: Pod): string {
+  let sig = signatures.get(pod);
+  if (sig === undefined) signatures.set(pod, (sig = pod.hostNetwork ? "host" : pod.ports.map((p) => `${p.protocol}/${p.name ?? ""}=${p.port}`).join(",")));
+  return sig;
 }
 
 function proto(p: Protocol): string[] {

@@ -21,27 +21,42 @@ export interface Ruleset {
 const MAXELEM = 1048576;
 
 export function render(plan: RulesetPlan): Ruleset {
-  const ipset = renderIpset(plan.sets);
-  const v4 = tables(plan.chains.ipv4);
-  const v6 = tables(plan.chains.ipv6);
   // A hash of the whole content, made of the hashes of its parts: a set's or a
-  // table's hash is computed once, though its text may be shared by many nodes
-  // or rendered again when only other sets changed.
+  // chain's hash is computed once, though its text may be shared by many nodes.
   const h = createHash("sha256");
   for (const s of plan.sets) h.update(setDigest(s)).update("\n");
-  const version = h.update(v4.digest).update(v6.digest).update(JSON.stringify(plan.hooks)).digest("hex").slice(0, 20);
-  return { node: plan.node, version, ipset, iptables: v4.text, ip6tables: v6.text, hooks: plan.hooks };
+  for (const family of ["ipv4", "ipv6"] as const) {
+    h.update(`*${family}\n`);
+    for (const c of plan.chains[family]) h.update(c.name).update(" ").update(chainDigest(c)).update("\n");
+  }
+  const version = h.update(JSON.stringify(plan.hooks)).digest("hex").slice(0, 20);
+  // The texts can run to megabytes on a big node: they are joined when first
+  // read (by the node's agent), not whenever a write changes the version.
+  let ipset: string | undefined;
+  let iptables: string | undefined;
+  let ip6tables: string | undefined;
+  return {
+    node: plan.node,
+    version,
+    get ipset() {
+      return (ipset ??= renderIpset(plan.sets));
+    },
+    get iptables() {
+      return (iptables ??= renderTables(plan.chains.ipv4));
+    },
+    get ip6tables() {
+      return (ip6tables ??= renderTables(plan.chains.ipv6));
+    },
+    hooks: plan.hooks,
+  };
 }
 
-const tableTexts = new WeakMap<readonly ChainPlan[], { text: string; digest: string }>();
+const chainDigests = new WeakMap<ChainPlan, string>();
 
-function tables(chains: readonly ChainPlan[]): { text: string; digest: string } {
-  let t = tableTexts.get(chains);
-  if (!t) {
-    const text = renderTables(chains);
-    tableTexts.set(chains, (t = { text, digest: createHash("sha256").update(text).digest("hex") }));
-  }
-  return t;
+function chainDigest(c: ChainPlan): string {
+  let d = chainDigests.get(c);
+  if (d === undefined) chainDigests.set(c, (d = createHash("sha256").update(renderChain(c)).digest("hex")));
+  return d;
 }
 
 const digests = new WeakMap<SetPlan, string>();

@@ -2,6 +2,7 @@
  * REST routes of node rulesets: GET with ETag / If-None-Match / long poll,
  * agents' status reports, and the nodes overview.
  */
+import { gzipSync } from "node:zlib";
 import { type RequestHandler, Router } from "express";
 import type { Ruleset } from "../../rules/index.js";
 import { PodwallError, type RulesService } from "../../service/index.js";
@@ -37,9 +38,10 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler): Router {
       res.status(304).set("ETag", `"${held}"`).end();
       return;
     }
-    res.set("ETag", `"${ruleset.version}"`).set("Cache-Control", "no-cache");
-    if (format === "json") res.json(ruleset);
-    else res.type("text/plain").send(ruleset[format]);
+    res.set("ETag", `"${ruleset.version}"`).set("Cache-Control", "no-cache").set("Vary", "Accept-Encoding");
+    res.type(format === "json" ? "application/json" : "text/plain");
+    if (req.acceptsEncodings("gzip", "identity") === "gzip") res.set("Content-Encoding", "gzip").send(body(ruleset, format, true));
+    else res.send(body(ruleset, format, false));
   });
 
   r.put("/v1/nodes/:node/status", json, (req, res) => {
@@ -49,6 +51,26 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler): Router {
   });
 
   return r;
+}
+
+/**
+ * The agents of one node (and their retries) get the same body: it is made
+ * once per version and format, and compressed once for those that take gzip
+ * (a big node's ruleset is megabytes of very repetitive text).
+ */
+const bodies = new WeakMap<Ruleset, Map<string, string | Buffer>>();
+
+function body(r: Ruleset, format: Format, gzip: boolean): string | Buffer {
+  let known = bodies.get(r);
+  if (!known) bodies.set(r, (known = new Map()));
+  const key = `${format}${gzip ? "+gzip" : ""}`;
+  let b = known.get(key);
+  if (b === undefined) {
+    const text = format === "json" ? JSON.stringify(r) : r[format];
+    b = gzip ? gzipSync(text, { level: 3 }) : text;
+    known.set(key, b);
+  }
+  return b;
 }
 
 function parseFormat(v: unknown): Format {
