@@ -31,7 +31,8 @@ export class Cluster {
   readonly namespaceLabels = new LabelIndex<Namespace>();
   /** Live pods off the host network, by canonical address. More than one only while a write is checked. */
   private readonly podsByAddress = new Map<string, Pod[]>();
-  private readonly nodesByAddress = new Map<string, Node>();
+  /** Nodes by InternalIP. More than one only while a write is checked. */
+  private readonly nodesByAddress = new Map<string, Node[]>();
   private readonly podsByNode = new Map<string, Set<Pod>>();
   /** Live pods off the host network by "PROTOCOL/name" of a container port. */
   private readonly podsByPortName = new Map<string, Set<Pod>>();
@@ -140,7 +141,12 @@ export class Cluster {
   }
 
   nodeAt(address: string): Node | undefined {
-    return this.nodesByAddress.get(address);
+    return this.nodesByAddress.get(address)?.[0];
+  }
+
+  /** The nodes that claim an address; more than one means a conflict. */
+  nodesAt(address: string): readonly Node[] {
+    return this.nodesByAddress.get(address) ?? [];
   }
 
   /** The pods scheduled to a node, whatever their state. */
@@ -171,7 +177,7 @@ export class Cluster {
         return;
       case "Node":
         this.nodes.set(obj.name, obj);
-        for (const a of obj.addresses) this.nodesByAddress.set(a.text, obj);
+        for (const a of obj.addresses) addTo(this.nodesByAddress, a.text, obj);
         return;
       case "Pod": {
         this.pods.set(obj.key, obj);
@@ -184,7 +190,7 @@ export class Cluster {
           onNode.add(obj);
         }
         if (holdsAddresses(obj)) {
-          for (const a of obj.ips) this.podsByAddress.set(a.text, [...(this.podsByAddress.get(a.text) ?? []), obj]);
+          for (const a of obj.ips) addTo(this.podsByAddress, a.text, obj);
           for (const p of obj.ports) {
             if (!p.name) continue;
             const key = `${p.protocol}/${p.name}`;
@@ -212,7 +218,7 @@ export class Cluster {
         return;
       case "Node":
         this.nodes.delete(obj.name);
-        for (const a of obj.addresses) if (this.nodesByAddress.get(a.text) === obj) this.nodesByAddress.delete(a.text);
+        for (const a of obj.addresses) removeFrom(this.nodesByAddress, a.text, obj);
         return;
       case "Pod": {
         this.pods.delete(obj.key);
@@ -225,11 +231,7 @@ export class Cluster {
           if (onNode?.size === 0) this.podsByNode.delete(obj.nodeName);
         }
         if (holdsAddresses(obj)) {
-          for (const a of obj.ips) {
-            const rest = (this.podsByAddress.get(a.text) ?? []).filter((p) => p !== obj);
-            if (rest.length) this.podsByAddress.set(a.text, rest);
-            else this.podsByAddress.delete(a.text);
-          }
+          for (const a of obj.ips) removeFrom(this.podsByAddress, a.text, obj);
           for (const p of obj.ports) {
             if (!p.name) continue;
             const key = `${p.protocol}/${p.name}`;
@@ -251,6 +253,16 @@ export class Cluster {
 }
 
 const EMPTY: ReadonlySet<Pod> = new Set();
+
+function addTo<T>(index: Map<string, T[]>, key: string, item: T): void {
+  index.set(key, [...(index.get(key) ?? []), item]);
+}
+
+function removeFrom<T>(index: Map<string, T[]>, key: string, item: T): void {
+  const rest = (index.get(key) ?? []).filter((x) => x !== item);
+  if (rest.length) index.set(key, rest);
+  else index.delete(key);
+}
 
 /** Host-network pods use their node's address; terminated pods have released theirs. */
 function holdsAddresses(pod: Pod): boolean {

@@ -3,7 +3,7 @@
  * atomically or not at all.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Kind, ModelObject, Node, Pod } from "../model/types.js";
+import type { Kind, ModelObject, Pod } from "../model/types.js";
 import { decodeObject } from "../manifests/decode.js";
 import { ManifestSyntaxError, parseManifests } from "../manifests/parse.js";
 import { fieldError, Path } from "../policy/field.js";
@@ -58,9 +58,6 @@ export function describe(o: ModelObject): string {
 
 /** Writes objects inside the cluster's transaction, then checks what spans objects. */
 export function writeObjects(cluster: Cluster, objects: readonly ModelObject[], replace: boolean): void {
-  // Checked before any write: the cluster keeps one node per address, so two
-  // nodes claiming one would overwrite (and, on undo, lose) the first's entry.
-  checkNodeAddresses(cluster, objects, replace);
   if (replace) cluster.clear();
   for (const o of objects) cluster.put(o);
   checkReferences(cluster, objects);
@@ -89,36 +86,16 @@ function checkReferences(cluster: Cluster, written: readonly ModelObject[]): voi
     if (o.kind === "Pod" && cluster.pods.get(o.key) === o) errors.push(...addressConflicts(cluster, o));
     if (o.kind === "Node" && cluster.nodes.get(o.name) === o) {
       o.addresses.forEach((a, i) => {
+        const other = cluster.nodesAt(a.text).find((n) => n !== o);
         const pod = cluster.podsAt(a.text)[0];
-        if (pod) errors.push({ ...fieldError.duplicate(nodeAddressPath(i), a.text), detail: `also the address of pod ${pod.key}`, object: describe(o) });
+        const holder = other ? `node ${other.name}` : pod ? `pod ${pod.key}` : undefined;
+        if (holder) errors.push({ ...fieldError.duplicate(nodeAddressPath(i), a.text), detail: `also the address of ${holder}`, object: describe(o) });
       });
     }
   }
   if (errors.length > 0) {
     throw new PodwallError("invalid", invalidMessage("the request", errors), errors);
   }
-}
-
-/** No two nodes of the model as it will be after the write may share an address. */
-function checkNodeAddresses(cluster: Cluster, objects: readonly ModelObject[], replace: boolean): void {
-  const written = new Map<string, Node>();
-  for (const o of objects) if (o.kind === "Node") written.set(o.name, o);
-  if (written.size === 0) return;
-  const owner = new Map<string, Node>();
-  if (!replace) {
-    for (const n of cluster.nodes.values()) {
-      if (!written.has(n.name)) for (const a of n.addresses) owner.set(a.text, n);
-    }
-  }
-  const errors: ObjectFieldError[] = [];
-  for (const n of written.values()) {
-    n.addresses.forEach((a, i) => {
-      const other = owner.get(a.text);
-      if (other && other !== n) errors.push({ ...fieldError.duplicate(nodeAddressPath(i), a.text), detail: `also the address of node ${other.name}`, object: describe(n) });
-      else owner.set(a.text, n);
-    });
-  }
-  if (errors.length > 0) throw new PodwallError("invalid", invalidMessage("the request", errors), errors);
 }
 
 function nodeAddressPath(i: number): Path {
