@@ -17,11 +17,20 @@ export function serviceDefinition(svc: DescService): ServiceDefinition {
       responseStream: m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming",
       requestSerialize: (msg: Message) => Buffer.from(toBinary(m.input, msg)),
       requestDeserialize: (buf: Buffer) => fromBinary(m.input, buf),
-      responseSerialize: (msg: Message) => Buffer.from(toBinary(m.output, msg)),
+      responseSerialize: (msg: Message) => serialized(msg, () => Buffer.from(toBinary(m.output, msg))),
       responseDeserialize: (buf: Buffer) => fromBinary(m.output, buf),
     };
   }
   return def as ServiceDefinition;
+}
+
+/** A message sent again (a cached decision, a ruleset to many watchers) is serialised once. */
+const bytes = new WeakMap<Message, Buffer>();
+
+function serialized(msg: Message, make: () => Buffer): Buffer {
+  let b = bytes.get(msg);
+  if (!b) bytes.set(msg, (b = make()));
+  return b;
 }
 
 /** The serialized FileDescriptorSet of our protos, for server reflection. */

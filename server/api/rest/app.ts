@@ -21,6 +21,14 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
   const text = express.text({ type: () => true, limit });
   const json = express.json({ type: () => true, limit, strict: true });
 
+  // Decisions first: the hottest routes are matched before any other.
+  app.get("/v1/check", (req, res) => {
+    const q = req.query;
+    sendDecision(res, service.check({ src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
+  });
+  app.post("/v1/check", json, (req, res) => {
+    sendDecision(res, service.check(bodyObject(req)));
+  });
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -55,13 +63,6 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
     res.json(service.delete("Node", "", param(req, "name")));
   });
 
-  app.get("/v1/check", (req, res) => {
-    const q = req.query;
-    sendDecision(res, service.check({ src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
-  });
-  app.post("/v1/check", json, (req, res) => {
-    sendDecision(res, service.check(bodyObject(req)));
-  });
   app.post("/v1/check/batch", json, (req, res) => {
     const checks = bodyObject(req)["checks"];
     if (!Array.isArray(checks)) {
