@@ -53,6 +53,15 @@ export class CompileCache {
   readonly sets = new Map<string, SetPlan>();
   readonly chains = new WeakMap<PolicyObject, Map<string, CachedChain>>();
   readonly portGroups = new Map<string, Map<number, Pod[]>>();
+  /** Pod chains by pod object, with the policy chains they jump to: see FamilyCompiler.podChain. */
+  readonly podChains = new WeakMap<Pod, Map<string, CachedPodChain>>();
+}
+
+/** A pod's chain, with the policy objects it was made for and their chains. */
+interface CachedPodChain {
+  readonly chain: ChainPlan;
+  readonly policies: readonly PolicyObject[];
+  readonly jumps: readonly CachedChain[];
 }
 
 /** A policy chain with the sets its rules name and the named ports whose numbers shaped it. */
@@ -178,7 +187,22 @@ class FamilyCompiler {
     return [{ name: TOP_CHAIN, rules: top }, ...podChains, ...policyChains];
   }
 
+  /**
+   * A pod's chain stands while the pod (an updated pod is a new object), its
+   * node's addresses, its policies (objects, in order) and, for egress, the
+   * numbers their named ports take do; then so do the policy chains it jumps to.
+   */
   private podChain(pod: Pod, dir: Direction, policies: readonly PolicyObject[]): ChainPlan {
+    const numbers = dir === "egress" ? policies.map((p) => egressPortNumbers(this.cluster, this.cache, p)).join(";") : "";
+    const key = `${this.family}\0${dir}\0${this.nodeAddresses.map((a) => a.text).join(",")}\0${numbers}`;
+    let byPod = this.cache.podChains.get(pod);
+    if (!byPod) this.cache.podChains.set(pod, (byPod = new Map()));
+    const known = byPod.get(key);
+    if (known && known.policies.length === policies.length && known.policies.every((p, i) => p === policies[i])) {
+      for (const c of known.jumps) this.adopt(c);
+      return known.chain;
+    }
+    const jumps = policies.map((p) => this.policyChain(p, dir, pod));
     const at = (note: string): Origin => ({ pod: pod.key, note });
     const rules: RulePlan[] = [{ match: [], target: CLEAR_MARK, origin: at(`${dir} isolated`) }];
     // "Traffic to and from the node where a Pod is running is always allowed."
@@ -186,14 +210,24 @@ class FamilyCompiler {
       rules.push({ match: [dir === "egress" ? "-d" : "-s", a.text], target: RETURN, origin: at("own node") });
     }
     if (dir === "ingress") rules.push({ match: ["-s", this.ipOf(pod)!.text], target: RETURN, origin: at("itself") });
-    for (const p of policies) {
-      rules.push({ match: [], target: ["-j", this.policyChain(p, dir, pod).name], origin: { policy: p.key, note: dir } });
+    policies.forEach((p, i) => {
+      rules.push({ match: [], target: ["-j", jumps[i]!.chain.name], origin: { policy: p.key, note: dir } });
       rules.push({ match: MARKED, target: RETURN, origin: { policy: p.key, note: "allowed" } });
-    }
+    });
     const unreachable = this.family === "ipv4" ? "icmp-port-unreachable" : "icmp6-port-unreachable";
     rules.push({ match: ["-p", "tcp"], target: ["-j", "REJECT", "--reject-with", "tcp-reset"], origin: at(`${dir} denied`) });
     rules.push({ match: [], target: ["-j", "REJECT", "--reject-with", unreachable], origin: at(`${dir} denied`) });
-    return { name: podChainName(pod.key, dir), rules };
+    const chain = { name: podChainName(pod.key, dir), rules };
+    byPod.set(key, { chain, policies, jumps });
+    return chain;
+  }
+
+  /** This node uses a policy chain: the chain, its sets, the named ports that shaped it. */
+  private adopt(c: CachedChain): void {
+    if (this.used.get(c.chain.name) === c.chain) return;
+    this.used.set(c.chain.name, c.chain);
+    for (const spec of c.sets) this.useSet(spec);
+    for (const g of c.portGroups) this.portGroups.add(g);
   }
 
   /**
@@ -201,7 +235,7 @@ class FamilyCompiler {
    * subject pod itself, so its named ports are resolved here, into the chain:
    * pods on which they resolve alike share one chain.
    */
-  private policyChain(p: PolicyObject, dir: Direction, subject: Pod): ChainPlan {
+  private policyChain(p: PolicyObject, dir: Direction, subject: Pod): CachedChain {
     const rulesOf = p.policy[dir] ?? [];
     const resolved = dir === "ingress" ? ingressPortNumbers(p, subject) : egressPortNumbers(this.cluster, this.cache, p);
     const key = `${this.family}\0${dir}\0${resolved}`;
@@ -231,12 +265,9 @@ class FamilyCompiler {
       this.consulted = undefined;
       const name = policyChainName(`${p.key}\0${dir === "ingress" ? resolved : ""}`, dir);
       ofPolicy.set(key, (cached = { chain: { name, rules }, sets: specs, portGroups: [...consulted] }));
-    } else {
-      for (const spec of cached.sets) this.useSet(spec);
     }
-    for (const g of cached.portGroups) this.portGroups.add(g);
-    this.used.set(cached.chain.name, cached.chain);
-    return cached.chain;
+    this.adopt(cached);
+    return cached;
   }
 
   /** The other end is the source for ingress, the destination for egress. */

@@ -23,13 +23,14 @@ const MAXELEM = 1048576;
 export function render(plan: RulesetPlan): Ruleset {
   // A hash of the whole content, made of the hashes of its parts: a set's or a
   // chain's hash is computed once, though its text may be shared by many nodes.
-  const h = createHash("sha256");
-  for (const s of plan.sets) h.update(setDigest(s)).update("\n");
+  const parts: string[] = [];
+  for (const s of plan.sets) parts.push(setDigest(s));
   for (const family of ["ipv4", "ipv6"] as const) {
-    h.update(`*${family}\n`);
-    for (const c of plan.chains[family]) h.update(c.name).update(" ").update(chainDigest(c)).update("\n");
+    parts.push(`*${family}`);
+    for (const c of plan.chains[family]) parts.push(`${c.name} ${chainDigest(c)}`);
   }
-  const version = h.update(JSON.stringify(plan.hooks)).digest("hex").slice(0, 20);
+  parts.push(JSON.stringify(plan.hooks));
+  const version = createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 20);
   // The texts can run to megabytes on a big node: they are joined when first
   // read (by the node's agent), not whenever a write changes the version.
   let ipset: string | undefined;
