@@ -120,9 +120,10 @@ async function rulesets(): Promise<void> {
   const g = (largeProfile ??= generate(PROFILES["large"]!));
   service.applyObjects(allObjects(g), true);
   const r = await rulesetBench(service, g);
-  add({ figure: "rulesets for every node, large, from cold (texts joined)", value: `${r.coldMs.toFixed(0)} ms (${r.nodes} nodes)`, target: "≤ 1 s", met: r.coldMs <= 1000 });
-  add({ figure: "one pod label change, large: until the affected nodes' new versions are served", value: `median ${median(r.labelChangeMs).toFixed(1)} ms (${r.labelChangedNodes} nodes changed)`, target: "≤ 50 ms", met: median(r.labelChangeMs) <= 50, raw: r.labelChangeMs });
-  add({ figure: "one policy added, large: until the affected nodes' new versions are served", value: `median ${median(r.policyAddMs).toFixed(1)} ms (${r.policyChangedNodes} nodes changed)`, target: "≤ 50 ms", met: median(r.policyAddMs) <= 50, raw: r.policyAddMs });
+  const both = (texts: number, versions: number) => `${texts.toFixed(0)} ms with texts joined (versions known at ${versions.toFixed(0)} ms)`;
+  add({ figure: "rulesets for every node, large, from cold", value: `${both(r.coldMs, r.coldVersionsMs)}, ${r.nodes} nodes`, target: "≤ 1 s", met: r.coldMs <= 1000 });
+  add({ figure: "one pod label change, large: until the affected nodes' new rulesets are served", value: `median ${both(median(r.labelChangeMs), median(r.labelVersionsMs))}, ${r.labelChangedNodes} nodes changed`, target: "≤ 50 ms", met: median(r.labelChangeMs) <= 50, raw: r.labelChangeMs });
+  add({ figure: "one policy added, large: until the affected nodes' new rulesets are served", value: `median ${both(median(r.policyAddMs), median(r.policyVersionsMs))}, ${r.policyChangedNodes} nodes changed`, target: "≤ 50 ms", met: median(r.policyAddMs) <= 50, raw: r.policyAddMs });
   add({ figure: "biggest node ruleset, large", value: `${r.biggest.rules} rules, ${r.biggest.sets} sets, ${r.biggest.members} set members (${r.biggest.node})`, target: "report" });
   if (r.restoreMs !== undefined) {
     add({ figure: "ipset restore + iptables-restore of it in a network namespace", value: `${r.restoreMs.toFixed(0)} ms`, target: "report (≤ 200 ms)", met: r.restoreMs <= 200 });

@@ -12,6 +12,10 @@ export interface RulesetFigures {
   textMB: number;
   nodes: number;
   coldMs: number;
+  /** The same, until the versions were known (texts not yet joined). */
+  coldVersionsMs: number;
+  labelVersionsMs: number[];
+  policyVersionsMs: number[];
   labelChangeMs: number[];
   labelChangedNodes: number;
   policyAddMs: number[];
@@ -27,18 +31,25 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
   const rules = new RulesService(service);
   const nodes = [...service.cluster.nodes.keys()];
   let versions: string[] = [];
-  /** Every node's current version, with the texts of those that changed joined as an agent would read them. */
-  const serveAll = () =>
-    nodes.map((n, i) => {
-      const r = rules.rules(n);
+  /**
+   * Every node's current version, then the texts of those that changed joined
+   * as an agent would read them; `versionsAt` is when the versions were known.
+   */
+  let versionsAt = 0;
+  const serveAll = () => {
+    const rs = nodes.map((n) => rules.rules(n));
+    versionsAt = performance.now();
+    rs.forEach((r, i) => {
       if (r.version !== versions[i]) texts += r.ipset.length + r.iptables.length + r.ip6tables.length;
-      return r.version;
     });
+    return rs.map((r) => r.version);
+  };
   let texts = 0;
   globalThis.gc?.();
   let t0 = performance.now();
   versions = serveAll();
   const coldMs = performance.now() - t0;
+  const coldVersionsMs = versionsAt - t0;
 
   let biggest: Ruleset = rules.rules(nodes[0]!);
   const size = (r: Ruleset) => count(r.iptables, /^-A /gm) + count(r.ip6tables, /^-A /gm);
@@ -47,6 +58,7 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
   const rand = rng(3);
   const changed = (before: string[], after: string[]) => after.filter((v, i) => v !== before[i]).length;
   const labelChangeMs: number[] = [];
+  const labelVersionsMs: number[] = [];
   let labelChangedNodes = 0;
   for (let i = 0; i < 7; i++) {
     const pod = structuredClone(g.pods[Math.floor(rand() * g.pods.length)]!) as Manifest & { metadata: { labels: Record<string, string> } };
@@ -55,10 +67,12 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
     service.applyObjects([pod]);
     const after = serveAll();
     labelChangeMs.push(performance.now() - t0);
+    labelVersionsMs.push(versionsAt - t0);
     labelChangedNodes = Math.max(labelChangedNodes, changed(versions, after));
     versions = after;
   }
   const policyAddMs: number[] = [];
+  const policyVersionsMs: number[] = [];
   let policyChangedNodes = 0;
   for (let i = 0; i < 7; i++) {
     const ns = (g.namespaces[1 + Math.floor(rand() * (g.namespaces.length - 1))]!["metadata"] as { name: string }).name;
@@ -72,6 +86,7 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
     service.applyObjects([policy]);
     const after = serveAll();
     policyAddMs.push(performance.now() - t0);
+    policyVersionsMs.push(versionsAt - t0);
     policyChangedNodes = Math.max(policyChangedNodes, changed(versions, after));
     versions = after;
   }
@@ -80,6 +95,9 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
     textMB: texts / 2 ** 20,
     nodes: nodes.length,
     coldMs,
+    coldVersionsMs,
+    labelVersionsMs,
+    policyVersionsMs,
     labelChangeMs,
     labelChangedNodes,
     policyAddMs,
