@@ -26,9 +26,17 @@ for (const port of ports) {
   udp.bind(port, "0.0.0.0", ready);
 }
 
+// Each probe from a distinct source port: a datagram that reused the tuple of an
+// earlier allowed exchange would match its conntrack entry and pass as a reply.
+let nextPort = 20000;
+const sourcePort = () => {
+  nextPort = nextPort >= 60000 ? 20000 : nextPort + 1;
+  return nextPort;
+};
+
 function probeTcp(host, port, timeoutMs) {
   return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
+    const sock = net.connect({ host, port, localPort: sourcePort() });
     const done = (r) => {
       clearTimeout(timer);
       sock.destroy();
@@ -51,7 +59,7 @@ function probeUdp(host, port, timeoutMs) {
     const timer = setTimeout(() => done({ ok: false, error: "timeout" }), timeoutMs);
     sock.on("message", () => done({ ok: true }));
     sock.on("error", (e) => done({ ok: false, error: e.code ?? e.message }));
-    sock.connect(port, host, () => sock.send("ping"));
+    sock.bind(sourcePort(), () => sock.connect(port, host, () => sock.send("ping")));
   });
 }
 
