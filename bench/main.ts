@@ -10,7 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { PodwallService, RulesService } from "../server/service/index.js";
+import { PodwallService } from "../server/service/index.js";
 import { PROFILES, allObjects, generate, rng } from "./generate.js";
 import { child, run } from "./processes.js";
 import { median } from "./stats.js";

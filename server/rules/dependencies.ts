@@ -6,7 +6,7 @@
  */
 import type { Cluster } from "../model/cluster.js";
 import type { ModelObject, Pod } from "../model/types.js";
-import { portGroupKey } from "./compile.js";
+import { portGroupKey } from "./sets.js";
 import type { SetSource } from "./plan.js";
 import { matches, select } from "../policy/index.js";
 

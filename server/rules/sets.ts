@@ -1,0 +1,139 @@
+/**
+ * What compiled rulesets share between nodes and keep across writes, and the
+ * members of sets: made from a set's source and the model alone, so that a
+ * set that a write touched is made again on its own.
+ */
+import type { Cluster } from "../model/cluster.js";
+import type { Cidr, Family, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
+import { isLive } from "../model/types.js";
+import { resolvePortMatcher, selectPeerPods } from "../policy/index.js";
+import type { ChainPlan, SetEntry, SetPlan, SetSpec } from "./plan.js";
+
+/**
+ * What nodes share, kept across writes by the rules service: set contents
+ * by name, policy chains by policy object (a chain depends on the policy, the
+ * family and, for named ports, the numbers they resolve to on the destination
+ * pod, never on the node; an updated policy is a new object), and named-port
+ * groupings. Whoever keeps it across writes must drop what a write touches.
+ */
+export class CompileCache {
+  readonly sets = new Map<string, SetPlan>();
+  readonly chains = new WeakMap<PolicyObject, Map<string, CachedChain>>();
+  readonly portGroups = new Map<string, Map<number, Pod[]>>();
+  /** Pod chains by pod object, with the policy chains they jump to: see FamilyCompiler.podChain. */
+  readonly podChains = new WeakMap<Pod, Map<string, CachedPodChain>>();
+}
+
+/** A pod's chain, with the policy objects it was made for and their chains. */
+export interface CachedPodChain {
+  readonly chain: ChainPlan;
+  readonly policies: readonly PolicyObject[];
+  readonly jumps: readonly CachedChain[];
+}
+
+/** A policy chain with the sets its rules name and the named ports whose numbers shaped it. */
+export interface CachedChain {
+  readonly chain: ChainPlan;
+  readonly sets: readonly SetSpec[];
+  readonly portGroups: readonly string[];
+}
+
+/** A set with its members as the model has them now, from the cache when it holds them. */
+export function materialize(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetPlan {
+  let set = cache.sets.get(spec.name);
+  if (!set) cache.sets.set(spec.name, (set = { ...spec, entries: members(cluster, cache, spec) }));
+  return set;
+}
+
+function members(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetEntry[] {
+  const s = spec.source;
+  switch (s.kind) {
+    case "nets":
+      // Each member once: ipset refuses to add an element twice, and an except may be a half of a /0.
+      return [
+        ...splitZero(s.cidr).filter((value) => !s.except.some((c) => c.text === value)).map((value) => ({ value, nomatch: false })),
+        ...s.except.map((c) => ({ value: c.text, nomatch: true })),
+      ];
+    case "pods":
+      return podEntries(selectPeerPods(cluster, s.policyNamespace, { kind: "pods", field: "", namespaces: s.namespaces, pods: s.pods }), spec.family);
+    case "port":
+      return podEntries(namedPortGroups(cluster, cache, s.protocol, s.name).get(s.port) ?? [], spec.family);
+  }
+}
+
+function podEntries(pods: Iterable<Pod>, family: Family): SetEntry[] {
+  const ips = new Set<string>();
+  for (const pod of pods) {
+    const ip = isLive(pod) ? pod.ips.find((a) => a.family === family) : undefined;
+    if (ip) ips.add(ip.text);
+  }
+  return [...ips].sort().map((value) => ({ value, nomatch: false }));
+}
+
+export function portGroupKey(protocol: Protocol, name: string): string {
+  return `${protocol}\0${name}`;
+}
+
+/** The pods of the cluster with a named port, grouped by the number it resolves to. */
+export function namedPortGroups(cluster: Cluster, cache: CompileCache, protocol: Protocol, name: string): Map<number, Pod[]> {
+  const key = portGroupKey(protocol, name);
+  const known = cache.portGroups.get(key);
+  if (known) return known;
+  const m: PortMatcher = { kind: "named", field: "", protocol, name };
+  const byPort = new Map<number, Pod[]>();
+  for (const pod of cluster.podsWithPortName(protocol, name)) {
+    const r = resolvePortMatcher(m, pod);
+    if (!r) continue;
+    const list = byPort.get(r.from);
+    if (list) list.push(pod);
+    else byPort.set(r.from, [pod]);
+  }
+  cache.portGroups.set(key, byPort);
+  return byPort;
+}
+
+const namedIngressPorts = new WeakMap<PolicyObject, PortMatcher[]>();
+const namedEgressPorts = new WeakMap<PolicyObject, (PortMatcher & { kind: "named" })[]>();
+
+/** The numbers the egress named ports of a policy take over the cluster: the rules of its egress chain follow them. */
+export function egressPortNumbers(cluster: Cluster, cache: CompileCache, p: PolicyObject): string {
+  let named = namedEgressPorts.get(p);
+  if (!named) {
+    named = (p.policy.egress ?? []).flatMap((r) => r.ports.filter((m): m is PortMatcher & { kind: "named" } => m.kind === "named"));
+    namedEgressPorts.set(p, named);
+  }
+  if (named.length === 0) return "";
+  return named.map((m) => `${m.protocol}/${m.name}=${[...namedPortGroups(cluster, cache, m.protocol, m.name).keys()].sort((a, b) => a - b).join("+")}`).join(",");
+}
+
+/** The numbers the ingress named ports of a policy resolve to on one pod: what tells its chains apart. */
+export function ingressPortNumbers(p: PolicyObject, pod: Pod): string {
+  let named = namedIngressPorts.get(p);
+  if (!named) namedIngressPorts.set(p, (named = (p.policy.ingress ?? []).flatMap((r) => r.ports.filter((m) => m.kind === "named"))));
+  if (named.length === 0) return "";
+  // Pods with the same container ports resolve alike: remember the answer per port list.
+  const ports = portsSignature(pod);
+  let byPorts = resolutions.get(p);
+  if (!byPorts) resolutions.set(p, (byPorts = new Map()));
+  let out = byPorts.get(ports);
+  if (out === undefined) {
+    out = named.map((m) => `${m.kind === "named" ? `${m.protocol}/${m.name}` : ""}=${resolvePortMatcher(m, pod)?.from ?? "none"}`).join(",");
+    byPorts.set(ports, out);
+  }
+  return out;
+}
+
+const resolutions = new WeakMap<PolicyObject, Map<string, string>>();
+const signatures = new WeakMap<Pod, string>();
+
+function portsSignature(pod: Pod): string {
+  let sig = signatures.get(pod);
+  if (sig === undefined) signatures.set(pod, (sig = pod.hostNetwork ? "host" : pod.ports.map((p) => `${p.protocol}/${p.name ?? ""}=${p.port}`).join(",")));
+  return sig;
+}
+
+/** hash:net cannot hold a /0: it is the two halves of the space instead. */
+function splitZero(c: Cidr): string[] {
+  if (c.prefix !== 0) return [c.text];
+  return c.family === "ipv4" ? ["0.0.0.0/1", "128.0.0.0/1"] : ["::/1", "8000::/1"];
+}
