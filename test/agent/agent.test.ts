@@ -17,16 +17,9 @@ import { DryRunner } from "../../client/agent/runner.js";
 import { serve } from "../../server/main.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { FakeRunner } from "../rules/simulator.js";
-import { eventually, namespace, node, pod, policy, sleep, yaml } from "../rules/support.js";
+import { TWO_NODES, eventually, policy, sleep, yaml } from "../rules/support.js";
 
-const MODEL = yaml([
-  namespace("app"),
-  node("node-1", "10.0.0.1", "fd00::1"),
-  node("node-2", "10.0.0.2"),
-  pod("app/a", { labels: { app: "a" }, node: "node-1", ips: ["10.1.1.1", "fd10::1:1"] }),
-  pod("app/b", { labels: { app: "b" }, node: "node-2", ips: ["10.1.2.1"] }),
-  policy("app/a-in", { podSelector: { matchLabels: { app: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: "b" } } }] }] }),
-]);
+const MODEL = TWO_NODES;
 /** An egress policy on app/a: a new policy chain and a new set on node-1. */
 const EXTRA = yaml([policy("app/a-out", { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "192.168.0.0/16" } }] }] })]);
 

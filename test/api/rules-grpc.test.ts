@@ -9,18 +9,10 @@ import { type ClientReadableStream, type ServiceError, status } from "@grpc/grpc
 import { type GrpcClient, decisionClient } from "../../client/grpc-client.js";
 import type { DecisionService, Ruleset } from "../../server/gen/podwall/v1/podwall_pb.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
-import { eventually, namespace, node, pod, policy, sleep, yaml } from "../rules/support.js";
+import { ONLY_NODE_2, TWO_NODES, eventually, pod, sleep, yaml } from "../rules/support.js";
 import { grpcError } from "./support.js";
 
-const MODEL = yaml([
-  namespace("app"),
-  node("node-1", "10.0.0.1", "fd00::1"),
-  node("node-2", "10.0.0.2"),
-  pod("app/a", { labels: { app: "a" }, node: "node-1", ips: ["10.1.1.1", "fd10::1:1"] }),
-  pod("app/b", { labels: { app: "b" }, node: "node-2", ips: ["10.1.2.1"] }),
-  policy("app/a-in", { podSelector: { matchLabels: { app: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: "b" } } }] }] }),
-]);
-const ONLY_NODE_2 = yaml([policy("app/b-in", { podSelector: { matchLabels: { app: "b" } }, ingress: [{ ports: [{ port: 443 }] }] })]);
+const MODEL = TWO_NODES;
 const changesNode1 = (i: number) => yaml([pod(`app/b${i}`, { labels: { app: "b" }, node: "node-2", ips: [`10.1.2.${10 + i}`] })]);
 
 /** The REST JSON shape of a Ruleset message. */

@@ -6,19 +6,10 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type TestServer, http, startServer } from "../helpers/server.js";
-import { namespace, node, pod, policy, sleep, yaml } from "../rules/support.js";
+import { ONLY_NODE_2, TWO_NODES, pod, sleep, yaml } from "../rules/support.js";
 
-const MODEL = yaml([
-  namespace("app"),
-  node("node-1", "10.0.0.1", "fd00::1"),
-  node("node-2", "10.0.0.2"),
-  pod("app/a", { labels: { app: "a" }, node: "node-1", ips: ["10.1.1.1", "fd10::1:1"] }),
-  pod("app/b", { labels: { app: "b" }, node: "node-2", ips: ["10.1.2.1"] }),
-  policy("app/a-in", { podSelector: { matchLabels: { app: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: "b" } } }] }] }),
-]);
+const MODEL = TWO_NODES;
 
-/** A policy that selects app/b, on node-2 only, and names no peer set node-1 uses. */
-const ONLY_NODE_2 = yaml([policy("app/b-in", { podSelector: { matchLabels: { app: "b" } }, ingress: [{ ports: [{ port: 443 }] }] })]);
 /** A new pod b2 joins the peer set of a-in: node-1's rules change. */
 const CHANGES_NODE_1 = yaml([pod("app/b2", { labels: { app: "b" }, node: "node-2", ips: ["10.1.2.2"] })]);
 

@@ -73,3 +73,19 @@ export async function eventually<T>(f: () => T | Promise<T>, ms = 3000, what = "
     await sleep(10);
   }
 }
+
+/**
+ * The two-node model the distribution and agent tests share: app/a (dual-stack)
+ * on node-1 accepts app/b on node-2.
+ */
+export const TWO_NODES = yaml([
+  namespace("app"),
+  node("node-1", "10.0.0.1", "fd00::1"),
+  node("node-2", "10.0.0.2"),
+  pod("app/a", { labels: { app: "a" }, node: "node-1", ips: ["10.1.1.1", "fd10::1:1"] }),
+  pod("app/b", { labels: { app: "b" }, node: "node-2", ips: ["10.1.2.1"] }),
+  policy("app/a-in", { podSelector: { matchLabels: { app: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: "b" } } }] }] }),
+]);
+
+/** A policy that selects app/b, on node-2 only, and names no peer set node-1 uses. */
+export const ONLY_NODE_2 = yaml([policy("app/b-in", { podSelector: { matchLabels: { app: "b" } }, ingress: [{ ports: [{ port: 443 }] }] })]);
