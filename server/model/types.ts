@@ -139,6 +139,11 @@ export type ModelObject = Namespace | Node | Pod | PolicyObject;
 export type Kind = ModelObject["kind"];
 export const KINDS: readonly Kind[] = ["Namespace", "Node", "Pod", "NetworkPolicy"];
 
+/** A kind by its name, in any case ("pod", "NetworkPolicy"). */
+export function parseKind(text: string): Kind | undefined {
+  return KINDS.find((k) => k.toLowerCase() === text.toLowerCase());
+}
+
 /** A Kubernetes object as JSON, kept to give the model back as a List. */
 export type Manifest = Readonly<Record<string, unknown>>;
 

@@ -5,7 +5,7 @@
 import { LRUCache } from "lru-cache";
 import { stringify } from "yaml";
 import { Cluster } from "../model/cluster.js";
-import { KINDS, type Kind, type ModelObject } from "../model/types.js";
+import type { Kind, ModelObject } from "../model/types.js";
 import { type Endpoint, type Reference, evaluate, fieldError, parseReference, resolveEndpoints } from "../policy/index.js";
 import { type CheckInput, type CheckQuery, badQuery, checkQueryOrThrow, parseCheckQuery } from "./check-query.js";
 import { type Decision, toDecision } from "./decision.js";
@@ -164,9 +164,5 @@ export class PodwallService {
     const ends = resolveEndpoints(this.cluster, ref("src"), ref("dst"));
     if ("detail" in ends) throw new PodwallError("not-found", ends.detail);
     return ends;
-  }
-
-  static kindOf(text: string): Kind | undefined {
-    return KINDS.find((k) => k.toLowerCase() === text.toLowerCase());
   }
 }

@@ -20,7 +20,7 @@ import {
   type ReplaceRequest,
 } from "../../gen/podwall/v1/podwall_pb.js";
 import { type PodwallService, PodwallError, toPodwallError } from "../../service/index.js";
-import { PodwallService as Service } from "../../service/service.js";
+import { parseKind } from "../../model/types.js";
 import { decisionToProto, writeToProto } from "./convert.js";
 import { descriptorSet, serviceDefinition } from "./definitions.js";
 
@@ -60,7 +60,7 @@ export function createGrpcServer(service: PodwallService, rules?: RulesHandlers)
     apply: unary((req: ApplyRequest) => writeToProto(service.apply(req.manifests))),
     replace: unary((req: ReplaceRequest) => writeToProto(service.replace(req.manifests))),
     delete: unary((req: DeleteRequest) => {
-      const kind = Service.kindOf(req.kind);
+      const kind = parseKind(req.kind);
       if (!kind) throw new PodwallError("bad-request", `kind ${JSON.stringify(req.kind)} is not one of Namespace, Node, Pod, NetworkPolicy`);
       return writeToProto(service.delete(kind, req.namespace, req.name));
     }),
