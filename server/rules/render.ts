@@ -122,16 +122,19 @@ function renderChain(c: ChainPlan): string {
 }
 
 function renderRule(chain: string, r: RulePlan): string {
-  return ["-A", chain, "-m", "comment", "--comment", quote(comment(r.origin)), ...r.match, ...r.target].join(" ");
+  const match = r.match.length > 0 ? ` ${r.match.join(" ")}` : "";
+  return `-A ${chain} -m comment --comment ${quote(comment(r.origin))}${match} ${r.target.join(" ")}`;
 }
 
 /** The one place rule comments are written: the policy and field, or the pod. */
 export function comment(o: Origin): string {
-  const who = o.policy ?? o.pod;
-  const text = [who, o.field, o.note].filter((x) => x !== undefined && x !== "").join(" ");
-  return text.slice(0, 255);
+  let text = o.policy ?? o.pod ?? "";
+  if (o.field) text = text ? `${text} ${o.field}` : o.field;
+  if (o.note) text = text ? `${text} ${o.note}` : o.note;
+  return text.length > 255 ? text.slice(0, 255) : text;
 }
 
+/** Names and field paths hold no quote or backslash; were one to, it is dropped rather than escaped. */
 function quote(s: string): string {
-  return `"${s.replace(/["\\]/g, "")}"`;
+  return `"${s.includes('"') || s.includes("\\") ? s.replace(/["\\]/g, "") : s}"`;
 }
