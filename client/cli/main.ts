@@ -32,7 +32,7 @@ program
   });
 
 /** "80", "udp/53", "SCTP/81" */
-export function parseProtoPort(text: string): { protocol: string; port: string } {
+function parseProtoPort(text: string): { protocol: string; port: string } {
   const i = text.indexOf("/");
   return i < 0 ? { protocol: "TCP", port: text } : { protocol: text.slice(0, i), port: text.slice(i + 1) };
 }

@@ -72,7 +72,6 @@ export interface Requirement {
 }
 
 export type Direction = "ingress" | "egress";
-export const DIRECTIONS: readonly Direction[] = ["ingress", "egress"];
 
 /** A CIDR: canonical network address and prefix length. */
 export interface Cidr {
