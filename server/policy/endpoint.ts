@@ -45,7 +45,7 @@ function resolve(cluster: Cluster, ref: Reference, family: Family | undefined): 
   if (ref.kind === "pod") {
     const pod = cluster.pods.get(`${ref.namespace}/${ref.name}`);
     if (!pod) return { kind: "not-found", detail: `pods "${ref.name}" not found in namespace "${ref.namespace}"` };
-    const ip = family ? pod.ips.find((a) => a.family === family) : pod.ips[0];
+    const ip = family === undefined ? pod.ips[0] : addressOf(pod, family);
     return { kind: "pod", pod, ip };
   }
   const a = ref.address;
@@ -54,6 +54,11 @@ function resolve(cluster: Cluster, ref: Reference, family: Family | undefined): 
   const pod = cluster.podsAt(a.text)[0];
   if (pod) return { kind: "pod", pod, ip: a };
   return { kind: "external", ip: a };
+}
+
+function addressOf(pod: Pod, family: Family): Address | undefined {
+  for (const a of pod.ips) if (a.family === family) return a;
+  return undefined;
 }
 
 /** The node an endpoint runs on or is: a host-network pod is its node's traffic. */

@@ -4,7 +4,7 @@
  * ports a port entry allows on a destination pod.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Address, Direction, Peer, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
+import type { Address, Direction, Namespace, Peer, Pod, PolicyObject, PortMatcher, Protocol, Selector } from "../model/types.js";
 import { cidrContains } from "./address.js";
 import { SelectionIndex } from "./selection-index.js";
 import { matches } from "./selector.js";
@@ -28,9 +28,24 @@ export function peerSelectsPod(cluster: Cluster, policyNamespace: string, peer: 
     if (pod.namespace !== policyNamespace) return false;
   } else {
     const ns = cluster.namespaces.get(pod.namespace);
-    if (!ns || !matches(peer.namespaces.selector, ns.labels)) return false;
+    if (!ns || !namespaceMatches(peer.namespaces.selector, ns)) return false;
   }
   return matches(peer.pods, pod.labels);
+}
+
+/**
+ * Whether a namespace selector selects a namespace, remembered per selector
+ * and namespace object: both are immutable (a relabelled namespace is a new
+ * object), there are few namespaces, and every decision asks again.
+ */
+const namespaceMatchesCache = new WeakMap<Selector, WeakMap<Namespace, boolean>>();
+
+function namespaceMatches(sel: Selector, ns: Namespace): boolean {
+  let byNs = namespaceMatchesCache.get(sel);
+  if (!byNs) namespaceMatchesCache.set(sel, (byNs = new WeakMap()));
+  let m = byNs.get(ns);
+  if (m === undefined) byNs.set(ns, (m = matches(sel, ns.labels)));
+  return m;
 }
 
 /** `cidr` minus each `except`: this peer's own except, never another's. */
