@@ -116,7 +116,7 @@ export function evaluateSubject(
     const rules: RuleResult[] = [];
     let policyAllows = false;
     for (const rule of p.policy[dir]!) {
-      const r = evaluateRule(cluster, p.namespace, rule, peer, dstPod, t);
+      const r = evaluateRule(cluster, p.namespace, rule, peer, dstPod, t, explain);
       if (r.result === "matched") policyAllows = true;
       if (explain) rules.push(r);
       else if (policyAllows) break;
@@ -142,7 +142,7 @@ function peerMatches(cluster: Cluster, policyNs: string, p: Peer, peer: Endpoint
   }
 }
 
-function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endpoint, dstPod: Pod | undefined, t: Traffic): RuleResult {
+function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endpoint, dstPod: Pod | undefined, t: Traffic, explain: boolean): RuleResult {
   let matchedPeer: Peer | undefined;
   for (const p of rule.peers) {
     if (peerMatches(cluster, policyNs, p, peer)) {
@@ -150,7 +150,7 @@ function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endp
       break;
     }
   }
-  if (!matchedPeer) return { field: rule.field, result: "peer-mismatch", detail: PEER_MISMATCH };
+  if (!matchedPeer) return explain ? { field: rule.field, result: "peer-mismatch", detail: PEER_MISMATCH } : UNREAD;
   let protocolSeen = false;
   for (const m of rule.ports) {
     const range = resolvePortMatcher(m, dstPod);
@@ -160,6 +160,7 @@ function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endp
       return { field: rule.field, result: "matched", peer: matchedPeer.field, port: m.field };
     }
   }
+  if (!explain) return UNREAD;
   if (!protocolSeen) {
     return { field: rule.field, result: "protocol-mismatch", detail: `the rule allows no ${t.protocol} port` };
   }
@@ -167,3 +168,5 @@ function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endp
 }
 
 const PEER_MISMATCH = "no peer of the rule matches the other end";
+/** A mismatch when nothing is explained: only whether a rule matched is read, so no detail is made. */
+const UNREAD: RuleResult = { field: "", result: "peer-mismatch", detail: "" };

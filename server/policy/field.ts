@@ -30,7 +30,7 @@ export class Path {
     return new Path(this.text === "" ? name : `${this.text}.${name}`);
   }
   index(i: number | string): Path {
-    return new Path(typeof i === "number" ? `${this.text}[${i}]` : `${this.text}[${i}]`);
+    return new Path(`${this.text}[${i}]`);
   }
   toString(): string {
     return this.text;

@@ -53,7 +53,16 @@ export function decodeAll(raws: readonly unknown[]): { objects: ModelObject[]; s
 }
 
 export function describe(o: ModelObject): string {
-  return `${o.kind} ${"namespace" in o ? `${o.namespace}/` : ""}${o.name}`;
+  return describeRef(o.kind, "namespace" in o ? o.namespace : "", o.name);
+}
+
+/** "Kind namespace/name", or "Kind name" for the kinds that live in no namespace. */
+export function describeRef(kind: Kind, namespace: string, name: string): string {
+  return `${kind} ${namespaced(kind) && namespace ? `${namespace}/` : ""}${name}`;
+}
+
+function namespaced(kind: Kind): boolean {
+  return kind === "Pod" || kind === "NetworkPolicy";
 }
 
 /** Writes objects inside the cluster's transaction, then checks what spans objects. */
@@ -66,7 +75,7 @@ export function writeObjects(cluster: Cluster, objects: readonly ModelObject[], 
 export function deleteObject(cluster: Cluster, kind: Kind, namespace: string, name: string): void {
   if (!cluster.remove(kind, namespace, name)) {
     const resource = { Namespace: "namespaces", Node: "nodes", Pod: "pods", NetworkPolicy: "networkpolicies.networking.k8s.io" }[kind];
-    throw new PodwallError("not-found", `${resource} "${name}" not found${namespace ? ` in namespace "${namespace}"` : ""}`);
+    throw new PodwallError("not-found", `${resource} "${name}" not found${namespaced(kind) && namespace ? ` in namespace "${namespace}"` : ""}`);
   }
 }
 

@@ -11,7 +11,7 @@ import { type CheckInput, type CheckQuery, badQuery, checkQueryOrThrow, parseChe
 import { type Decision, toDecision } from "./decision.js";
 import { PodwallError } from "./errors.js";
 import { Metrics } from "./metrics.js";
-import { type WriteResult, decodeAll, deleteObject, describe, parseText, writeObjects } from "./model-writer.js";
+import { type WriteResult, decodeAll, deleteObject, describe, describeRef, parseText, writeObjects } from "./model-writer.js";
 import { Path } from "../policy/field.js";
 
 export interface ServiceOptions {
@@ -55,22 +55,22 @@ export class PodwallService {
 
   /** `PUT /v1/model`: the whole model becomes what the manifests say. */
   replace(text: string): WriteResult {
-    return this.write("replace", () => {
-      const { objects, skipped } = decodeAll(parseText(text));
-      this.cluster.transaction(() => writeObjects(this.cluster, objects, true));
-      return { objects, skipped };
-    });
+    return this.load("replace", () => parseText(text), true);
   }
 
   /** `POST /v1/apply`: create or update the objects in the manifests. */
   apply(text: string): WriteResult {
-    return this.applyObjects(parseText(text));
+    return this.load("apply", () => parseText(text), false);
   }
 
-  /** Apply of already parsed objects (manifest files read at start-up). */
+  /** Apply (or replace with) already parsed objects: manifest files read at start-up. */
   applyObjects(raws: readonly unknown[], replace = false): WriteResult {
-    return this.write(replace ? "replace" : "apply", () => {
-      const { objects, skipped } = decodeAll(raws);
+    return this.load(replace ? "replace" : "apply", () => raws, replace);
+  }
+
+  private load(op: string, read: () => readonly unknown[], replace: boolean): WriteResult {
+    return this.write(op, () => {
+      const { objects, skipped } = decodeAll(read());
       this.cluster.transaction(() => writeObjects(this.cluster, objects, replace));
       return { objects, skipped };
     });
@@ -79,7 +79,7 @@ export class PodwallService {
   delete(kind: Kind, namespace: string, name: string): WriteResult {
     return this.write("delete", () => {
       this.cluster.transaction(() => deleteObject(this.cluster, kind, namespace, name));
-      return { objects: [], skipped: [], applied: [`${kind} ${namespace ? `${namespace}/` : ""}${name}`] };
+      return { objects: [], skipped: [], applied: [describeRef(kind, namespace, name)] };
     });
   }
 
