@@ -3,16 +3,16 @@
  * that its RSS is this profile's alone: loads the profile, then times
  * uncached decisions one by one, in rounds. Prints one JSON line.
  */
-import { PodwallService } from "../server/service/index.js";
+import { PodwallService, SYSTEM } from "../server/service/index.js";
 import { PROFILES, allObjects, generate, rng } from "./generate.js";
 import { percentile } from "./stats.js";
 
 const profile = PROFILES[process.argv[2] ?? "large"]!;
 const samples = Number(process.argv[3] ?? 100_000);
 let objects: unknown[] | undefined = allObjects(generate(profile));
-const service = new PodwallService({ cacheSize: 0 });
+const service = await PodwallService.start({ cacheSize: 0 });
 const t0 = performance.now();
-service.applyObjects(objects, true);
+await service.applyObjects(SYSTEM, objects, true);
 const loadMs = performance.now() - t0;
 objects = undefined;
 globalThis.gc?.();
@@ -28,10 +28,10 @@ const questions = Array.from({ length: 4096 }, (_, i) => {
   const dst = i % 8 === 0 ? b.ips[0]?.text ?? b.key : b.key;
   return { src: a.key, dst, port: ports[i % ports.length]!, protocol: i % 6 === 5 ? "UDP" : "TCP" };
 });
-for (let i = 0; i < 20_000; i++) service.check(questions[i % questions.length]!);
+for (let i = 0; i < 20_000; i++) service.check(SYSTEM, questions[i % questions.length]!);
 // A reference operation timed alongside, as a gauge of the machine's speed
 // during this run: a JSON round trip of a decision-sized object.
-const sample = service.check({ ...questions[0]!, explain: false });
+const sample = service.check(SYSTEM, { ...questions[0]!, explain: false });
 const refTimes = new Float64Array(20_000);
 for (let i = 0; i < refTimes.length; i++) {
   const s = process.hrtime.bigint();
@@ -52,7 +52,7 @@ for (let r = 0; r < ROUNDS; r++) {
   for (let i = 0; i < perRound; i++) {
     const q = questions[(r * perRound + i) % questions.length]!;
     const s = process.hrtime.bigint();
-    const d = service.check(q);
+    const d = service.check(SYSTEM, q);
     times[i] = Number(process.hrtime.bigint() - s) / 1000;
     if (d.allowed) allowed++;
   }

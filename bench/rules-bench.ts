@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import type { PodwallService } from "../server/service/index.js";
-import { RulesService } from "../server/service/index.js";
+import { RulesService, SYSTEM } from "../server/service/index.js";
 import type { Ruleset } from "../server/rules/index.js";
 import { type Generated, type Manifest, rng } from "./generate.js";
 
@@ -64,7 +64,7 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
     const pod = structuredClone(g.pods[Math.floor(rand() * g.pods.length)]!) as Manifest & { metadata: { labels: Record<string, string> } };
     pod.metadata.labels = { ...pod.metadata.labels, app: `app-${String(Math.floor(rand() * 10)).padStart(3, "0")}`, tier: "frontend" };
     t0 = performance.now();
-    service.applyObjects([pod]);
+    await service.applyObjects(SYSTEM, [pod]);
     const after = serveAll();
     labelChangeMs.push(performance.now() - t0);
     labelVersionsMs.push(versionsAt - t0);
@@ -83,7 +83,7 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
       spec: { podSelector: { matchLabels: { tier: "backend" } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: "prod" } }, podSelector: { matchLabels: { tier: "frontend" } } }], ports: [{ port: "grpc" }] }] },
     };
     t0 = performance.now();
-    service.applyObjects([policy]);
+    await service.applyObjects(SYSTEM, [policy]);
     const after = serveAll();
     policyAddMs.push(performance.now() - t0);
     policyVersionsMs.push(versionsAt - t0);

@@ -1,7 +1,7 @@
 /** A small client of the REST API, used by the CLI and the node agent. */
 import { PodwallError, type ErrorCode } from "../server/service/errors.js";
 
-const CODES: Record<number, ErrorCode> = { 400: "bad-request", 404: "not-found", 413: "too-large", 422: "invalid", 503: "unavailable" };
+const CODES: Record<number, ErrorCode> = { 400: "bad-request", 404: "not-found", 409: "conflict", 413: "too-large", 422: "invalid", 503: "unavailable" };
 
 export class RestClient {
   constructor(readonly baseUrl: string) {}

@@ -5,7 +5,8 @@
 import { Command, Option } from "commander";
 import { readManifestPaths } from "../../server/manifests/files.js";
 import { serve } from "../../server/main.js";
-import { type Decision, PodwallService, RulesService, toPodwallError } from "../../server/service/index.js";
+import { type Decision, PodwallService, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
+import type { StoreSpec } from "../../server/store/index.js";
 import { pino } from "pino";
 import type { Ruleset } from "../../server/rules/index.js";
 import { Agent } from "../agent/agent.js";
@@ -20,15 +21,32 @@ program
   .description("serve the REST and gRPC APIs")
   .option("--listen <addr>", "REST listen address", ":8080")
   .option("--grpc-listen <addr>", "gRPC listen address", ":50051")
-  .option("--manifests <path...>", "manifest files or directories to load", [])
-  .action(async (o: { listen: string; grpcListen: string; manifests: string[] }) => {
-    const running = await serve({ listen: o.listen, grpcListen: o.grpcListen, manifests: o.manifests });
+  .option("--manifests <path...>", "manifest files or directories to apply at every start, on top of the store", [])
+  .option("--data-dir <dir>", "keep the model in an embedded database in this directory", "./podwall-data")
+  .option("--in-memory", "keep the model in memory only: nothing survives a restart", false)
+  .option("--etcd <urls>", "keep the model in etcd v3, shared by every replica (comma-separated endpoints)")
+  .option("--etcd-prefix <prefix>", "the key prefix of the model in etcd", "/podwall/")
+  .action(async (o: { listen: string; grpcListen: string; manifests: string[]; dataDir: string; inMemory: boolean; etcd?: string; etcdPrefix: string }) => {
+    if (o.inMemory && o.etcd) throw new UsageError("--in-memory and --etcd name two stores: choose one");
+    const store: StoreSpec = o.etcd
+      ? { kind: "etcd", endpoints: o.etcd.split(",").filter((u) => u !== ""), prefix: o.etcdPrefix }
+      : o.inMemory
+        ? { kind: "memory" }
+        : { kind: "lmdb", dir: o.dataDir };
+    const running = await serve({ listen: o.listen, grpcListen: o.grpcListen, manifests: o.manifests, store });
     const stop = () => {
       running.logger.info("shutting down");
       void running.close().then(() => process.exit(0));
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
+    try {
+      await running.ready;
+    } catch (e) {
+      running.logger.fatal({ err: e instanceof Error ? e.message : String(e) }, "cannot start");
+      await running.close();
+      throw e;
+    }
   });
 
 /** "80", "udp/53", "SCTP/81" */
@@ -37,11 +55,14 @@ function parseProtoPort(text: string): { protocol: string; port: string } {
   return i < 0 ? { protocol: "TCP", port: text } : { protocol: text.slice(0, i), port: text.slice(i + 1) };
 }
 
-function offlineService(paths: string[]): PodwallService {
-  const s = new PodwallService({ cacheSize: 0 });
-  s.applyObjects(readManifestPaths(paths), true);
+async function offlineService(paths: string[]): Promise<PodwallService> {
+  const s = await PodwallService.start({ cacheSize: 0 });
+  await s.applyObjects(SYSTEM, readManifestPaths(paths), true);
   return s;
 }
+
+/** A command line that names what cannot be done: exit 2 like any error. */
+class UsageError extends Error {}
 
 program
   .command("check")
@@ -56,7 +77,7 @@ program
   .action(async (src: string, dst: string, port: string, o: { explain: boolean; server?: string; manifests?: string[]; output: string }) => {
     const q = { src, dst, ...parseProtoPort(port), explain: o.explain || o.output === "json" };
     let d: Decision;
-    if (o.manifests) d = offlineService(o.manifests).check(q);
+    if (o.manifests) d = (await offlineService(o.manifests)).check(SYSTEM, q);
     else d = (await new RestClient(o.server ?? "http://localhost:8080").request<Decision>("POST", "/v1/check", q)).body;
     process.stdout.write(o.output === "json" ? `${JSON.stringify(d, null, 2)}\n` : renderDecision(d));
     process.exitCode = d.allowed ? 0 : 1;
@@ -73,7 +94,7 @@ program
   .addOption(new Option("--format <format>", "what to print").choices(RULE_FORMATS).default("text"))
   .action(async (node: string, o: { server?: string; manifests?: string[]; format: string }) => {
     let r: Ruleset;
-    if (o.manifests) r = new RulesService(offlineService(o.manifests)).rules(node);
+    if (o.manifests) r = new RulesService(await offlineService(o.manifests)).rules(node);
     else r = (await new RestClient(o.server ?? "http://localhost:8080").request<Ruleset>("GET", `/v1/nodes/${encodeURIComponent(node)}/rules`)).body;
     if (o.format === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else if (o.format === "text") process.stdout.write(renderRuleset(r));
@@ -83,7 +104,7 @@ program
 program
   .command("agent")
   .description("long-poll a node's ruleset from the server and apply it with ipset and iptables")
-  .requiredOption("--server <url>", "the Podwall server")
+  .requiredOption("--server <urls>", "the Podwall server, or replicas of one model to move between: URL1,URL2,...")
   .requiredOption("--node <name>", "this node's name")
   .option("--dry-run", "print the commands instead of running them", false)
   .option("--netns <name>", "apply inside this network namespace (ip netns exec NAME ...)")

@@ -3,7 +3,7 @@
  * and rulesets go through (pods and policies per namespace, labels per
  * namespace, address → pod and address → node). Writes go through
  * `transaction`, which undoes every change if the body throws, so a write is
- * atomic.
+ * atomic; `trial` runs a write and always undoes it.
  */
 import { LabelIndex } from "./label-index.js";
 import type { Kind, ModelObject, Namespace, Node, Pod, PolicyObject } from "./types.js";
@@ -37,6 +37,8 @@ export class Cluster {
   /** Live pods off the host network by "PROTOCOL/name" of a container port. */
   private readonly podsByPortName = new Map<string, Set<Pod>>();
   private undoLog: Undo[] | undefined;
+  /** Inside a trial: observers are not told of links that will be undone. */
+  private quiet = false;
   private readonly observers: ClusterObserver[] = [];
 
   get generation(): number {
@@ -49,22 +51,44 @@ export class Cluster {
 
   /**
    * Runs `body` as one write: if it throws, every change it made is undone and
-   * the error is rethrown; otherwise the generation grows by one.
+   * the error is rethrown; otherwise the model is at `generation` (by default
+   * one more than before: a store gives the generation it committed).
    */
-  transaction<T>(body: () => T): T {
+  transaction<T>(body: () => T, generation = this.gen + 1): T {
+    const result = this.run(body, false);
+    this.gen = generation;
+    return result;
+  }
+
+  /**
+   * Runs `body` against the model and undoes everything it did, returning its
+   * value or rethrowing its error: a write is tried against the view before
+   * it is committed. Observers are not told, since nothing stays.
+   */
+  trial<T>(body: () => T): T {
+    return this.run(body, true);
+  }
+
+  private run<T>(body: () => T, undoAlways: boolean): T {
     if (this.undoLog) throw new Error("nested transaction");
     const log: Undo[] = [];
     this.undoLog = log;
+    this.quiet = undoAlways;
     try {
       const result = body();
-      this.gen++;
+      if (undoAlways) this.undo(log);
       return result;
     } catch (e) {
-      for (let i = log.length - 1; i >= 0; i--) log[i]!();
+      this.undo(log);
       throw e;
     } finally {
       this.undoLog = undefined;
+      this.quiet = false;
     }
+  }
+
+  private undo(log: readonly Undo[]): void {
+    for (let i = log.length - 1; i >= 0; i--) log[i]!();
   }
 
   private record(undo: Undo): void {
@@ -161,12 +185,12 @@ export class Cluster {
 
   private link(obj: ModelObject): void {
     this.linkIndexes(obj);
-    for (const o of this.observers) o.linked(obj);
+    if (!this.quiet) for (const o of this.observers) o.linked(obj);
   }
 
   private unlink(obj: ModelObject): void {
     this.unlinkIndexes(obj);
-    for (const o of this.observers) o.unlinked(obj);
+    if (!this.quiet) for (const o of this.observers) o.unlinked(obj);
   }
 
   private linkIndexes(obj: ModelObject): void {

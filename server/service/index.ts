@@ -1,7 +1,8 @@
 export { type CheckInput, type CheckQuery, parseCheckQuery } from "./check-query.js";
+export { ANONYMOUS, type Principal, type RequestContext, SYSTEM } from "./context.js";
 export type { Decision, DirectionView, EndpointView } from "./decision.js";
 export { type ErrorCode, PodwallError, toPodwallError } from "./errors.js";
 export { Metrics } from "./metrics.js";
 export type { WriteResult } from "./model-writer.js";
-export { PodwallService, type ServiceOptions } from "./service.js";
+export { PodwallService, type Readiness, type ServiceOptions } from "./service.js";
 export { type AppliedStatus, type NodeStatus, RulesService } from "./rules-service.js";

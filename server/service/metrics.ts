@@ -15,6 +15,7 @@ export class Metrics {
     labelNames: ["op", "outcome"] as const,
     registers: [this.registry],
   });
+  readonly ready = new Gauge({ name: "podwall_ready", help: "1 once the model is loaded from the store and served", registers: [this.registry] });
   readonly generation = new Gauge({ name: "podwall_model_generation", help: "The model's generation", registers: [this.registry] });
   readonly objects = new Gauge({
     name: "podwall_model_objects",

@@ -1,8 +1,9 @@
 /**
- * Model writes: manifests in, validated as the API server would, committed
- * atomically or not at all.
+ * Model writes: manifests in, validated as the API server would, planned as
+ * the change set a store commits atomically or not at all.
  */
 import type { Cluster } from "../model/cluster.js";
+import { type Change, refKey, refOf } from "../store/types.js";
 import type { Kind, ModelObject, Pod } from "../model/types.js";
 import { decodeObject } from "../manifests/decode.js";
 import { ManifestSyntaxError, parseManifests } from "../manifests/parse.js";
@@ -65,18 +66,76 @@ function namespaced(kind: Kind): boolean {
   return kind === "Pod" || kind === "NetworkPolicy";
 }
 
-/** Writes objects inside the cluster's transaction, then checks what spans objects. */
-export function writeObjects(cluster: Cluster, objects: readonly ModelObject[], replace: boolean): void {
-  if (replace) cluster.clear();
-  for (const o of objects) cluster.put(o);
-  checkReferences(cluster, objects);
+/** `POST /v1/apply`: a put of every object; an object named twice in one request is written as it is last given. */
+export function planApply(objects: readonly ModelObject[]): Change[] {
+  const byKey = new Map<string, Change>();
+  for (const o of objects) {
+    const ref = refOf(o);
+    const key = refKey(ref);
+    byKey.delete(key);
+    byKey.set(key, { op: "put", ref, manifest: o.manifest, object: o });
+  }
+  return [...byKey.values()];
 }
 
-export function deleteObject(cluster: Cluster, kind: Kind, namespace: string, name: string): void {
-  if (!cluster.remove(kind, namespace, name)) {
+/** `PUT /v1/model`: the objects, and a delete of everything the model holds that they do not name. */
+export function planReplace(cluster: Cluster, objects: readonly ModelObject[]): Change[] {
+  const puts = planApply(objects);
+  const kept = new Set(puts.map((c) => refKey(c.ref)));
+  const deletes: Change[] = [];
+  for (const o of allObjects(cluster)) {
+    const ref = refOf(o);
+    if (!kept.has(refKey(ref))) deletes.push({ op: "delete", ref });
+  }
+  return [...deletes, ...puts];
+}
+
+/** A delete of one object; a namespace's pods and policies go with it, as the API server's namespace controller does. */
+export function planDelete(cluster: Cluster, kind: Kind, namespace: string, name: string): Change[] {
+  const obj = cluster.get(kind, namespace, name);
+  if (!obj) {
     const resource = { Namespace: "namespaces", Node: "nodes", Pod: "pods", NetworkPolicy: "networkpolicies.networking.k8s.io" }[kind];
     throw new PodwallError("not-found", `${resource} "${name}" not found${namespaced(kind) && namespace ? ` in namespace "${namespace}"` : ""}`);
   }
+  const changes: Change[] = [];
+  if (obj.kind === "Namespace") {
+    for (const o of [...cluster.podsIn(name), ...cluster.policiesIn(name)]) changes.push({ op: "delete", ref: refOf(o) });
+  }
+  changes.push({ op: "delete", ref: refOf(obj) });
+  return changes;
+}
+
+/** Every object of the model, namespaces first, so that a replay of puts in this order is valid. */
+export function* allObjects(cluster: Cluster): Iterable<ModelObject> {
+  yield* cluster.namespaces.values();
+  yield* cluster.nodes.values();
+  yield* cluster.pods.values();
+  for (const ns of cluster.namespaces.keys()) yield* cluster.policiesIn(ns);
+}
+
+/** Applies committed changes to the model, inside the caller's transaction. */
+export function applyChanges(cluster: Cluster, changes: readonly Change[], decode: (c: Change & { op: "put" }) => ModelObject | undefined): void {
+  for (const c of changes) {
+    if (c.op === "delete") {
+      cluster.remove(c.ref.kind, c.ref.namespace, c.ref.name);
+      continue;
+    }
+    const o = c.object ?? decode(c);
+    if (o) cluster.put(o);
+  }
+}
+
+/**
+ * Tries the changes against the model and undoes them: throws what the API
+ * server would answer (a missing namespace, an address two objects claim).
+ */
+export function tryChanges(cluster: Cluster, changes: readonly Change[]): void {
+  cluster.trial(() => {
+    applyChanges(cluster, changes, () => undefined);
+    const written: ModelObject[] = [];
+    for (const c of changes) if (c.op === "put" && c.object) written.push(c.object);
+    checkReferences(cluster, written);
+  });
 }
 
 /**

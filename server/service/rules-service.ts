@@ -93,8 +93,14 @@ export class RulesService implements ClusterObserver {
     }
   }
 
-  /** The node's current ruleset; 404 for a node the model does not have. */
+  /** The model's generation the rulesets are current at. */
+  get generation(): number {
+    return this.service.generation;
+  }
+
+  /** The node's current ruleset; 404 for a node the model does not have, 503 before the model is loaded. */
   rules(node: string): Ruleset {
+    this.service.requireReady();
     const cluster = this.service.cluster;
     if (!cluster.nodes.has(node)) throw new PodwallError("not-found", `nodes "${node}" not found`);
     const known = this.memo.get(node);
@@ -202,6 +208,7 @@ export class RulesService implements ClusterObserver {
 
   /** `PUT /v1/nodes/{node}/status`: what the node's agent applied. */
   report(node: string, body: { version?: unknown; appliedAt?: unknown; error?: unknown }): NodeStatus {
+    this.service.requireReady();
     if (!this.service.cluster.nodes.has(node)) throw new PodwallError("not-found", `nodes "${node}" not found`);
     const errors = [];
     if (typeof body.version !== "string" || body.version === "") {
@@ -232,6 +239,7 @@ export class RulesService implements ClusterObserver {
 
   /** `GET /v1/nodes`: every node, its current version and what its agent last applied. */
   nodes(): { generation: number; nodes: NodeStatus[] } {
+    this.service.requireReady();
     const names = [...this.service.cluster.nodes.keys()].sort();
     return { generation: this.service.generation, nodes: names.map((n) => this.status(n)) };
   }

@@ -1,51 +1,148 @@
 /**
  * The use cases behind every front door: write and read the model, decide
  * connections. Transport-neutral: REST and gRPC are thin adapters over this.
+ *
+ * The model is a view of a store. A write is validated against the view,
+ * committed to the store guarded by the generation it was validated against,
+ * and answered once the view has applied what the store confirmed, so a
+ * caller reads its own writes. Until the store's model is loaded, nothing is
+ * decided and no ruleset is made from it.
  */
+import { isDeepStrictEqual } from "node:util";
 import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
 import { stringify } from "yaml";
 import { Cluster } from "../model/cluster.js";
-import type { Kind, ModelObject } from "../model/types.js";
+import type { Kind, Manifest, ModelObject } from "../model/types.js";
+import { decodeObject } from "../manifests/decode.js";
 import { type Endpoint, type Reference, evaluate, fieldError, parseReference, resolveEndpoints } from "../policy/index.js";
+import { Path } from "../policy/field.js";
+import { MemoryStore } from "../store/memory.js";
+import { type Change, type Commit, type Store, type StoreHealth, StoreConflict, StoreOpenError, refKey } from "../store/types.js";
 import { type CheckInput, type CheckQuery, badQuery, checkQueryOrThrow, parseCheckQuery } from "./check-query.js";
+import { type RequestContext, SYSTEM, remainingMs } from "./context.js";
 import { type Decision, toDecision } from "./decision.js";
 import { PodwallError } from "./errors.js";
 import { Metrics } from "./metrics.js";
-import { type WriteResult, decodeAll, deleteObject, describe, describeRef, parseText, writeObjects } from "./model-writer.js";
-import { Path } from "../policy/field.js";
+import {
+  type WriteResult,
+  applyChanges,
+  decodeAll,
+  describe,
+  describeRef,
+  parseText,
+  planApply,
+  planDelete,
+  planReplace,
+  tryChanges,
+} from "./model-writer.js";
 
 export interface ServiceOptions {
   /** Decisions kept in the cache; 0 turns it off. */
   readonly cacheSize?: number;
   readonly metrics?: Metrics;
+  /** Where the model lives; a MemoryStore when not given. */
+  readonly store?: Store;
+  readonly logger?: Logger;
 }
 
 export type WriteListener = (generation: number) => void;
 
+/** Where the service is in its life, and what /readyz says of it. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly status: string;
+  readonly generation: number;
+  readonly store: StoreHealth & { readonly kind: string };
+}
+
+/** How often a write validated against a view that another replica's write overtook is validated again. */
+const CONFLICT_RETRIES = 5;
+/** How long a write waits for the store and for its own view to catch up, unless its deadline is sooner. */
+const WRITE_TIMEOUT_MS = 30_000;
+
 export class PodwallService {
   readonly cluster = new Cluster();
   readonly metrics: Metrics;
+  readonly store: Store;
+  private readonly logger: Logger | undefined;
   private readonly cache: LRUCache<string, Decision> | undefined;
   private readonly listeners = new Set<WriteListener>();
-  private loaded = false;
+  private readonly readyListeners = new Set<() => void>();
+  /** Why nothing is served yet; undefined once the model is loaded and served. */
+  private loading: string | undefined = "the model is not loaded yet";
+  /** Commits that arrive while the stored model is being read, applied right after it. */
+  private early: Commit[] | undefined;
+  private readonly waiters = new Set<{ generation: number; resolve: () => void }>();
+  /** Writes of this instance, one at a time: each is validated against the view the previous one left. */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(opts: ServiceOptions = {}) {
     this.metrics = opts.metrics ?? new Metrics();
+    this.store = opts.store ?? new MemoryStore();
+    this.logger = opts.logger;
     const size = opts.cacheSize ?? 100_000;
     this.cache = size > 0 ? new LRUCache({ max: size }) : undefined;
+  }
+
+  /** A service on its store, loaded and serving: offline commands and tests. */
+  static async start(opts: ServiceOptions = {}): Promise<PodwallService> {
+    const s = new PodwallService(opts);
+    await s.load();
+    s.markReady();
+    return s;
   }
 
   get generation(): number {
     return this.cluster.generation;
   }
 
-  /** True once a model has been loaded (or written) and is being served. */
+  /** True once the store's model is loaded and is being served. */
   get ready(): boolean {
-    return this.loaded;
+    return this.loading === undefined;
   }
 
+  readiness(): Readiness {
+    const store = { kind: this.store.kind, ...this.store.health() };
+    const status = this.loading ?? (store.writable ? "ready" : `ready, read-only: ${store.reason ?? "the store takes no writes"}`);
+    return { ready: this.ready, status, generation: this.generation, store };
+  }
+
+  /**
+   * Reads the stored model into the view and follows the store from then on.
+   * Throws StoreOpenError when the store holds what cannot be read.
+   */
+  async load(): Promise<void> {
+    this.loading = `loading the model from ${this.store.kind} (${this.store.location})`;
+    this.early = [];
+    const stored = await this.store.open((c) => (this.early ? this.early.push(c) : this.follow(c)));
+    const objects = stored.manifests.map((m) => {
+      const d = decodeObject(m);
+      if (d.kind === "object") return d.object;
+      throw new StoreOpenError(`${this.store.location} holds an object podwall cannot read: ${d.kind === "invalid" ? d.message : d.what}`);
+    });
+    this.cluster.transaction(() => {
+      for (const o of objects) this.cluster.put(o);
+    }, stored.generation);
+    const early = this.early;
+    this.early = undefined;
+    for (const c of early) this.follow(c);
+    this.afterWrite();
+    this.logger?.info({ store: this.store.kind, location: this.store.location, objects: objects.length, generation: this.generation }, "model loaded from the store");
+  }
+
+  /** From now on the model is served: decisions, rulesets and writes. */
   markReady(): void {
-    this.loaded = true;
+    this.loading = undefined;
+    this.metrics.ready.set(1);
+    for (const fn of this.readyListeners) fn();
+    this.readyListeners.clear();
+  }
+
+  /** Calls `fn` once the model is served (at once if it is). */
+  onReady(fn: () => void): void {
+    if (this.ready) fn();
+    else this.readyListeners.add(fn);
   }
 
   onWrite(fn: WriteListener): () => void {
@@ -53,50 +150,139 @@ export class PodwallService {
     return () => this.listeners.delete(fn);
   }
 
+  /** Throws 503 while the model is not loaded: nothing is decided from half a model. */
+  requireReady(): void {
+    if (this.loading !== undefined) throw new PodwallError("unavailable", `not ready: ${this.loading}`);
+  }
+
   /** `PUT /v1/model`: the whole model becomes what the manifests say. */
-  replace(text: string): WriteResult {
-    return this.load("replace", () => parseText(text), true);
+  async replace(ctx: RequestContext, text: string): Promise<WriteResult> {
+    this.requireReady();
+    return this.writeManifests("replace", ctx, () => parseText(text), true);
   }
 
   /** `POST /v1/apply`: create or update the objects in the manifests. */
-  apply(text: string): WriteResult {
-    return this.load("apply", () => parseText(text), false);
+  async apply(ctx: RequestContext, text: string): Promise<WriteResult> {
+    this.requireReady();
+    return this.writeManifests("apply", ctx, () => parseText(text), false);
   }
 
-  /** Apply (or replace with) already parsed objects: manifest files read at start-up. */
-  applyObjects(raws: readonly unknown[], replace = false): WriteResult {
-    return this.load(replace ? "replace" : "apply", () => raws, replace);
+  /** Apply (or replace with) already parsed objects. */
+  async applyObjects(ctx: RequestContext, raws: readonly unknown[], replace = false): Promise<WriteResult> {
+    this.requireReady();
+    return this.writeManifests(replace ? "replace" : "apply", ctx, () => raws, replace);
   }
 
-  private load(op: string, read: () => readonly unknown[], replace: boolean): WriteResult {
-    return this.write(op, () => {
+  /**
+   * The manifests given at start, as `kubectl apply` takes them, on top of what
+   * the store holds: objects the store holds as they are make no write, and
+   * nothing is deleted. Runs before the model is served.
+   */
+  applyStartupManifests(raws: readonly unknown[]): Promise<WriteResult> {
+    return this.write("apply", SYSTEM, () => {
+      const { objects, skipped } = decodeAll(raws);
+      const changes = planApply(objects).filter((c) => {
+        if (c.op !== "put") return true;
+        const held = this.cluster.get(c.ref.kind, c.ref.namespace, c.ref.name);
+        return !held || !isDeepStrictEqual(held.manifest, c.manifest);
+      });
+      return { changes, objects, skipped };
+    });
+  }
+
+  async delete(ctx: RequestContext, kind: Kind, namespace: string, name: string): Promise<WriteResult> {
+    this.requireReady();
+    return this.write("delete", ctx, () => ({
+      changes: planDelete(this.cluster, kind, namespace, name),
+      objects: [],
+      skipped: [],
+      applied: [describeRef(kind, namespace, name)],
+    }));
+  }
+
+  private writeManifests(op: string, ctx: RequestContext, read: () => readonly unknown[], replace: boolean): Promise<WriteResult> {
+    return this.write(op, ctx, () => {
       const { objects, skipped } = decodeAll(read());
-      this.cluster.transaction(() => writeObjects(this.cluster, objects, replace));
-      return { objects, skipped };
+      return { changes: replace ? planReplace(this.cluster, objects) : planApply(objects), objects, skipped };
     });
   }
 
-  delete(kind: Kind, namespace: string, name: string): WriteResult {
-    return this.write("delete", () => {
-      this.cluster.transaction(() => deleteObject(this.cluster, kind, namespace, name));
-      return { objects: [], skipped: [], applied: [describeRef(kind, namespace, name)] };
+  /**
+   * One write: planned and tried against the view, committed guarded by the
+   * generation it was tried against, answered once the view holds it. When
+   * another replica's write came first, the view catches up and the write is
+   * planned again from it.
+   */
+  private write(op: string, ctx: RequestContext, plan: () => { changes: Change[]; objects: ModelObject[]; skipped: string[]; applied?: string[] }): Promise<WriteResult> {
+    const run = async (): Promise<WriteResult> => {
+      const end = this.metrics.writeSeconds.startTimer();
+      try {
+        for (let attempt = 0; ; attempt++) {
+          const base = this.generation;
+          const p = plan();
+          tryChanges(this.cluster, p.changes);
+          const health = this.store.health();
+          if (!health.writable) throw new PodwallError("unavailable", `the model cannot be written now: ${health.reason ?? "the store takes no writes"}`);
+          if (ctx.signal?.aborted) throw new PodwallError("unavailable", "the request was cancelled before its write was committed");
+          let generation = base;
+          if (p.changes.length > 0) {
+            try {
+              generation = await this.store.commit(p.changes, base);
+            } catch (e) {
+              if (!(e instanceof StoreConflict)) throw e;
+              if (attempt >= CONFLICT_RETRIES) throw new PodwallError("conflict", `${e.message}; gave up after ${attempt + 1} tries`);
+              await this.reach(e.current, ctx);
+              continue;
+            }
+            await this.reach(generation, ctx);
+          }
+          this.metrics.writes.inc({ op, outcome: "ok" });
+          return { generation, applied: p.applied ?? p.objects.map(describe), skipped: p.skipped };
+        }
+      } catch (e) {
+        this.metrics.writes.inc({ op, outcome: e instanceof PodwallError ? e.code : "internal" });
+        throw e;
+      } finally {
+        end();
+      }
+    };
+    const result = this.writing.then(run, run);
+    this.writing = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Resolves once the view is at `generation` or later. */
+  private reach(generation: number, ctx: RequestContext): Promise<void> {
+    if (this.generation >= generation) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        generation,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new PodwallError("unavailable", `generation ${generation} is committed, but this instance has not received it yet (at ${this.generation})`));
+      }, remainingMs(ctx, WRITE_TIMEOUT_MS));
+      this.waiters.add(waiter);
     });
   }
 
-  private write(op: string, body: () => { objects: ModelObject[]; skipped: string[]; applied?: string[] }): WriteResult {
-    const end = this.metrics.writeSeconds.startTimer();
-    try {
-      const r = body();
-      this.metrics.writes.inc({ op, outcome: "ok" });
-      this.loaded = true;
-      this.afterWrite();
-      return { generation: this.generation, applied: r.applied ?? r.objects.map(describe), skipped: r.skipped };
-    } catch (e) {
-      this.metrics.writes.inc({ op, outcome: e instanceof PodwallError ? e.code : "internal" });
-      throw e;
-    } finally {
-      end();
-    }
+  /** A commit the store confirmed: applied to the view as one transaction at the store's generation. */
+  private follow(c: Commit): void {
+    if (c.generation <= this.generation) return;
+    this.cluster.transaction(() => applyChanges(this.cluster, c.changes, (ch) => this.decodeStored(ch.manifest, refKey(ch.ref))), c.generation);
+    this.afterWrite();
+  }
+
+  /** An object another writer committed. What cannot be read is left out (and said), never half-applied. */
+  private decodeStored(m: Manifest, key: string): ModelObject | undefined {
+    const d = decodeObject(m);
+    if (d.kind === "object") return d.object;
+    this.logger?.error({ key, problem: d.kind === "invalid" ? d.message : d.what }, "the store holds an object podwall cannot read; it is left out of the model");
+    return undefined;
   }
 
   private afterWrite(): void {
@@ -107,10 +293,16 @@ export class PodwallService {
     this.metrics.objects.set({ kind: "Pod" }, c.pods.size);
     this.metrics.objects.set({ kind: "NetworkPolicy" }, c.policyCount);
     for (const fn of this.listeners) fn(c.generation);
+    for (const w of this.waiters) {
+      if (w.generation > c.generation) continue;
+      this.waiters.delete(w);
+      w.resolve();
+    }
   }
 
   /** The model as a `v1 List`, in a stable order. */
   model(format: "yaml" | "json"): { generation: number; text: string; list: Record<string, unknown> } {
+    this.requireReady();
     const c = this.cluster;
     const items: unknown[] = [];
     const byName = <T extends { name: string }>(xs: Iterable<T>) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -124,13 +316,14 @@ export class PodwallService {
     return { generation: c.generation, list, text: format === "json" ? `${JSON.stringify(list, null, 2)}\n` : stringify(list) };
   }
 
-  /** One decision. Throws PodwallError: 400 for a bad question, 404 for an unknown pod. */
-  check(input: CheckInput): Decision {
+  /** One decision. Throws PodwallError: 400 for a bad question, 404 for an unknown pod, 503 before the model is loaded. */
+  check(_ctx: RequestContext, input: CheckInput): Decision {
     return this.decide(checkQueryOrThrow(input));
   }
 
   /** Decisions in order, all against one generation; any bad question fails the batch with its index. */
-  batch(inputs: readonly CheckInput[]): { results: Decision[]; generation: number } {
+  batch(_ctx: RequestContext, inputs: readonly CheckInput[]): { results: Decision[]; generation: number } {
+    this.requireReady();
     const queries: CheckQuery[] = [];
     inputs.forEach((input, i) => {
       const q = parseCheckQuery(input, Path.root("checks").index(i));
@@ -141,6 +334,7 @@ export class PodwallService {
   }
 
   private decide(q: CheckQuery): Decision {
+    if (this.loading !== undefined) this.requireReady();
     const gen = this.generation;
     const key = `${gen}\u0000${q.src}\u0000${q.dst}\u0000${q.protocol}\u0000${q.port}\u0000${q.explain ? 1 : 0}`;
     const hit = this.cache?.get(key);
@@ -164,5 +358,11 @@ export class PodwallService {
     const ends = resolveEndpoints(this.cluster, ref("src"), ref("dst"));
     if ("detail" in ends) throw new PodwallError("not-found", ends.detail);
     return ends;
+  }
+
+  /** Stops following the store and closes it. */
+  async close(): Promise<void> {
+    await this.writing;
+    await this.store.close();
   }
 }

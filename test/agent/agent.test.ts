@@ -348,6 +348,7 @@ describe("the agent without a server", () => {
       assert.equal(a.agent.applied, v1);
 
       second = await serve({ listen: `127.0.0.1:${port}`, grpcListen: "127.0.0.1:0", logger: pino({ level: "silent" }) });
+      await second.ready;
       const put = await fetch(`http://127.0.0.1:${port}/v1/model`, { method: "PUT", headers: { "content-type": "application/yaml" }, body: MODEL + EXTRA });
       assert.equal(put.status, 200);
       const v2 = second.rules.rules("node-1").version;

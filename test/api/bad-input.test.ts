@@ -7,7 +7,7 @@ import { status as GrpcStatus } from "@grpc/grpc-js";
 import { after, before, describe, it } from "node:test";
 import { decisionClient, modelClient } from "../../client/grpc-client.js";
 import { createRestApp } from "../../server/api/rest/app.js";
-import { PodwallService } from "../../server/service/index.js";
+import { PodwallService, SYSTEM } from "../../server/service/index.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { assertUnchanged, grpcError, podwallErrors, serveApp, snapshot } from "./support.js";
 
@@ -427,8 +427,8 @@ describe("bad input over REST", () => {
 describe("a body larger than the limit is 413", () => {
   let server: { url: string; close(): Promise<void> };
   before(async () => {
-    const service = new PodwallService();
-    service.replace("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nstatus: {podIP: 10.1.1.1}\n");
+    const service = await PodwallService.start();
+    await service.replace(SYSTEM, "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nstatus: {podIP: 10.1.1.1}\n");
     server = await serveApp(createRestApp(service, { bodyLimit: "1kb" }));
   });
   after(async () => server.close());

@@ -52,7 +52,7 @@ describe("service plumbing", () => {
     it("GET /readyz: the model is loaded, with its generation", async () => {
       const res = await http(server, "GET", "/readyz");
       assert.equal(res.status, 200);
-      assert.deepEqual(res.body, { status: "ready", generation: (await http(server, "GET", "/v1/model")).body.metadata.generation });
+      assert.deepEqual(res.body, { ready: true, status: "ready", generation: (await http(server, "GET", "/v1/model")).body.metadata.generation, store: { kind: "memory", writable: true } });
     });
 
     it("GET /readyz of a server started without manifests: ready, with an empty model", async () => {
@@ -60,7 +60,7 @@ describe("service plumbing", () => {
       try {
         const res = await http(empty, "GET", "/readyz");
         assert.equal(res.status, 200);
-        assert.deepEqual(res.body, { status: "ready", generation: 0 });
+        assert.deepEqual(res.body, { ready: true, status: "ready", generation: 0, store: { kind: "memory", writable: true } });
       } finally {
         await empty.close();
       }

@@ -3,11 +3,12 @@
  * its stdout and its stderr.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type TestServer, http, startServer } from "../helpers/server.js";
+import { spawnServe, untilReady } from "../helpers/process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = ["--import", "tsx", "client/cli/main.ts"];
@@ -238,38 +239,19 @@ describe("podwall serve", () => {
   });
 
   it("serves REST and gRPC on the addresses given, answers checks, and stops on SIGTERM", async () => {
-    const proc = spawn(process.execPath, [...CLI, "serve", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--manifests", "examples/cluster"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const p = await spawnServe(["--in-memory", "--manifests", "examples/cluster"]);
+    const proc = p.proc;
     child = proc;
-    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-    const serving = await new Promise<{ rest: string; grpc: string; generation: number }>((resolve, reject) => {
-      let buf = "";
-      const timer = setTimeout(() => reject(new Error(`no "serving" log line in time: ${buf}`)), 30_000);
-      proc.stdout!.on("data", (chunk: Buffer) => {
-        buf += chunk.toString();
-        for (const line of buf.split("\n")) {
-          if (!line.startsWith("{")) continue;
-          const log = JSON.parse(line) as { msg?: string; rest: string; grpc: string; generation: number };
-          if (log.msg === "serving") {
-            clearTimeout(timer);
-            resolve(log);
-          }
-        }
-      });
-      proc.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${buf}`)));
-    });
-    assert.match(serving.rest, /^127\.0\.0\.1:\d+$/);
-    assert.match(serving.grpc, /^127\.0\.0\.1:\d+$/);
-    assert.equal(serving.generation, 1);
-    const url = `http://${serving.rest}`;
-    assert.deepEqual((await http({ url }, "GET", "/readyz")).body, { status: "ready", generation: 1 });
+    assert.match(p.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(p.grpc, /^127\.0\.0\.1:\d+$/);
+    await untilReady(p);
+    const url = p.url;
+    assert.deepEqual((await http({ url }, "GET", "/readyz")).body, { ready: true, status: "ready", generation: 1, store: { kind: "memory", writable: true } });
     const run = await podwall(["check", "x/a", "y/b", "80", "--server", url]);
     assert.equal(run.code, 0);
     assert.equal(run.stdout, ALLOWED_TEXT);
 
     proc.kill("SIGTERM");
-    assert.equal(await exited, 0);
+    assert.equal(await p.exited, 0);
   });
 });

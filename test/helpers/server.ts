@@ -1,19 +1,22 @@
 /** Starts a real Podwall server on loopback with free ports, for API tests. */
 import { pino } from "pino";
-import { serve, type Running } from "../../server/main.js";
+import { type Running, type ServeOptions, serve } from "../../server/main.js";
 
 export interface TestServer extends Running {
   readonly url: string;
   readonly grpcAddress: string;
 }
 
-export async function startServer(manifests: string[] = []): Promise<TestServer> {
+/** A server on loopback, in memory unless a store is given, once it is ready. */
+export async function startServer(manifests: string[] = [], opts: Partial<ServeOptions> = {}): Promise<TestServer> {
   const running = await serve({
     listen: "127.0.0.1:0",
     grpcListen: "127.0.0.1:0",
     manifests,
     logger: pino({ level: "silent" }),
+    ...opts,
   });
+  await running.ready;
   return { ...running, url: `http://127.0.0.1:${running.restPort}`, grpcAddress: `127.0.0.1:${running.grpcPort}` };
 }
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { CLI, spawnServe, untilReady } from "../helpers/process.js";
 import { after, before, describe, it } from "node:test";
 import { ENDPOINTS, PODS, PORTS, baseManifests } from "./cluster.js";
 import { type Api, SCENARIOS, type Scenario, policy } from "./scenarios.js";
@@ -20,7 +21,6 @@ const DEFAULT_PROBES = [
   { protocol: "TCP", port: 81 },
   { protocol: "UDP", port: 80 },
 ] as const;
-const CLI = new URL("../../client/cli/main.ts", import.meta.url).pathname;
 
 function startProcess(args: string[], name: string): ChildProcess {
   const proc = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -37,17 +37,11 @@ function startProcess(args: string[], name: string): ChildProcess {
   return proc;
 }
 
-/** Starts `podwall serve` on a free loopback port and returns its URL. */
+/** Starts `podwall serve` (in memory) on a free loopback port and returns its URL once it is ready. */
 async function startServer(): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = startProcess(["serve", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0"], "podwall serve");
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      const m = /"rest":"([^"]+)"/.exec(line);
-      if (m) resolve(`http://${m[1]}`);
-    });
-    proc.once("exit", () => reject(new Error("podwall serve exited before serving")));
-  });
-  return { proc, url };
+  const p = await spawnServe(["--in-memory"]);
+  await untilReady(p);
+  return { proc: p.proc, url: p.url };
 }
 
 async function call(url: string, method: string, path: string, body?: string): Promise<any> {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { PodwallError, PodwallService } from "../../server/service/index.js";
+import { PodwallError, PodwallService, SYSTEM } from "../../server/service/index.js";
 import { DNS_SUBDOMAIN, PORT_RANGE, err } from "./k8s-messages.js";
 
 const CLUSTER = readFileSync(new URL("../fixtures/cluster.yaml", import.meta.url), "utf8");
@@ -144,22 +144,22 @@ const cases: readonly Case[] = [
   },
 ];
 
-function loaded(): PodwallService {
-  const s = new PodwallService({ cacheSize: 0 });
-  s.apply(CLUSTER);
+async function loaded(): Promise<PodwallService> {
+  const s = await PodwallService.start({ cacheSize: 0 });
+  await s.apply(SYSTEM, CLUSTER);
   return s;
 }
 
 describe("rejected writes change nothing", () => {
   for (const c of cases) {
-    it(c.name, () => {
-      const s = loaded();
+    it(c.name, async () => {
+      const s = await loaded();
       const before = s.model("json");
-      const beforeCheck = s.check({ src: "10.1.1.10", dst: "10.1.1.99", port: 80 });
+      const beforeCheck = s.check(SYSTEM, { src: "10.1.1.10", dst: "10.1.1.99", port: 80 });
       let thrown: unknown;
       try {
-        if (c.op === "replace") s.replace(c.text);
-        else s.apply(c.text);
+        if (c.op === "replace") await s.replace(SYSTEM, c.text);
+        else await s.apply(SYSTEM, c.text);
       } catch (e) {
         thrown = e;
       }
@@ -171,24 +171,24 @@ describe("rejected writes change nothing", () => {
       assert.equal(after.generation, before.generation);
       assert.equal(after.text, before.text);
       // The indexes too: the address of prod/web is still prod/web's, 10.1.1.99 still outside.
-      assert.deepEqual(s.check({ src: "10.1.1.10", dst: "10.1.1.99", port: 80 }), beforeCheck);
+      assert.deepEqual(s.check(SYSTEM, { src: "10.1.1.10", dst: "10.1.1.99", port: 80 }), beforeCheck);
     });
   }
 
-  it("a valid write after rejected ones moves the generation by exactly one", () => {
-    const s = loaded();
+  it("a valid write after rejected ones moves the generation by exactly one", async () => {
+    const s = await loaded();
     const g = s.generation;
-    for (const c of cases) assert.throws(() => (c.op === "replace" ? s.replace(c.text) : s.apply(c.text)), PodwallError);
+    for (const c of cases) await assert.rejects(c.op === "replace" ? s.replace(SYSTEM, c.text) : s.apply(SYSTEM, c.text), PodwallError);
     assert.equal(s.generation, g);
-    const r = s.apply(yaml(pod("new", "dev", { podIP: "10.1.2.90" })));
+    const r = await s.apply(SYSTEM, yaml(pod("new", "dev", { podIP: "10.1.2.90" })));
     assert.deepEqual(r, { generation: g + 1, applied: ["Pod dev/new"], skipped: [] });
   });
 
-  it("the error is a 422 with every field error in the REST body", () => {
-    const s = loaded();
-    const e = (() => {
+  it("the error is a 422 with every field error in the REST body", async () => {
+    const s = await loaded();
+    const e = await (async () => {
       try {
-        s.apply(cases[1]!.text);
+        await s.apply(SYSTEM, cases[1]!.text);
       } catch (x) {
         return x;
       }

@@ -14,9 +14,9 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { PolicyVerdict, RuleResult } from "../../server/policy/evaluate.js";
-import { type Decision, type DirectionView, PodwallError, PodwallService } from "../../server/service/index.js";
+import { type Decision, type DirectionView, PodwallError, PodwallService, SYSTEM } from "../../server/service/index.js";
 
 const CLUSTER = readFileSync(new URL("../fixtures/cluster.yaml", import.meta.url), "utf8");
 
@@ -29,10 +29,10 @@ const np = (namespace: string, name: string, spec: Obj): Obj => ({
 });
 const app = (v: string): Obj => ({ matchLabels: { app: v } });
 
-function serviceWith(policies: readonly Obj[]): PodwallService {
-  const s = new PodwallService({ cacheSize: 0 });
-  s.apply(CLUSTER);
-  if (policies.length > 0) s.apply(JSON.stringify({ apiVersion: "v1", kind: "List", items: policies }));
+async function serviceWith(policies: readonly Obj[]): Promise<PodwallService> {
+  const s = await PodwallService.start({ cacheSize: 0 });
+  await s.apply(SYSTEM, CLUSTER);
+  if (policies.length > 0) await s.apply(SYSTEM, JSON.stringify({ apiVersion: "v1", kind: "List", items: policies }));
   return s;
 }
 
@@ -73,11 +73,14 @@ interface Row {
 /** One `it` per row, named after the question and its answer. */
 function rows(title: string, policies: readonly Obj[], table: readonly Row[]): void {
   describe(title, () => {
-    const s = serviceWith(policies);
+    let s: PodwallService;
+    before(async () => {
+      s = await serviceWith(policies);
+    });
     for (const r of table) {
       const q = `${r.src} → ${r.dst} ${r.protocol ?? "TCP"}/${r.port}`;
       it(`${q}: ${r.allowed ? "allowed" : "denied"}${r.note ? ` (${r.note})` : ""}`, () => {
-        const d = s.check({ src: r.src, dst: r.dst, port: r.port, protocol: r.protocol, explain: true });
+        const d = s.check(SYSTEM, { src: r.src, dst: r.dst, port: r.port, protocol: r.protocol, explain: true });
         assert.equal(d.allowed, r.allowed);
         assert.equal(d.reason, r.reason ?? "policy");
         if (r.egress) assert.deepEqual(d.egress, r.egress);
@@ -470,7 +473,10 @@ rows(
 );
 
 describe("questions that cannot be answered", () => {
-  const s = serviceWith([]);
+  let s: PodwallService;
+  before(async () => {
+    s = await serviceWith([]);
+  });
   const cases: readonly { name: string; input: Obj; code: PodwallError["code"]; message: string; errors: readonly Obj[] }[] = [
     { name: "unknown source pod", input: { src: "prod/ghost", dst: "prod/web", port: 80 }, code: "not-found", message: 'pods "ghost" not found in namespace "prod"', errors: [] },
     { name: "unknown destination pod", input: { src: "prod/web", dst: "nowhere/web", port: 80 }, code: "not-found", message: 'pods "web" not found in namespace "nowhere"', errors: [] },
@@ -530,7 +536,7 @@ describe("questions that cannot be answered", () => {
   for (const c of cases) {
     it(c.name, () => {
       assert.throws(
-        () => s.check(c.input),
+        () => s.check(SYSTEM, c.input),
         (e: unknown) => {
           assert.ok(e instanceof PodwallError);
           assert.equal(e.code, c.code);
@@ -542,7 +548,7 @@ describe("questions that cannot be answered", () => {
     });
   }
   it("the generation of the model is in every decision", () => {
-    const d = s.check({ src: "prod/web", dst: "prod/db", port: 80 });
+    const d = s.check(SYSTEM, { src: "prod/web", dst: "prod/db", port: 80 });
     assert.equal(d.generation, s.generation);
     assert.deepEqual([d.protocol, d.port], ["TCP", 80]);
   });

@@ -4,14 +4,14 @@
  * and that rule count grows with policies, not with pairs of pods.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import fc from "fast-check";
 import { applyRuleset } from "../../client/agent/apply.js";
 import { readManifestPaths } from "../../server/manifests/files.js";
 import { type ChainPlan, type RulesetPlan, type Ruleset, compileNode } from "../../server/rules/index.js";
 import { MAX_CHAIN_NAME, MAX_SET_NAME } from "../../server/rules/plan.js";
 import { podChainName } from "../../server/rules/names.js";
-import { PodwallService, RulesService } from "../../server/service/index.js";
+import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 import { modelArb } from "./random-model.js";
 import { FakeRunner, tokenize } from "./simulator.js";
 import { type Manifest, load, namespace, node, pod, policy } from "./support.js";
@@ -29,8 +29,8 @@ function plain(r: Ruleset): Record<string, unknown> {
   return { node: r.node, version: r.version, ipset: r.ipset, iptables: r.iptables, ip6tables: r.ip6tables, hooks: r.hooks };
 }
 
-function planOf(objects: readonly Manifest[], nodeName = "node-1"): RulesetPlan {
-  return compileNode(load(objects).service.cluster, nodeName);
+async function planOf(objects: readonly Manifest[], nodeName = "node-1"): Promise<RulesetPlan> {
+  return compileNode((await load(objects)).service.cluster, nodeName);
 }
 
 function chain(plan: RulesetPlan, family: "ipv4" | "ipv6", prefix: string): ChainPlan[] {
@@ -45,28 +45,28 @@ function ruleTexts(c: ChainPlan): string[] {
 const base = [namespace("app", { team: "a" }), node("node-1", "10.0.0.1", "fd00::1"), node("node-2", "10.0.0.2", "fd00::2")];
 
 describe("determinism", () => {
-  it("gives byte-identical texts and versions for one model written in any order, in one write or many", () => {
-    fc.assert(
-      fc.property(
+  it("gives byte-identical texts and versions for one model written in any order, in one write or many", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         modelArb.chain((objs) => fc.tuple(fc.constant(objs), fc.shuffledSubarray(objs, { minLength: objs.length, maxLength: objs.length }))),
-        ([objects, shuffled]) => {
-          const a = load(objects);
-          const b = load(shuffled);
+        async ([objects, shuffled]) => {
+          const a = await load(objects);
+          const b = await load(shuffled);
           // Many writes: namespaces and nodes first (pods need their namespace), then one object per write,
           // with a policy written and deleted on the way: the history must not show.
           // The rules service lives through every write and is read after each, as a server's would be.
-          const c = new PodwallService({ cacheSize: 0 });
+          const c = await PodwallService.start({ cacheSize: 0 });
           const cRules = new RulesService(c);
           const first = shuffled.filter((o) => o["kind"] === "Namespace" || o["kind"] === "Node");
-          c.applyObjects(first);
-          c.applyObjects([policy("ns-a/transient", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }] })]);
+          await c.applyObjects(SYSTEM, first);
+          await c.applyObjects(SYSTEM, [policy("ns-a/transient", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }] })]);
           for (const o of shuffled) {
             if (first.includes(o)) continue;
             allRulesets(cRules, c);
-            c.applyObjects([o]);
+            await c.applyObjects(SYSTEM, [o]);
           }
           allRulesets(cRules, c);
-          c.delete("NetworkPolicy", "ns-a", "transient");
+          await c.delete(SYSTEM, "NetworkPolicy", "ns-a", "transient");
           const expected = allRulesets(a.rules, a.service).map(plain);
           assert.deepEqual(allRulesets(b.rules, b.service).map(plain), expected);
           assert.deepEqual(allRulesets(cRules, c).map(plain), expected);
@@ -76,11 +76,11 @@ describe("determinism", () => {
     );
   });
 
-  it("gives the same version for the same content, and another one when the content changes", () => {
+  it("gives the same version for the same content, and another one when the content changes", async () => {
     const objects = GOLDEN_MODELS[1]!;
-    const v1 = load(objects).rules.rules("node-1").version;
-    assert.equal(load([...objects].reverse()).rules.rules("node-1").version, v1);
-    const changed = load([...objects, pod("prod/client-2", { labels: { app: "client" }, node: "node-2", ips: ["10.1.2.21"] })]);
+    const v1 = (await load(objects)).rules.rules("node-1").version;
+    assert.equal((await load([...objects].reverse())).rules.rules("node-1").version, v1);
+    const changed = await load([...objects, pod("prod/client-2", { labels: { app: "client" }, node: "node-2", ips: ["10.1.2.21"] })]);
     assert.notEqual(changed.rules.rules("node-1").version, v1, "a new member of a peer set changes the version");
   });
 });
@@ -90,8 +90,8 @@ describe("names and what the texts may write", () => {
   const samples = fc.sample(modelArb, { numRuns: 40, seed: 42 }).map((objects, i) => ({ name: `random model ${i}`, objects }));
 
   for (const { name, objects } of [...cases, ...samples]) {
-    it(`${name}: PODWALL-* names within the kernel limits, no built-in chain declared or written`, () => {
-      const { service, rules } = load(objects);
+    it(`${name}: PODWALL-* names within the kernel limits, no built-in chain declared or written`, async () => {
+      const { service, rules } = await load(objects);
       for (const r of allRulesets(rules, service)) {
         for (const [family, text] of [["ipv4", r.iptables], ["ipv6", r.ip6tables]] as const) {
           const declared = new Set<string>();
@@ -150,13 +150,16 @@ describe("which pods get chains", () => {
     pod("app/unscheduled", { ips: ["10.1.9.1"], phase: "Pending" }),
     policy("app/all", all),
   ];
-  const plan = planOf(objects);
+  let plan: RulesetPlan;
+  before(async () => {
+    plan = await planOf(objects);
+  });
   const table = [
     { family: "ipv4", pods: ["app/pending", "app/running", "app/v4-only"] },
     { family: "ipv6", pods: ["app/running"] },
   ] as const;
   for (const { family, pods } of table) {
-    it(`${family}: only live local pods with an ${family} address and off the host network`, () => {
+    it(`${family}: only live local pods with an ${family} address and off the host network`, async () => {
       const names = plan.chains[family].filter((c) => /^PODWALL-(IN|EG)-/.test(c.name)).map((c) => c.name).sort();
       assert.deepEqual(names, pods.flatMap((p) => [podChainName(p, "ingress"), podChainName(p, "egress")]).sort());
       const top = plan.chains[family][0]!;
@@ -165,14 +168,14 @@ describe("which pods get chains", () => {
     });
   }
 
-  it("puts no host-network, terminated or unscheduled pod into a peer set", () => {
+  it("puts no host-network, terminated or unscheduled pod into a peer set", async () => {
     const members = plan.sets.flatMap((s) => s.entries.map((e) => e.value));
     for (const ip of ["10.0.0.1", "10.1.1.4", "10.1.1.5"]) assert.ok(!members.includes(ip), `${ip} is a member`);
     for (const ip of ["10.1.1.1", "10.1.1.2", "10.1.1.3", "10.1.2.1", "fd10::1:1"]) assert.ok(members.includes(ip), `${ip} is not a member`);
   });
 
-  it("gives a node without guarded pods only its top chain and the conntrack rule", () => {
-    const p = planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1"] })], "node-2");
+  it("gives a node without guarded pods only its top chain and the conntrack rule", async () => {
+    const p = await planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1"] })], "node-2");
     for (const family of ["ipv4", "ipv6"] as const) {
       assert.deepEqual(p.chains[family].map((c) => c.name), ["PODWALL-FORWARD"]);
       assert.deepEqual(ruleTexts(p.chains[family][0]!), ["-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"]);
@@ -191,7 +194,7 @@ describe("rules from peers, ports and protocols", () => {
         ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] } }, { ipBlock: { cidr: "10.1.0.0/16" } }] }],
       }),
     ];
-    const { service, rules } = load(objects);
+    const { service, rules } = await load(objects);
     const plan = compileNode(service.cluster, "node-1");
     const nets = plan.sets.filter((s) => s.type === "hash:net");
     assert.deepEqual(nets.map((s) => s.entries.map((e) => `${e.value}${e.nomatch ? " nomatch" : ""}`)).sort(), [["10.0.0.0/8", "10.1.0.0/16 nomatch"], ["10.1.0.0/16"]]);
@@ -202,10 +205,10 @@ describe("rules from peers, ports and protocols", () => {
     await applyRuleset(run, rules.rules("node-1"));
     const r = run.node.forward({ family: "ipv4", src: "10.1.7.7", dst: "10.1.1.10", protocol: "TCP", dport: 80 });
     assert.equal(r.verdict, "ACCEPT", "excepted by the first peer, allowed by the second");
-    assert.equal(service.check({ src: "10.1.7.7", dst: "10.1.1.10", port: 80 }).allowed, true);
+    assert.equal(service.check(SYSTEM, { src: "10.1.7.7", dst: "10.1.1.10", port: 80 }).allowed, true);
   });
 
-  it("resolves named ports per destination pod: egress PORT sets, ingress chains per resolution", () => {
+  it("resolves named ports per destination pod: egress PORT sets, ingress chains per resolution", async () => {
     const objects = [
       ...base,
       pod("app/web-a", { labels: { app: "web" }, node: "node-1", ips: ["10.1.1.11"], ports: [{ name: "http", containerPort: 8080 }] }),
@@ -216,7 +219,7 @@ describe("rules from peers, ports and protocols", () => {
       policy("app/web-in", { podSelector: { matchLabels: { app: "web" } }, ingress: [{ ports: [{ port: "http" }] }] }),
       policy("app/client-out", { podSelector: { matchLabels: { app: "client" } }, policyTypes: ["Egress"], egress: [{ ports: [{ port: "http" }] }] }),
     ];
-    const plan = planOf(objects);
+    const plan = await planOf(objects);
     const ports = plan.sets.filter((s) => s.name.startsWith("PODWALL-PORT-"));
     assert.deepEqual(ports.map((s) => ({ about: s.about, members: s.entries.map((e) => e.value) })).sort((a, b) => (a.about < b.about ? -1 : 1)), [
       { about: "pods where TCP port http is 8080", members: ["10.1.1.11", "10.1.2.13"] },
@@ -248,14 +251,14 @@ describe("rules from peers, ports and protocols", () => {
     { entry: { protocol: "UDP" }, match: "-p udp -m udp" },
   ];
   for (const { entry, match } of portTable) {
-    it(`renders the port entry ${JSON.stringify(entry)} as ${match}`, () => {
-      const plan = planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1"] }), policy("app/p", { podSelector: {}, ingress: [{ ports: [entry] }] })]);
+    it(`renders the port entry ${JSON.stringify(entry)} as ${match}`, async () => {
+      const plan = await planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1"] }), policy("app/p", { podSelector: {}, ingress: [{ ports: [entry] }] })]);
       assert.deepEqual(ruleTexts(chain(plan, "ipv4", "PODWALL-PI-")[0]!), [`${match} -j MARK --set-xmark 0x10000/0x10000`]);
     });
   }
 
-  it("rejects with a TCP reset for TCP and port unreachable of the family otherwise, as the last two rules of each pod chain", () => {
-    const plan = planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1", "fd10::1"] }), policy("app/p", { podSelector: {}, policyTypes: ["Ingress", "Egress"] })]);
+  it("rejects with a TCP reset for TCP and port unreachable of the family otherwise, as the last two rules of each pod chain", async () => {
+    const plan = await planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1", "fd10::1"] }), policy("app/p", { podSelector: {}, policyTypes: ["Ingress", "Egress"] })]);
     for (const [family, icmp] of [["ipv4", "icmp-port-unreachable"], ["ipv6", "icmp6-port-unreachable"]] as const) {
       const pods = plan.chains[family].filter((c) => /^PODWALL-(IN|EG)-/.test(c.name));
       assert.equal(pods.length, 2);
@@ -266,8 +269,8 @@ describe("rules from peers, ports and protocols", () => {
     }
   });
 
-  it("names the policy and the field path in each rule's comment, and accepts replies first", () => {
-    const r = load([
+  it("names the policy and the field path in each rule's comment, and accepts replies first", async () => {
+    const r = (await load([
       ...base,
       pod("app/x", { node: "node-1", ips: ["10.1.1.1", "fd10::1"] }),
       policy("app/p", {
@@ -276,7 +279,7 @@ describe("rules from peers, ports and protocols", () => {
         ingress: [{ from: [{ podSelector: {} }, { ipBlock: { cidr: "192.168.0.0/16" } }], ports: [{ port: 80 }, { protocol: "UDP", port: 53 }] }],
         egress: [{}, { to: [{ namespaceSelector: {} }] }],
       }),
-    ]).rules.rules("node-1");
+    ])).rules.rules("node-1");
     const comments = (text: string, prefix: string) =>
       text.split("\n").filter((l) => l.startsWith(`-A ${prefix}`)).map((l) => tokenize(l)[5]);
     assert.deepEqual(comments(r.iptables, "PODWALL-PI-"), [
@@ -298,7 +301,7 @@ describe("rules from peers, ports and protocols", () => {
 });
 
 describe("rule count grows with policies and rules, not with pairs of pods", () => {
-  function scaled(n: number): RulesetPlan {
+  async function scaled(n: number): Promise<RulesetPlan> {
     const objects: Manifest[] = [...base];
     for (let i = 0; i < n; i++) {
       objects.push(pod(`app/p${i}`, { labels: { app: i % 2 ? "web" : "client" }, node: "node-1", ips: [`10.1.${1 + (i >> 8)}.${i & 255}`], ports: [{ name: "http", containerPort: 8080 }] }));
@@ -308,21 +311,25 @@ describe("rule count grows with policies and rules, not with pairs of pods", () 
       policy("app/to-web", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: { matchLabels: { app: "web" } } }], ports: [{ port: "http" }] }] }),
       policy("app/from-office", { podSelector: { matchLabels: { app: "web" } }, ingress: [{ from: [{ ipBlock: { cidr: "192.168.0.0/16", except: ["192.168.1.0/24"] } }] }] }),
     );
-    return planOf(objects);
+    return await planOf(objects);
   }
   const count = (p: RulesetPlan, re: RegExp) => p.chains.ipv4.filter((c) => re.test(c.name)).reduce((n, c) => n + c.rules.length, 0);
   const members = (p: RulesetPlan) => p.sets.reduce((n, s) => n + s.entries.length, 0);
   const sizes = [10, 50, 200];
-  const plans = sizes.map(scaled);
+  let plans: RulesetPlan[];
+  before(async () => {
+    plans = [];
+    for (const n of sizes) plans.push(await scaled(n));
+  });
 
-  it("keeps the policy chains' rules constant", () => {
+  it("keeps the policy chains' rules constant", async () => {
     const policyRules = plans.map((p) => count(p, /^PODWALL-P[IE]-/));
     assert.ok(policyRules[0]! > 0);
     assert.deepEqual(policyRules, sizes.map(() => policyRules[0]));
     assert.deepEqual(plans.map((p) => p.sets.length), sizes.map(() => plans[0]!.sets.length), "the same sets, with more members");
   });
 
-  it("grows the pod chains' rules linearly with the local pods, and the set members with the pods", () => {
+  it("grows the pod chains' rules linearly with the local pods, and the set members with the pods", async () => {
     const perPod = plans.map((p, i) => (count(p, /^PODWALL-(IN|EG)-/) + count(p, /^PODWALL-FORWARD$/) - 1) / sizes[i]!);
     assert.ok(perPod.every((x) => x === perPod[0]), `rules per pod: ${perPod.join(", ")}`);
     assert.ok(perPod[0]! < 30, `${perPod[0]} rules per pod`);

@@ -18,7 +18,7 @@ import { stringify } from "yaml";
 import { applyRuleset } from "../../client/agent/apply.js";
 import { isLive } from "../../server/model/types.js";
 import { type Ruleset, comment, compileNode } from "../../server/rules/index.js";
-import { PodwallService, RulesService } from "../../server/service/index.js";
+import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 import { EXTERNALS, PORTS, PROTOCOLS, modelArb } from "./random-model.js";
 import { type Family, FakeNode, FakeRunner, type Packet, type Rule } from "./simulator.js";
 
@@ -31,9 +31,9 @@ interface End {
   readonly node?: string;
 }
 
-function load(objects: readonly Record<string, unknown>[]): { service: PodwallService; rules: RulesService } {
-  const service = new PodwallService({ cacheSize: 0 });
-  service.applyObjects(objects);
+async function load(objects: readonly Record<string, unknown>[]): Promise<{ service: PodwallService; rules: RulesService }> {
+  const service = await PodwallService.start({ cacheSize: 0 });
+  await service.applyObjects(SYSTEM, objects);
   return { service, rules: new RulesService(service) };
 }
 
@@ -142,36 +142,36 @@ function plain(r: Ruleset): Record<string, unknown> {
  * model replaced by this one; this model without policies, then one policy per
  * write; and the earlier model updated object by object into this one. Rulesets are read after every write, so each write has memos to undo.
  */
-function incrementally(objects: Record<string, unknown>[], earlier: Record<string, unknown>[], fresh: RulesService, nodes: readonly string[]): Map<string, Ruleset> {
+async function incrementally(objects: Record<string, unknown>[], earlier: Record<string, unknown>[], fresh: RulesService, nodes: readonly string[]): Promise<Map<string, Ruleset>> {
   const before = new Map<string, Ruleset>();
-  const s1 = new PodwallService({ cacheSize: 0 });
+  const s1 = await PodwallService.start({ cacheSize: 0 });
   const r1 = new RulesService(s1);
-  s1.applyObjects(earlier, true);
+  await s1.applyObjects(SYSTEM, earlier, true);
   for (const n of nodes) before.set(n, r1.rules(n));
-  s1.applyObjects(objects, true);
-  const s2 = new PodwallService({ cacheSize: 0 });
+  await s1.applyObjects(SYSTEM, objects, true);
+  const s2 = await PodwallService.start({ cacheSize: 0 });
   const r2 = new RulesService(s2);
-  s2.applyObjects(objects.filter((o) => o["kind"] !== "NetworkPolicy"));
+  await s2.applyObjects(SYSTEM, objects.filter((o) => o["kind"] !== "NetworkPolicy"));
   for (const o of objects.filter((x) => x["kind"] === "NetworkPolicy")) {
     for (const n of nodes) r2.rules(n);
-    s2.applyObjects([o]);
+    await s2.applyObjects(SYSTEM, [o]);
   }
   // The earlier model updated object by object into this one: what this model lacks is deleted,
   // then pods change labels, ports, node and state, namespaces their labels, policies their spec.
-  const s3 = new PodwallService({ cacheSize: 0 });
+  const s3 = await PodwallService.start({ cacheSize: 0 });
   const r3 = new RulesService(s3);
-  s3.applyObjects(earlier, true);
+  await s3.applyObjects(SYSTEM, earlier, true);
   // Deletes first: a pod of the same name in another namespace may hold the same address.
   const keys = new Set(objects.map(keyOf));
   for (const o of earlier) {
     if (keys.has(keyOf(o))) continue;
     for (const n of nodes) r3.rules(n);
     const m = o["metadata"] as { namespace: string; name: string };
-    s3.delete(o["kind"] as "Pod" | "NetworkPolicy", m.namespace, m.name);
+    await s3.delete(SYSTEM, o["kind"] as "Pod" | "NetworkPolicy", m.namespace, m.name);
   }
   for (const o of objects) {
     for (const n of nodes) r3.rules(n);
-    s3.applyObjects([o]);
+    await s3.applyObjects(SYSTEM, [o]);
   }
   for (const n of nodes) {
     const want = plain(fresh.rules(n));
@@ -202,9 +202,9 @@ async function install(rules: RulesService, service: PodwallService, before: Map
 }
 
 async function compare(objects: Record<string, unknown>[], earlier: Record<string, unknown>[]): Promise<void> {
-  const { service, rules } = load(objects);
+  const { service, rules } = await load(objects);
   const names = [...service.cluster.nodes.keys()].sort();
-  const nodes = await install(rules, service, incrementally(objects, earlier, rules, names));
+  const nodes = await install(rules, service, await incrementally(objects, earlier, rules, names));
   stats.models++;
   for (const family of ["ipv4", "ipv6"] as const) {
     const ends = endpoints(service, family);
@@ -229,7 +229,7 @@ async function compare(objects: Record<string, unknown>[], earlier: Record<strin
                 }
               }
             }
-            const decided = service.check({ src: a.ip, dst: b.ip, protocol, port });
+            const decided = service.check(SYSTEM, { src: a.ip, dst: b.ip, protocol, port });
             stats.cells++;
             if (allowed) stats.allowed++;
             else stats.denied++;
@@ -237,7 +237,7 @@ async function compare(objects: Record<string, unknown>[], earlier: Record<strin
             if (family === "ipv6") stats.ipv6++;
             tally(hits, family, objects);
             if (decided.allowed !== allowed) {
-              const why = service.check({ src: a.ip, dst: b.ip, protocol, port, explain: true });
+              const why = service.check(SYSTEM, { src: a.ip, dst: b.ip, protocol, port, explain: true });
               assert.fail(
                 [
                   `${a.label} (${a.ip}) -> ${b.label} (${b.ip}) ${protocol}/${port}: rules say ${allowed ? "allowed" : "denied"}, Check says ${decided.allowed ? "allowed" : "denied"}`,

@@ -15,7 +15,7 @@ import { describe, it } from "node:test";
 import { applyRuleset } from "../../client/agent/apply.js";
 import { readManifestPaths } from "../../server/manifests/files.js";
 import type { Ruleset } from "../../server/rules/index.js";
-import { PodwallService, RulesService } from "../../server/service/index.js";
+import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 import { type Family, FakeRunner, type Protocol } from "./simulator.js";
 
 const MODELS = "test/fixtures/rules/models";
@@ -98,9 +98,9 @@ function models(): string[] {
     .sort();
 }
 
-function rulesOf(model: string): { service: PodwallService; ruleset: Ruleset } {
-  const service = new PodwallService({ cacheSize: 0 });
-  service.applyObjects(readManifestPaths([join(MODELS, `${model}.yaml`)]), true);
+async function rulesOf(model: string): Promise<{ service: PodwallService; ruleset: Ruleset }> {
+  const service = await PodwallService.start({ cacheSize: 0 });
+  await service.applyObjects(SYSTEM, readManifestPaths([join(MODELS, `${model}.yaml`)]), true);
   return { service, ruleset: new RulesService(service).rules(NODE) };
 }
 
@@ -131,25 +131,25 @@ describe("golden rulesets", () => {
   });
 
   for (const model of models()) {
-    it(`${model}: node-1's ruleset is byte for byte the golden one`, () => {
-      const { ruleset } = rulesOf(model);
+    it(`${model}: node-1's ruleset is byte for byte the golden one`, async () => {
+      const { ruleset } = await rulesOf(model);
       const file = join(GOLDEN, `${model}.${NODE}.txt`);
       const text = goldenText(model, ruleset);
       if (UPDATE) writeFileSync(file, text);
       assert.ok(existsSync(file), `${file} is missing: run with UPDATE_GOLDEN=1`);
       assert.equal(text, readFileSync(file, "utf8"), `${file} differs: if the change is meant, run with UPDATE_GOLDEN=1 and review the diff`);
       // The version is the hash of the content: the same model compiled again gives it again.
-      assert.equal(rulesOf(model).ruleset.version, ruleset.version);
+      assert.equal((await rulesOf(model)).ruleset.version, ruleset.version);
       assert.match(ruleset.version, /^[0-9a-f]{20}$/);
     });
 
     it(`${model}: hand-checked connections, by Check and by the golden rules`, async () => {
-      const { service, ruleset } = rulesOf(model);
+      const { service, ruleset } = await rulesOf(model);
       const run = new FakeRunner();
       await applyRuleset(run, ruleset);
       for (const c of cases[model] ?? []) {
         const what = `${c.src} -> ${c.dst} ${c.proto}/${c.port} (${c.why})`;
-        assert.equal(service.check({ src: c.src, dst: c.dst, protocol: c.proto, port: c.port }).allowed, c.allowed, `Check: ${what}`);
+        assert.equal(service.check(SYSTEM, { src: c.src, dst: c.dst, protocol: c.proto, port: c.port }).allowed, c.allowed, `Check: ${what}`);
         const family: Family = c.src.includes(":") ? "ipv6" : "ipv4";
         const r = run.node.forward({ family, src: c.src, dst: c.dst, protocol: c.proto, dport: c.port });
         assert.equal(r.verdict === "ACCEPT", c.allowed, `rules: ${what}\n${r.trace.join("\n")}`);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { PROFILES, allObjects, generate, type Manifest } from "../../bench/generate.js";
-import { PodwallService, RulesService } from "../../server/service/index.js";
+import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 
 const base = generate(PROFILES["small"]!);
 const clone = <T>(x: T): T => structuredClone(x);
@@ -42,14 +42,14 @@ const change: fc.Arbitrary<Change> = fc.oneof(
 const TEAMS = ["payments", "search", "identity", "checkout", "platform", "data", "ml", "web"];
 
 /** Applies one change to the service through its public writes. Changes that the model rejects are skipped. */
-function applyChange(s: PodwallService, c: Change): void {
+async function applyChange(s: PodwallService, c: Change): Promise<void> {
   const model = JSON.parse(s.model("json").text) as { items: Manifest[] };
   const of = (kind: string) => model.items.filter((m) => m["kind"] === kind);
   const pods = of("Pod");
   const at = <T>(xs: T[], i: number): T | undefined => xs[i % Math.max(1, xs.length)];
-  const apply = (m: Manifest) => {
+  const apply = async (m: Manifest) => {
     try {
-      s.applyObjects([m]);
+      await s.applyObjects(SYSTEM, [m]);
     } catch {
       // an address already taken, say: nothing changed, as a failed write must
     }
@@ -57,80 +57,80 @@ function applyChange(s: PodwallService, c: Change): void {
   switch (c.kind) {
     case "relabel-pod": {
       const p = at(pods, c.pod);
-      if (p) apply({ ...p, metadata: { ...meta(p), labels: { ...meta(p).labels, app: `app-${String(c.app).padStart(3, "0")}`, tier: ["frontend", "backend", "db"][c.tier]! } } });
+      if (p) await apply({ ...p, metadata: { ...meta(p), labels: { ...meta(p).labels, app: `app-${String(c.app).padStart(3, "0")}`, tier: ["frontend", "backend", "db"][c.tier]! } } });
       return;
     }
     case "relabel-namespace": {
       const n = at(of("Namespace"), c.ns);
-      if (n) apply({ ...n, metadata: { ...meta(n), labels: { ...meta(n).labels, team: TEAMS[c.team]! } } });
+      if (n) await apply({ ...n, metadata: { ...meta(n), labels: { ...meta(n).labels, team: TEAMS[c.team]! } } });
       return;
     }
     case "add-policy": {
       const p = clone(at(base.policies, c.from)!);
       const ns = at(of("Namespace"), c.ns)!;
-      apply({ ...p, metadata: { name: `added-${c.from}`, namespace: meta(ns).name } });
+      await apply({ ...p, metadata: { name: `added-${c.from}`, namespace: meta(ns).name } });
       return;
     }
     case "delete-policy": {
       const p = at(of("NetworkPolicy"), c.policy);
-      if (p) s.delete("NetworkPolicy", meta(p).namespace!, meta(p).name);
+      if (p) await s.delete(SYSTEM, "NetworkPolicy", meta(p).namespace!, meta(p).name);
       return;
     }
     case "move-pod": {
       const p = at(pods, c.pod);
       const node = at(of("Node"), c.node)!;
-      if (p) apply({ ...p, spec: { ...(p["spec"] as object), nodeName: meta(node).name } });
+      if (p) await apply({ ...p, spec: { ...(p["spec"] as object), nodeName: meta(node).name } });
       return;
     }
     case "readdress-pod": {
       const p = at(pods, c.pod);
-      if (p) apply({ ...p, status: { phase: "Running", podIP: `10.99.0.${c.host}` } });
+      if (p) await apply({ ...p, status: { phase: "Running", podIP: `10.99.0.${c.host}` } });
       return;
     }
     case "terminate-pod": {
       const p = at(pods, c.pod);
-      if (p) apply({ ...p, status: { ...(p["status"] as object), phase: "Succeeded" } });
+      if (p) await apply({ ...p, status: { ...(p["status"] as object), phase: "Succeeded" } });
       return;
     }
     case "delete-pod": {
       const p = at(pods, c.pod);
-      if (p) s.delete("Pod", meta(p).namespace!, meta(p).name);
+      if (p) await s.delete(SYSTEM, "Pod", meta(p).namespace!, meta(p).name);
       return;
     }
     case "rename-port": {
       const p = at(pods, c.pod);
-      if (p) apply({ ...p, spec: { ...(p["spec"] as object), containers: [{ name: "main", ports: [{ name: "http", containerPort: c.port }, { name: "metrics", containerPort: 9090 }] }] } });
+      if (p) await apply({ ...p, spec: { ...(p["spec"] as object), containers: [{ name: "main", ports: [{ name: "http", containerPort: c.port }, { name: "metrics", containerPort: 9090 }] }] } });
       return;
     }
     case "readdress-node": {
       const n = at(of("Node"), c.node);
-      if (n) apply({ ...n, status: { addresses: [{ type: "InternalIP", address: `172.31.0.${c.host}` }] } });
+      if (n) await apply({ ...n, status: { addresses: [{ type: "InternalIP", address: `172.31.0.${c.host}` }] } });
       return;
     }
   }
 }
 
-function rebuilt(s: PodwallService): { service: PodwallService; rules: RulesService } {
-  const fresh = new PodwallService({ cacheSize: 0 });
-  fresh.applyObjects((JSON.parse(s.model("json").text) as { items: unknown[] }).items, true);
+async function rebuilt(s: PodwallService): Promise<{ service: PodwallService; rules: RulesService }> {
+  const fresh = await PodwallService.start({ cacheSize: 0 });
+  await fresh.applyObjects(SYSTEM, (JSON.parse(s.model("json").text) as { items: unknown[] }).items, true);
   return { service: fresh, rules: new RulesService(fresh) };
 }
 
 describe("incremental rulesets and decisions equal a rebuild from scratch", () => {
-  it("over random sequences of changes on the small profile", () => {
+  it("over random sequences of changes on the small profile", async () => {
     let steps = 0;
     let compared = 0;
-    fc.assert(
-      fc.property(fc.array(change, { minLength: 1, maxLength: 8 }), (changes) => {
-        const service = new PodwallService({ cacheSize: 0 });
-        service.applyObjects(allObjects(base), true);
+    await fc.assert(
+      fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 8 }), async (changes) => {
+        const service = await PodwallService.start({ cacheSize: 0 });
+        await service.applyObjects(SYSTEM, allObjects(base), true);
         const rules = new RulesService(service);
         const nodes = [...service.cluster.nodes.keys()];
         for (const n of nodes) rules.rules(n);
         for (const c of changes) {
-          applyChange(service, c);
+          await applyChange(service, c);
           steps++;
-          const fresh = rebuilt(service);
+          const fresh = await rebuilt(service);
           for (const n of service.cluster.nodes.keys()) {
             assert.deepEqual(rules.rules(n), fresh.rules.rules(n), `node ${n} after ${JSON.stringify(c)}`);
             compared++;
@@ -138,7 +138,7 @@ describe("incremental rulesets and decisions equal a rebuild from scratch", () =
           const pods = [...service.cluster.pods.keys()];
           for (let i = 0; i < 20; i++) {
             const q = { src: pods[(i * 37 + steps) % pods.length]!, dst: pods[(i * 101 + 7) % pods.length]!, port: [8080, 8000, 9090, 53][i % 4]!, explain: true };
-            assert.deepEqual({ ...service.check(q), generation: 0 }, { ...fresh.service.check(q), generation: 0 });
+            assert.deepEqual({ ...service.check(SYSTEM, q), generation: 0 }, { ...fresh.service.check(SYSTEM, q), generation: 0 });
           }
         }
       }),

@@ -3,7 +3,7 @@
  * agent tests.
  */
 import { stringify } from "yaml";
-import { PodwallService, RulesService } from "../../server/service/index.js";
+import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 
 export type Manifest = Record<string, unknown>;
 
@@ -52,9 +52,9 @@ export function yaml(objects: readonly Manifest[]): string {
 }
 
 /** An offline service holding `objects`, and its rules. */
-export function load(objects: readonly Manifest[]): { service: PodwallService; rules: RulesService } {
-  const service = new PodwallService({ cacheSize: 0 });
-  service.applyObjects(objects);
+export async function load(objects: readonly Manifest[]): Promise<{ service: PodwallService; rules: RulesService }> {
+  const service = await PodwallService.start({ cacheSize: 0 });
+  await service.applyObjects(SYSTEM, objects);
   return { service, rules: new RulesService(service) };
 }
 

@@ -19,23 +19,40 @@ import {
   type ApplyRequest,
   type ReplaceRequest,
 } from "../../gen/podwall/v1/podwall_pb.js";
-import { type PodwallService, PodwallError, toPodwallError } from "../../service/index.js";
+import { ANONYMOUS, type PodwallService, PodwallError, type RequestContext, toPodwallError } from "../../service/index.js";
 import { parseKind } from "../../model/types.js";
 import { decisionToProto, writeToProto } from "./convert.js";
 import { descriptorSet, serviceDefinition } from "./definitions.js";
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
 
-/** Runs a handler, turning a PodwallError into its gRPC status (field errors in `podwall-errors` metadata). */
-export function unary<Req, Res>(fn: (req: Req) => Res): Unary<Req, Res> {
+/**
+ * Runs a handler, turning a PodwallError into its gRPC status (field errors in
+ * `podwall-errors` metadata). A handler that answers at once is answered in
+ * the same turn; one that returns a promise, when it settles.
+ */
+export function unary<Req, Res>(fn: (req: Req, ctx: RequestContext) => Res | Promise<Res>): Unary<Req, Res> {
   return (call, cb) => {
+    const fail = (err: unknown) => cb(toGrpcError(toPodwallError(err)));
     try {
-      cb(null, fn(call.request));
+      const r = fn(call.request, contextOf(call));
+      if (r instanceof Promise) r.then((v) => cb(null, v), fail);
+      else cb(null, r);
     } catch (err) {
-      cb(toGrpcError(toPodwallError(err)));
+      fail(err);
     }
   };
 }
+
+/** The call's context: who asks, its deadline, and a signal that fires when the client cancels. */
+function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>): RequestContext {
+  const d = call.getDeadline();
+  const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? d : undefined;
+  if (deadline === undefined) return READ_CONTEXT;
+  return { principal: ANONYMOUS, deadline };
+}
+
+const READ_CONTEXT: RequestContext = { principal: ANONYMOUS };
 
 export function toGrpcError(e: PodwallError): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
@@ -49,20 +66,20 @@ export type RulesHandlers = Pick<grpc.UntypedServiceImplementation, "getRules" |
 export function createGrpcServer(service: PodwallService, rules?: RulesHandlers): { server: grpc.Server; health: HealthImplementation } {
   const server = new grpc.Server();
   server.addService(serviceDefinition(DecisionService), {
-    check: unary((req: CheckRequest) => decisionToProto(service.check(checkInput(req)))),
-    batchCheck: unary((req: BatchCheckRequest) => {
-      const r = service.batch(req.checks.map(checkInput));
+    check: unary((req: CheckRequest, ctx) => decisionToProto(service.check(ctx, checkInput(req)))),
+    batchCheck: unary((req: BatchCheckRequest, ctx) => {
+      const r = service.batch(ctx, req.checks.map(checkInput));
       return create(BatchCheckResponseSchema, { results: r.results.map(decisionToProto), generation: BigInt(r.generation) });
     }),
     ...rules,
   });
   server.addService(serviceDefinition(ModelService), {
-    apply: unary((req: ApplyRequest) => writeToProto(service.apply(req.manifests))),
-    replace: unary((req: ReplaceRequest) => writeToProto(service.replace(req.manifests))),
-    delete: unary((req: DeleteRequest) => {
+    apply: unary(async (req: ApplyRequest, ctx) => writeToProto(await service.apply(ctx, req.manifests))),
+    replace: unary(async (req: ReplaceRequest, ctx) => writeToProto(await service.replace(ctx, req.manifests))),
+    delete: unary(async (req: DeleteRequest, ctx) => {
       const kind = parseKind(req.kind);
       if (!kind) throw new PodwallError("bad-request", `kind ${JSON.stringify(req.kind)} is not one of Namespace, Node, Pod, NetworkPolicy`);
-      return writeToProto(service.delete(kind, req.namespace, req.name));
+      return writeToProto(await service.delete(ctx, kind, req.namespace, req.name));
     }),
     get: unary((req: GetModelRequest) => {
       const format = req.format === "" || req.format === "yaml" ? "yaml" : req.format === "json" ? "json" : undefined;
@@ -71,7 +88,13 @@ export function createGrpcServer(service: PodwallService, rules?: RulesHandlers)
       return create(GetModelResponseSchema, { generation: BigInt(m.generation), manifests: m.text });
     }),
   });
-  const health = new HealthImplementation({ "": "SERVING", "podwall.v1.DecisionService": "SERVING", "podwall.v1.ModelService": "SERVING" });
+  // Serving only once the model is loaded: a client that asks health first
+  // does not send a question that would be answered UNAVAILABLE.
+  const status = () => (service.ready ? "SERVING" : "NOT_SERVING");
+  const health = new HealthImplementation({ "": status(), "podwall.v1.DecisionService": status(), "podwall.v1.ModelService": status() });
+  service.onReady(() => {
+    for (const name of ["", "podwall.v1.DecisionService", "podwall.v1.ModelService"]) health.setStatus(name, "SERVING");
+  });
   health.addToServer(server);
   new ReflectionService(loadFileDescriptorSetFromBuffer(descriptorSet())).addToServer(server);
   return { server, health };

@@ -3,7 +3,7 @@
  * JSON. No semantics here.
  */
 import express, { type NextFunction, type Request, type Response } from "express";
-import { type Decision, type PodwallService, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
+import { ANONYMOUS, type Decision, type PodwallService, PodwallError, type RequestContext, RulesService, toPodwallError } from "../../service/index.js";
 import { rulesRoutes } from "./rules-routes.js";
 
 export interface RestOptions {
@@ -24,43 +24,44 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
   // Decisions first: the hottest routes are matched before any other.
   app.get("/v1/check", (req, res) => {
     const q = req.query;
-    sendDecision(res, service.check({ src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
+    sendDecision(res, service.check(reading(req), { src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
   });
   app.post("/v1/check", json, (req, res) => {
-    sendDecision(res, service.check(bodyObject(req)));
+    sendDecision(res, service.check(reading(req), bodyObject(req)));
   });
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
   app.get("/readyz", (_req, res) => {
-    res.status(service.ready ? 200 : 503).json({ status: service.ready ? "ready" : "no model loaded", generation: service.generation });
+    const r = service.readiness();
+    res.status(r.ready ? 200 : 503).json(r);
   });
   app.get("/metrics", async (_req, res) => {
     res.type(service.metrics.registry.contentType).send(await service.metrics.registry.metrics());
   });
 
-  app.put("/v1/model", text, (req, res) => {
-    res.json(service.replace(bodyText(req)));
+  app.put("/v1/model", text, async (req, res) => {
+    res.json(await service.replace(writing(req, res), bodyText(req)));
   });
-  app.post("/v1/apply", text, (req, res) => {
-    res.json(service.apply(bodyText(req)));
+  app.post("/v1/apply", text, async (req, res) => {
+    res.json(await service.apply(writing(req, res), bodyText(req)));
   });
   app.get("/v1/model", (req, res) => {
     const yaml = req.accepts(["application/json", "application/yaml"]) === "application/yaml";
     const m = service.model(yaml ? "yaml" : "json");
     res.type(yaml ? "application/yaml" : "application/json").send(m.text);
   });
-  app.delete("/v1/namespaces/:ns", (req, res) => {
-    res.json(service.delete("Namespace", "", param(req, "ns")));
+  app.delete("/v1/namespaces/:ns", async (req, res) => {
+    res.json(await service.delete(writing(req, res), "Namespace", "", param(req, "ns")));
   });
-  app.delete("/v1/namespaces/:ns/pods/:name", (req, res) => {
-    res.json(service.delete("Pod", param(req, "ns"), param(req, "name")));
+  app.delete("/v1/namespaces/:ns/pods/:name", async (req, res) => {
+    res.json(await service.delete(writing(req, res), "Pod", param(req, "ns"), param(req, "name")));
   });
-  app.delete("/v1/namespaces/:ns/networkpolicies/:name", (req, res) => {
-    res.json(service.delete("NetworkPolicy", param(req, "ns"), param(req, "name")));
+  app.delete("/v1/namespaces/:ns/networkpolicies/:name", async (req, res) => {
+    res.json(await service.delete(writing(req, res), "NetworkPolicy", param(req, "ns"), param(req, "name")));
   });
-  app.delete("/v1/nodes/:name", (req, res) => {
-    res.json(service.delete("Node", "", param(req, "name")));
+  app.delete("/v1/nodes/:name", async (req, res) => {
+    res.json(await service.delete(writing(req, res), "Node", "", param(req, "name")));
   });
 
   app.post("/v1/check/batch", json, (req, res) => {
@@ -70,7 +71,7 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
         { field: "checks", type: "FieldValueRequired", detail: "an array of checks" },
       ]);
     }
-    res.json(service.batch(checks));
+    res.json(service.batch(reading(req), checks));
   });
 
   app.use(rulesRoutes(opts.rules ?? new RulesService(service), json));
@@ -91,6 +92,22 @@ function sendDecision(res: Response, d: Decision): void {
   if (body === undefined) decisionJson.set(d, (body = Buffer.from(JSON.stringify(d))));
   // The hottest answer: written as it is, without res.send's content negotiation.
   res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length }).end(body);
+}
+
+/** The context of a read: who asks. */
+function reading(_req: Request): RequestContext {
+  return READ_CONTEXT;
+}
+
+const READ_CONTEXT: RequestContext = { principal: ANONYMOUS };
+
+/** The context of a write: who asks, and a signal that fires if the caller goes away before it is answered. */
+function writing(_req: Request, res: Response): RequestContext {
+  const gone = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return { principal: ANONYMOUS, signal: gone.signal };
 }
 
 function param(req: Request, name: string): string {

@@ -1,0 +1,22 @@
+/** The store a server is told to use, by its command-line spec. */
+import { EtcdStore } from "./etcd.js";
+import { LmdbStore } from "./lmdb.js";
+import { MemoryStore } from "./memory.js";
+import type { Store } from "./types.js";
+
+export type StoreSpec =
+  | { readonly kind: "memory" }
+  | { readonly kind: "lmdb"; readonly dir: string }
+  | { readonly kind: "etcd"; readonly endpoints: readonly string[]; readonly prefix?: string };
+
+/** Opens what can be opened at once (a data directory is locked and checked here); throws StoreOpenError. */
+export function createStore(spec: StoreSpec): Store {
+  switch (spec.kind) {
+    case "memory":
+      return new MemoryStore();
+    case "lmdb":
+      return LmdbStore.open(spec.dir);
+    case "etcd":
+      return new EtcdStore({ endpoints: [...spec.endpoints], ...(spec.prefix !== undefined ? { prefix: spec.prefix } : {}) });
+  }
+}
