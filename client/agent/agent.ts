@@ -1,7 +1,10 @@
 /**
  * The node agent: long-polls its node's ruleset, applies each new version,
- * reports what it applied. When the server is away or an apply fails, the
- * rules in force stay as they are and it retries with backoff and jitter.
+ * reports what it applied. When the server is away, not ready, or an apply
+ * fails, the rules in force stay as they are and it retries with backoff and
+ * jitter. Given several servers (replicas of one model), it moves to the next
+ * when one fails; replicas at one generation serve the same versions, so a
+ * move re-applies nothing.
  */
 import type { Logger } from "pino";
 import type { Ruleset } from "../../server/rules/index.js";
@@ -9,6 +12,7 @@ import { applyRuleset } from "./apply.js";
 import type { Runner } from "./runner.js";
 
 export interface AgentOptions {
+  /** One server, or several replicas of one model: "URL" or "URL1,URL2". */
   readonly server: string;
   readonly node: string;
   readonly runner: Runner;
@@ -28,9 +32,24 @@ export class Agent {
   private readonly stopper = new AbortController();
   /** The version in force on this node, as far as this agent knows. */
   applied: string | undefined;
+  /** The generation of the model the applied version came from: an older one is never applied over it. */
+  private appliedGeneration = 0;
+  /** Polls that failed in a row, over every server. */
   private failures = 0;
+  /** Backoffs in a row since the last apply. */
+  private backoffs = 0;
+  private readonly servers: readonly string[];
+  private current = 0;
 
-  constructor(private readonly o: AgentOptions) {}
+  constructor(private readonly o: AgentOptions) {
+    this.servers = o.server.split(",").map((u) => u.trim()).filter((u) => u !== "");
+    if (this.servers.length === 0) throw new Error("--server names no server");
+  }
+
+  /** The server the agent asks now. */
+  get server(): string {
+    return this.servers[this.current]!;
+  }
 
   stop(): void {
     this.stopper.abort();
@@ -42,41 +61,56 @@ export class Agent {
 
   async run(): Promise<void> {
     const log = this.o.logger;
-    log.info({ server: this.o.server, node: this.o.node }, "agent started");
+    log.info({ servers: this.servers, node: this.o.node }, "agent started");
     while (!this.stopped) {
-      let ruleset: Ruleset | undefined;
+      let polled: Polled | undefined;
       try {
-        ruleset = await this.poll();
+        polled = await this.poll();
       } catch (e) {
         if (this.stopped) break;
+        const failed = this.server;
+        this.current = (this.current + 1) % this.servers.length;
+        // Every replica in turn at once; the backoff only once each has failed in a row.
+        const delay = ++this.failures % this.servers.length === 0 ? this.nextDelay() : 0;
+        log.warn({ err: message(e), server: failed, next: this.server, retryInMs: delay }, "server unreachable or failing; keeping the rules in force");
+        if (delay > 0) await this.sleep(delay);
+        continue;
+      }
+      if (!polled) continue;
+      const { ruleset, generation } = polled;
+      if (generation !== undefined && generation < this.appliedGeneration) {
+        // A replica that has not yet caught up with the one the rules in force came from.
         const delay = this.nextDelay();
-        log.warn({ err: message(e), retryInMs: delay }, "server unreachable or failing; keeping the rules in force");
+        log.info({ server: this.server, generation, applied: this.appliedGeneration, retryInMs: delay }, "server is behind the rules in force; waiting for it");
         await this.sleep(delay);
         continue;
       }
-      if (!ruleset) continue;
       const ok = await this.apply(ruleset);
+      if (ok) this.appliedGeneration = Math.max(this.appliedGeneration, generation ?? 0);
       if (ok && this.o.once) break;
       if (!ok) await this.sleep(this.nextDelay());
     }
     log.info({ applied: this.applied }, "agent stopped; rules stay in place");
   }
 
-  /** One long poll: the new ruleset, or undefined when nothing changed. */
-  private async poll(): Promise<Ruleset | undefined> {
-    const url = new URL(`/v1/nodes/${encodeURIComponent(this.o.node)}/rules`, this.o.server);
+  /** One long poll: the new ruleset and the generation it was made from, or undefined when nothing changed. */
+  private async poll(): Promise<Polled | undefined> {
+    const url = new URL(`/v1/nodes/${encodeURIComponent(this.o.node)}/rules`, this.server);
     const wait = this.o.waitSeconds ?? 30;
     if (this.applied !== undefined) url.searchParams.set("wait", String(wait));
     const res = await fetch(url, {
       headers: this.applied !== undefined ? { "if-none-match": `"${this.applied}"` } : {},
       signal: AbortSignal.any([this.stopper.signal, AbortSignal.timeout((wait + 15) * 1000)]),
     });
+    if (res.status !== 304 && !res.ok) throw new Error(`GET ${url}: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    this.failures = 0;
     if (res.status === 304) {
       await res.arrayBuffer();
       return undefined;
     }
-    if (!res.ok) throw new Error(`GET ${url.pathname}: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
-    return (await res.json()) as Ruleset;
+    const generation = Number(res.headers.get(GENERATION_HEADER) ?? NaN);
+    const ruleset = (await res.json()) as Ruleset;
+    return { ruleset, ...(Number.isInteger(generation) ? { generation } : {}) };
   }
 
   private async apply(r: Ruleset): Promise<boolean> {
@@ -90,7 +124,7 @@ export class Agent {
       return false;
     }
     this.applied = r.version;
-    this.failures = 0;
+    this.backoffs = 0;
     log.info({ version: r.version, ms: Math.round(performance.now() - started) }, "ruleset applied");
     await this.report(r.version);
     return true;
@@ -99,7 +133,7 @@ export class Agent {
   private async report(version: string, error?: string): Promise<void> {
     if (this.o.report === false) return;
     try {
-      const res = await fetch(new URL(`/v1/nodes/${encodeURIComponent(this.o.node)}/status`, this.o.server), {
+      const res = await fetch(new URL(`/v1/nodes/${encodeURIComponent(this.o.node)}/status`, this.server), {
         method: "PUT",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ version, appliedAt: new Date().toISOString(), ...(error ? { error } : {}) }),
@@ -115,7 +149,7 @@ export class Agent {
   private nextDelay(): number {
     const min = this.o.minBackoffMs ?? 500;
     const max = this.o.maxBackoffMs ?? 30_000;
-    const base = Math.min(max, min * 2 ** this.failures++);
+    const base = Math.min(max, min * 2 ** Math.min(16, this.backoffs++));
     return Math.round(base / 2 + Math.random() * (base / 2));
   }
 
@@ -128,6 +162,14 @@ export class Agent {
       }, { once: true });
     });
   }
+}
+
+/** The response header that names the generation a ruleset was made from. */
+export const GENERATION_HEADER = "podwall-generation";
+
+interface Polled {
+  readonly ruleset: Ruleset;
+  readonly generation?: number;
 }
 
 function message(e: unknown): string {

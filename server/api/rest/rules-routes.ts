@@ -7,6 +7,9 @@ import { type RequestHandler, Router } from "express";
 import type { Ruleset } from "../../rules/index.js";
 import { PodwallError, type RulesService } from "../../service/index.js";
 
+/** The generation a ruleset is current at (the agent reads it under the same name). */
+const GENERATION_HEADER = "Podwall-Generation";
+
 const FORMATS = ["json", "ipset", "iptables", "ip6tables"] as const;
 type Format = (typeof FORMATS)[number];
 /** The longest long poll a request may ask for, in seconds. */
@@ -38,7 +41,9 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler): Router {
       res.status(304).set("ETag", `"${held}"`).end();
       return;
     }
-    res.set("ETag", `"${ruleset.version}"`).set("Cache-Control", "no-cache").set("Vary", "Accept-Encoding");
+    // The generation the ruleset is current at: an agent that moves between
+    // replicas never applies a version older than the one in force.
+    res.set("ETag", `"${ruleset.version}"`).set("Cache-Control", "no-cache").set("Vary", "Accept-Encoding").set(GENERATION_HEADER, String(rules.generation));
     res.type(format === "json" ? "application/json" : "text/plain");
     if (req.acceptsEncodings("gzip", "identity") === "gzip") res.set("Content-Encoding", "gzip").send(body(ruleset, format, true));
     else res.send(body(ruleset, format, false));
