@@ -6,7 +6,7 @@
  * bench/results/.
  *
  * Options: --quick (shorter runs, no huge profile), --seconds N (load duration),
- * --only checkLatency|rulesets|frontDoors (one section).
+ * --only checkLatency|rulesets|frontDoors|stores (one section).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -16,6 +16,7 @@ import { PROFILES, allObjects, generate, rng } from "./generate.js";
 import { child, run } from "./processes.js";
 import { median } from "./stats.js";
 import { agentsBench, rulesetBench } from "./rules-bench.js";
+import { storeBench } from "./store-bench.js";
 
 interface Row {
   figure: string;
@@ -139,7 +140,19 @@ async function rulesets(): Promise<void> {
 const started = new Date();
 console.error(`podwall bench${quick ? " (quick)" : ""}: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
 const only = process.argv.indexOf("--only");
-const sections = [checkLatency, rulesets, frontDoors].filter((f) => only < 0 || f.name === process.argv[only + 1]);
+async function stores(): Promise<void> {
+  console.error("stores: memory, data dir, etcd");
+  const r = await storeBench((largeProfile ??= generate(PROFILES["large"]!)), quick);
+  const ratio = (ms: number) => `${ms.toFixed(2)} ms (${(ms / r.applyMs.memory).toFixed(1)} × in-memory)`;
+  add({ figure: "one policy apply, in memory", value: `${r.applyMs.memory.toFixed(2)} ms`, target: "report", raw: r.applyMs });
+  add({ figure: "one policy apply, data dir (LMDB, synced)", value: ratio(r.applyMs.lmdb), target: "report" });
+  add({ figure: "one policy apply, etcd", value: ratio(r.applyMs.etcd), target: "report" });
+  add({ figure: "write on replica A until replica B serves every changed ruleset, large", value: `median ${r.replicaMs.toFixed(0)} ms, ${r.replicaChangedNodes} nodes changed`, target: "≤ 100 ms", met: r.replicaMs <= 100 });
+  const startRatio = r.startFromDataDirMs / r.loadIntoMemoryMs;
+  add({ figure: "ready from a data dir holding large ÷ loading the same objects into memory", value: `${startRatio.toFixed(2)} (${r.startFromDataDirMs.toFixed(0)} ms ÷ ${r.loadIntoMemoryMs.toFixed(0)} ms)`, target: "≤ 2", met: startRatio <= 2 });
+}
+
+const sections = [checkLatency, rulesets, frontDoors, stores].filter((f) => only < 0 || f.name === process.argv[only + 1]);
 for (const section of sections) {
   try {
     await section();
