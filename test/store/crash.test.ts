@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { rng } from "../../bench/generate.js";
 import { type ServeProcess, spawnServe, untilReady } from "../helpers/process.js";
 
 const NS = "crash";
@@ -18,18 +19,6 @@ const NS = "crash";
 const IN_FLIGHT_PODS = 40;
 const MIN_ACKNOWLEDGED = 200;
 const MIN_KILLS = 10;
-
-/** A deterministic generator, so that a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function podYaml(name: string, version: number, ip: string): string {
   return `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${NS}, labels: {v: "${version}"}}\nstatus: {phase: Running, podIP: ${ip}}\n`;
