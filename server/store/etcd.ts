@@ -6,13 +6,16 @@
  * JSON; PREFIX + "meta/generation" is written by every commit, so its
  * mod_revision is the model's generation: the etcd revision of the last
  * commit, the same number on every replica, and only ever growing.
+ * PREFIX + "meta/id" is the model's identity, made by the first store that
+ * opens the prefix.
  *
  * Following is one watch on the prefix, delivered one Commit per etcd
  * revision. When the watch cannot continue right after the last delivered
  * revision (history compacted away), the store reads everything again and
  * delivers the difference as one commit.
  */
-import { ClientClosedError, Etcd3, type IKeyValue, type IOptions, type IRequestOp, type IWatchResponse, type Watcher, isRecoverableError } from "etcd3";
+import { randomUUID } from "node:crypto";
+import { ClientClosedError, Etcd3, type IKeyValue, type IOptions, type IRequestOp, type ITxnResponse, type IWatchResponse, type Watcher, isRecoverableError } from "etcd3";
 import { KINDS, type Kind, type Manifest } from "../model/types.js";
 import { PodwallError } from "../service/errors.js";
 import type { Change, Commit, ObjectRef, Store, StoreHealth, StoredModel } from "./types.js";
@@ -20,7 +23,7 @@ import { StoreConflict, StoreOpenError, refKey } from "./types.js";
 
 export interface EtcdStoreOptions {
   readonly endpoints: readonly string[];
-  /** Every key the store writes starts with it; default "/podwall/". */
+  /** Every key the store writes starts with it; default "/podwall/". A "/" is added if it does not end with one, so that "/a" does not take in "/ab/". */
   readonly prefix?: string;
 }
 
@@ -64,7 +67,10 @@ function oncePerEndpoint(endpoints: number): CallPolicy {
   return policy as unknown as CallPolicy;
 }
 
-const passThrough = { execute: async <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }) } as unknown as CallPolicy;
+/** No per-host policy: the per-call one above decides. */
+const passThrough = {
+  execute: async <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }),
+} as unknown as CallPolicy;
 
 /** Capped so that a watch is back within a couple of seconds of etcd. */
 function watchBackoff(attempt = 0): ReturnType<WatchBackoff["next"]> {
@@ -73,20 +79,8 @@ function watchBackoff(attempt = 0): ReturnType<WatchBackoff["next"]> {
 }
 
 function isTooLarge(e: Error): boolean {
-  return /too many operations in txn request|request is too large|received message larger than max|message larger than max/i.test(e.message);
-}
-
-/** Failures of the way to etcd, not of the request: etcd down, no leader, no answer in time. */
-function isUnreachable(e: unknown): boolean {
-  return e instanceof Timeout || e instanceof ClientClosedError || (e instanceof Error && isRecoverableError(e));
-}
-
-function isCompacted(e: unknown): boolean {
-  return e instanceof Error && /required revision has been compacted/.test(e.message);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  // etcd's own checks, and gRPC's limit of a request's size that etcd sets a little above --max-request-bytes.
+  return /too many operations in txn request|request is too large|larger than max/i.test(e.message);
 }
 
 class Timeout extends Error {
@@ -101,6 +95,19 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Timeout(ms)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Failures of the way to etcd, not of the request: etcd down, no leader, no answer in time. */
+function isUnreachable(e: unknown): boolean {
+  return e instanceof Timeout || e instanceof ClientClosedError || (e instanceof Error && isRecoverableError(e));
+}
+
+function isCompacted(e: unknown): boolean {
+  return e instanceof Error && /required revision has been compacted/.test(e.message);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** The smallest key after every key that starts with `prefix`. */
@@ -120,6 +127,8 @@ interface Snapshot {
   readonly revision: number;
   /** mod_revision of the meta key, 0 if absent. */
   readonly generation: number;
+  /** The model's identity, if it has been made. */
+  readonly id: string | undefined;
   readonly objects: Map<string, { readonly ref: ObjectRef; readonly modRevision: number; readonly manifest: Manifest }>;
   /** Keys under objects/ that are no object Podwall can read. */
   readonly unreadable: string[];
@@ -132,6 +141,7 @@ export class EtcdStore implements Store {
   private readonly prefix: string;
   private readonly objectsPrefix: string;
   private readonly metaKey: string;
+  private readonly idKey: string;
   private readonly client: Etcd3;
 
   private follow: ((c: Commit) => void) | undefined;
@@ -148,14 +158,18 @@ export class EtcdStore implements Store {
   /** Why the last call failed for unreachability, until a call succeeds again. */
   private callDown: string | undefined;
   private probing = false;
+  /** Resyncs since the watch last delivered anything: a watch etcd keeps cancelling is retried ever more slowly. */
+  private resyncs = 0;
   private readonly wakers = new Set<() => void>();
 
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new Error("etcd store: no endpoints");
     this.endpoints = options.endpoints;
-    this.prefix = options.prefix ?? "/podwall/";
+    const prefix = options.prefix ?? "/podwall/";
+    this.prefix = prefix.endsWith("/") ? prefix : `${prefix}/`;
     this.objectsPrefix = `${this.prefix}objects/`;
     this.metaKey = `${this.prefix}meta/generation`;
+    this.idKey = `${this.prefix}meta/id`;
     this.location = `etcd ${this.endpoints.join(",")} ${this.prefix}`;
     this.client = new Etcd3({
       hosts: [...this.endpoints],
@@ -179,7 +193,10 @@ export class EtcdStore implements Store {
   async open(follow: (commit: Commit) => void): Promise<StoredModel> {
     if (this.follow) throw new Error("etcd store: opened twice");
     this.follow = follow;
-    const snapshot = await this.readUntilDone();
+    const { snapshot, id } = await this.untilRead(async () => {
+      const snapshot = await this.readAll();
+      return { snapshot, id: snapshot.id ?? (await this.makeId()) };
+    });
     if (snapshot.unreadable.length > 0) {
       throw new StoreOpenError(
         `${this.location}: ${snapshot.unreadable.length} key(s) under ${this.objectsPrefix} hold no object Podwall can read, e.g. ${snapshot.unreadable[0]}`,
@@ -189,7 +206,7 @@ export class EtcdStore implements Store {
     this.seen = snapshot.revision;
     this.delivered = snapshot.generation;
     this.watch();
-    return { generation: snapshot.generation, manifests: [...snapshot.objects.values()].map((o) => o.manifest) };
+    return { id, generation: snapshot.generation, manifests: [...snapshot.objects.values()].map((o) => o.manifest) };
   }
 
   async commit(changes: readonly Change[], base: number): Promise<number> {
@@ -222,7 +239,7 @@ export class EtcdStore implements Store {
       .then(...ops)
       .else(this.client.get(this.metaKey))
       .options({ deadline: Date.now() + ms });
-    let res;
+    let res: ITxnResponse;
     try {
       res = await withTimeout(txn.commit(), ms + 1000);
     } catch (e) {
@@ -266,14 +283,14 @@ export class EtcdStore implements Store {
     this.follow = undefined;
   }
 
-  /** Reads everything, retrying with backoff while etcd cannot be read; rejects only once closed. */
-  private async readUntilDone(): Promise<Snapshot> {
+  /** Runs a read, retrying with backoff while etcd cannot be read; rejects only once closed. */
+  private async untilRead<T>(read: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new PodwallError("unavailable", `etcd unreachable: the store at ${this.location} was closed before it was read`);
       try {
-        const snapshot = await this.readAll();
+        const result = await read();
         this.reachable();
-        return snapshot;
+        return result;
       } catch (e) {
         if (this.closed) continue;
         // A compaction between two pages only means reading again at a newer revision.
@@ -288,6 +305,7 @@ export class EtcdStore implements Store {
     const objects: Snapshot["objects"] = new Map();
     const unreadable: string[] = [];
     let generation = 0;
+    let id: string | undefined;
     let revision: number | undefined;
     let start = Buffer.from(this.prefix);
     const end = prefixEnd(Buffer.from(this.prefix));
@@ -302,6 +320,10 @@ export class EtcdStore implements Store {
           generation = Number(kv.mod_revision);
           continue;
         }
+        if (key === this.idKey) {
+          id = kv.value.toString("utf8");
+          continue;
+        }
         const object = this.decode(key, kv);
         if (object === undefined) continue;
         if (object === "unreadable") unreadable.push(key);
@@ -311,7 +333,20 @@ export class EtcdStore implements Store {
       if (!res.more || !last) break;
       start = Buffer.concat([last.key, Buffer.from([0])]);
     }
-    return { revision, generation, objects, unreadable };
+    return { revision, generation, id, objects, unreadable };
+  }
+
+  /** Makes the model's identity, unless another store made it first: then that one is it. */
+  private async makeId(): Promise<string> {
+    const id = randomUUID();
+    const res = await withTimeout(
+      this.client.if(this.idKey, "Create", "==", 0).then(this.client.put(this.idKey).value(id)).else(this.client.get(this.idKey)).commit(),
+      CALL_TIMEOUT_MS + 1000,
+    );
+    if (res.succeeded) return id;
+    const kv = res.responses[0]?.response_range?.kvs[0];
+    if (!kv) throw new Error(`${this.idKey} vanished while it was being made`);
+    return kv.value.toString("utf8");
   }
 
   /** The object a key holds; undefined for keys that are not objects, "unreadable" for a value that is none. */
@@ -355,6 +390,7 @@ export class EtcdStore implements Store {
     });
     watcher.on("data", (res) => {
       if (this.watcher !== watcher) return;
+      this.resyncs = 0;
       this.onEvents(res);
     });
     watcher.on("error", () => {
@@ -372,16 +408,23 @@ export class EtcdStore implements Store {
     while (i < events.length) {
       const revision = Number(events[i]!.kv.mod_revision);
       const changes: Change[] = [];
+      let commit = false;
       for (; i < events.length && Number(events[i]!.kv.mod_revision) === revision; i++) {
         const ev = events[i]!;
         if (revision <= this.seen) continue;
         const key = ev.kv.key.toString("utf8");
-        if (key === this.metaKey) continue;
+        if (key === this.metaKey) {
+          commit = true;
+          continue;
+        }
+        if (key.startsWith(this.objectsPrefix)) commit = true;
         const change = this.changeOf(key, ev.type === "Put" ? ev.kv : undefined);
         if (change) changes.push(change);
       }
       if (revision <= this.seen) continue;
       this.seen = revision;
+      // Other keys under the prefix are no part of the model and make no generation.
+      if (!commit) continue;
       this.delivered = revision;
       this.follow?.({ generation: revision, changes });
     }
@@ -403,10 +446,11 @@ export class EtcdStore implements Store {
 
   /** Reads everything again and delivers what changed since the last delivery as one commit, then watches on. */
   private async resync(): Promise<void> {
-    this.watchDown = "the watch on etcd was cancelled, reading the model again";
+    if (this.resyncs > 0) await this.sleep(Math.min(RETRY_MIN_MS * 2 ** this.resyncs, RETRY_MAX_MS));
+    this.resyncs++;
     let snapshot: Snapshot;
     try {
-      snapshot = await this.readUntilDone();
+      snapshot = await this.untilRead(() => this.readAll());
     } catch {
       return; // closed
     }
@@ -431,7 +475,6 @@ export class EtcdStore implements Store {
       this.delivered = generation;
       this.follow?.({ generation, changes });
     }
-    this.watchDown = undefined;
     this.watch();
   }
 

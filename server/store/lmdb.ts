@@ -6,12 +6,14 @@
  *   obj/<Kind>/<namespace>/<name>  JSON of the object's manifest
  *   meta/generation                generation of the last commit (absent: 0)
  *   meta/format                    layout version, FORMAT
+ *   meta/id                        the stored model's identity, made with the format
  *
  * Writes use transactionSync only: with overlappingSync off it returns once
  * the commit is on disk, and the generation check, the changes and the new
  * generation commit together. lmdb-js's asynchronous transactions need
  * threadsafe callbacks that do not run in every setup, and are not used.
  */
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { type RootDatabase, open as openLmdb } from "lmdb";
@@ -38,6 +40,7 @@ const LOCK_MDB = "lock.mdb";
 const OBJ = "obj/";
 const GENERATION_KEY = "meta/generation";
 const FORMAT_KEY = "meta/format";
+const ID_KEY = "meta/id";
 
 export function objectKey(ref: ObjectRef): string {
   return OBJ + refKey(ref);
@@ -179,6 +182,7 @@ export class LmdbStore implements Store {
   async open(follow: (c: Commit) => void): Promise<StoredModel> {
     if (this.closed) throw new PodwallError("unavailable", `data directory ${this.location} is closed`);
     let generation = 0;
+    let id = "";
     const manifests: Manifest[] = [];
     const corrupt = (key: unknown, why: string) =>
       new StoreOpenError(`data directory ${this.location} is corrupt: key ${typeof key === "string" ? key : JSON.stringify(key)}: ${why}`);
@@ -191,6 +195,10 @@ export class LmdbStore implements Store {
     for (const { key, value } of entries) {
       if (typeof key !== "string") throw corrupt(key, "not a key podwall writes");
       if (key === FORMAT_KEY) continue;
+      if (key === ID_KEY) {
+        id = value;
+        continue;
+      }
       if (key === GENERATION_KEY) {
         const g = parseGeneration(value);
         if (typeof g === "string") throw corrupt(key, g);
@@ -209,8 +217,9 @@ export class LmdbStore implements Store {
       if (typeof manifest !== "object" || manifest === null || Array.isArray(manifest)) throw corrupt(key, "not a JSON object");
       manifests.push(manifest as Manifest);
     }
+    if (id === "") throw corrupt(ID_KEY, "missing");
     this.follow = follow;
-    return { generation, manifests };
+    return { id, generation, manifests };
   }
 
   async commit(changes: readonly Change[], base: number): Promise<number> {
@@ -268,7 +277,10 @@ function checkFormat(dir: string, db: RootDatabase<string, string>): void {
     if ([...db.getKeys({ limit: 1 })].length > 0) {
       throw new StoreOpenError(`data directory ${dir} is corrupt: key ${FORMAT_KEY}: missing while the database holds other keys`);
     }
-    db.transactionSync(() => db.putSync(FORMAT_KEY, String(FORMAT)));
+    db.transactionSync(() => {
+      db.putSync(FORMAT_KEY, String(FORMAT));
+      db.putSync(ID_KEY, randomUUID());
+    });
     return;
   }
   if (!/^[1-9][0-9]{0,8}$/.test(raw)) {

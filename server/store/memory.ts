@@ -1,16 +1,18 @@
 /** A store that keeps nothing: `--in-memory`, tests and offline commands. Commits are delivered before commit() returns. */
+import { randomUUID } from "node:crypto";
 import type { Change, Commit, Store, StoreHealth, StoredModel } from "./types.js";
 import { StoreConflict } from "./types.js";
 
 export class MemoryStore implements Store {
   readonly kind = "memory";
   readonly location = "memory";
+  private readonly id = randomUUID();
   private generation = 0;
   private follow: ((c: Commit) => void) | undefined;
 
   async open(follow: (c: Commit) => void): Promise<StoredModel> {
     this.follow = follow;
-    return { generation: this.generation, manifests: [] };
+    return { id: this.id, generation: this.generation, manifests: [] };
   }
 
   async commit(changes: readonly Change[], base: number): Promise<number> {

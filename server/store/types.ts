@@ -31,6 +31,12 @@ export interface Commit {
 
 /** What a store holds when it is opened: every object, and the generation of the last commit (0 if none). */
 export interface StoredModel {
+  /**
+   * The identity of this stored model, made when the store was first written:
+   * generations are comparable only between instances with the same id (a
+   * restarted in-memory server starts a new model at generation 0).
+   */
+  readonly id: string;
   readonly generation: number;
   readonly manifests: readonly Manifest[];
 }

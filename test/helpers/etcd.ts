@@ -31,10 +31,24 @@ export interface EtcdProcess {
 
 const running = new Set<ChildProcess>();
 const dirs = new Set<string>();
-process.on("exit", () => {
+function cleanUp(): void {
   for (const child of running) child.kill("SIGKILL");
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+  for (const dir of dirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+    } catch {
+      // left in the temp dir: nothing more can be done on the way out
+    }
+  }
+}
+process.on("exit", cleanUp);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    cleanUp();
+    // Die of the signal as if no handler were there.
+    process.kill(process.pid, signal);
+  });
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -84,9 +98,14 @@ export async function startEtcd(): Promise<EtcdProcess> {
     running.add(proc);
     // The tail of its log, to say why it did not come up.
     let log = "";
-    proc.stderr?.setEncoding("utf8").on("data", (text: string) => {
+    const stderr = proc.stderr as Socket | null;
+    stderr?.setEncoding("utf8").on("data", (text: string) => {
       log = (log + text).slice(-4000);
     });
+    // An etcd a failed test left behind must not keep the test process alive:
+    // its exit is what kills it.
+    proc.unref();
+    stderr?.unref();
     let gone = false;
     exited = new Promise((resolve) => {
       proc.once("exit", () => {
@@ -125,11 +144,16 @@ export async function startEtcd(): Promise<EtcdProcess> {
   async function stop(): Promise<void> {
     const proc = child;
     if (!proc) return;
+    // Keeps the process alive until etcd is seen to exit.
+    proc.ref();
+    (proc.stderr as Socket | null)?.ref();
     proc.kill("SIGTERM");
     await exited;
   }
 
   async function destroy(): Promise<void> {
+    child?.ref();
+    (child?.stderr as Socket | null | undefined)?.ref();
     child?.kill("SIGKILL");
     await exited;
     rmSync(dir, { recursive: true, force: true });

@@ -51,10 +51,10 @@ const put = (m: Manifest): Change => ({ op: "put", ref: ref((m["metadata"] as { 
 const del = (name: string): Change => ({ op: "delete", ref: ref(name) });
 
 /** Opens a store and records what it delivers. */
-async function follow(store: Store): Promise<{ commits: Commit[]; generation: number; manifests: readonly Manifest[] }> {
+async function follow(store: Store): Promise<{ commits: Commit[]; id: string; generation: number; manifests: readonly Manifest[] }> {
   const commits: Commit[] = [];
   const opened = await store.open((c) => commits.push(c));
-  return { commits, generation: opened.generation, manifests: opened.manifests };
+  return { commits, id: opened.id, generation: opened.generation, manifests: opened.manifests };
 }
 
 const byName = (ms: readonly Manifest[]) => [...ms].sort((a, b) => ((a["metadata"] as { name: string }).name < (b["metadata"] as { name: string }).name ? -1 : 1));
@@ -75,10 +75,12 @@ for (const subject of SUBJECTS) {
       await subject.tearDown();
     });
 
-    it("opens empty at generation 0", async () => {
+    it("opens empty at generation 0, with an id of its own", async () => {
       const f = await follow(make(place()));
       assert.equal(f.generation, 0);
       assert.deepEqual(f.manifests, []);
+      assert.match(f.id, /\S/);
+      assert.notEqual((await follow(make(place()))).id, f.id);
     });
 
     it("commits several objects as one change set, delivered once, in order, with a growing generation", async () => {
@@ -113,9 +115,11 @@ for (const subject of SUBJECTS) {
       await first.close();
       const again = await follow(make(p));
       if (!subject.durable) {
-        assert.deepEqual(again, { commits: [], generation: 0, manifests: [] });
+        assert.deepEqual({ ...again, id: "" }, { commits: [], id: "", generation: 0, manifests: [] });
+        assert.notEqual(again.id, f.id, "a new model: its generations do not compare with the old one's");
         return;
       }
+      assert.equal(again.id, f.id, "the same stored model");
       assert.equal(again.generation, g);
       assert.deepEqual(byName(again.manifests), [ns("a"), ns("c", { v: "2" })]);
     });

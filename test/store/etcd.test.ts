@@ -96,8 +96,9 @@ describe("EtcdStore on a real etcd", () => {
     const prefix = freshPrefix();
     const a = await opened(etcd.url, prefix);
     const b = await opened(etcd.url, prefix);
-    assert.deepEqual(a.model, { generation: 0, manifests: [] });
-    assert.deepEqual(b.model, { generation: 0, manifests: [] });
+    assert.match(a.model.id, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(a.model, { id: a.model.id, generation: 0, manifests: [] });
+    assert.deepEqual(b.model, { id: a.model.id, generation: 0, manifests: [] });
     assert.equal(a.store.kind, "etcd");
     assert.equal(a.store.location, `etcd ${etcd.url} ${prefix}`);
 
@@ -131,9 +132,12 @@ describe("EtcdStore on a real etcd", () => {
     await a.store.close();
     await b.store.close();
     const c = await opened(etcd.url, prefix);
+    assert.equal(c.model.id, a.model.id);
     assert.equal(c.model.generation, g2);
     assert.deepEqual(byName(c.model.manifests), byName([namespace("x", { team: "blue" }), pod("x", "b", "10.0.0.2")]));
     assert.deepEqual(c.store.health(), { writable: true });
+    const elsewhere = await opened(etcd.url, freshPrefix());
+    assert.notEqual(elsewhere.model.id, a.model.id);
   });
 
   it("refuses a commit on a stale base with StoreConflict at the current generation, and writes nothing", async () => {
@@ -148,7 +152,7 @@ describe("EtcdStore on a real etcd", () => {
     });
     assert.equal(await etcd.revision(), g1);
     const c = await opened(etcd.url, prefix);
-    assert.deepEqual(c.model, { generation: g1, manifests: [namespace("x")] });
+    assert.deepEqual(c.model, { id: a.model.id, generation: g1, manifests: [namespace("x")] });
     // On the current base it goes through.
     const g2 = await b.store.commit([put(namespace("y"))], g1);
     await a.follower.reached(g2);
@@ -295,7 +299,7 @@ describe("EtcdStore on a real etcd", () => {
     proxy.cut();
     await own.start();
     await until(() => a.store.health().writable);
-    assert.deepEqual(await lateOpen, { generation: g1, manifests: [namespace("x")] });
+    assert.deepEqual(await lateOpen, { id: a.model.id, generation: g1, manifests: [namespace("x")] });
     const g2 = await a.store.commit([put(namespace("y"))], g1);
     const g3 = await a.store.commit([del(namespace("x"))], g2);
     await a.follower.reached(g3);

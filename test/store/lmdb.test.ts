@@ -12,7 +12,7 @@ import type { Manifest } from "../../server/model/types.js";
 import { PodwallError } from "../../server/service/errors.js";
 import { LOCK_FILE, processStartTime } from "../../server/store/dir-lock.js";
 import { DATA_FILE, LmdbStore, lmdbOptions } from "../../server/store/lmdb.js";
-import { type Change, type Commit, type ObjectRef, StoreConflict, StoreOpenError } from "../../server/store/types.js";
+import { type Change, type Commit, type ObjectRef, StoreConflict, StoreOpenError, type StoredModel } from "../../server/store/types.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const LMDB_TS = new URL("../../server/store/lmdb.ts", import.meta.url).href;
@@ -78,6 +78,14 @@ function throwsOpenError(fn: () => unknown): StoreOpenError {
   assert.fail("expected a StoreOpenError");
 }
 
+
+/** What a store gives back on open, without its id (checked on its own: stable across reopens). */
+async function held(store: LmdbStore): Promise<Omit<StoredModel, "id">> {
+  const { id, ...rest } = await store.open(() => {});
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  return rest;
+}
+
 describe("LmdbStore", () => {
   it("opens a directory it creates (even one named like a file) with generation 0, no objects and format 1", async () => {
     await withDir(async (tmp, open) => {
@@ -86,7 +94,7 @@ describe("LmdbStore", () => {
       assert.equal(store.kind, "lmdb");
       assert.equal(store.location, dir);
       assert.deepEqual(store.health(), { writable: true });
-      assert.deepEqual(await store.open(() => {}), { generation: 0, manifests: [] });
+      assert.deepEqual(await held(store), { generation: 0, manifests: [] });
       assert.ok(fs.statSync(path.join(dir, DATA_FILE)).isFile());
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), "utf8")), { pid: process.pid, start: processStartTime(process.pid) });
       await store.close();
@@ -98,7 +106,10 @@ describe("LmdbStore", () => {
 
       const raw = openLmdb<string, string>(lmdbOptions(dir));
       try {
-        assert.deepEqual([...raw.getRange()].map(({ key, value }) => [key, value]), [["meta/format", "1"]]);
+        const keys = [...raw.getRange()].map(({ key, value }) => [key, value] as [string, string]);
+        assert.deepEqual(keys.map(([k]) => k), ["meta/format", "meta/id"]);
+        assert.equal(keys[0]![1], "1");
+        assert.match(keys[1]![1], /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       } finally {
         await raw.close();
       }
@@ -130,7 +141,7 @@ describe("LmdbStore", () => {
       await store.close();
 
       const again = open();
-      assert.deepEqual(await again.open(() => {}), {
+      assert.deepEqual(await held(again), {
         generation: 2,
         manifests: [nsManifest("prod"), podManifest("prod", "db", "10.0.0.3"), podManifest("prod", "web", "10.0.0.1")],
       });
@@ -138,7 +149,7 @@ describe("LmdbStore", () => {
       await again.close();
 
       const third = open();
-      assert.deepEqual(await third.open(() => {}), { generation: 3, manifests: [nsManifest("prod"), podManifest("prod", "web", "10.0.0.1")] });
+      assert.deepEqual(await held(third), { generation: 3, manifests: [nsManifest("prod"), podManifest("prod", "web", "10.0.0.1")] });
     });
   });
 
@@ -154,7 +165,7 @@ describe("LmdbStore", () => {
       assert.equal(ahead.current, 1);
       assert.equal(followed.length, 1);
       await store.close();
-      assert.deepEqual(await open().open(() => {}), { generation: 1, manifests: [nsManifest("a")] });
+      assert.deepEqual(await held(open()), { generation: 1, manifests: [nsManifest("a")] });
     });
   });
 
@@ -169,7 +180,7 @@ describe("LmdbStore", () => {
       assert.equal(followed.length, 1);
       assert.equal(await store.commit([put(nsRef("c"), nsManifest("c"))], 1), 2);
       await store.close();
-      assert.deepEqual(await open().open(() => {}), { generation: 2, manifests: [nsManifest("a"), nsManifest("c")] });
+      assert.deepEqual(await held(open()), { generation: 2, manifests: [nsManifest("a"), nsManifest("c")] });
     });
   });
 
@@ -308,7 +319,7 @@ describe("LmdbStore: the directory lock", () => {
       assert.equal(child.signalCode, "SIGKILL");
       assert.equal(JSON.parse(fs.readFileSync(lockFile(dir), "utf8")).pid, child.pid);
       const store = open();
-      assert.deepEqual(await store.open(() => {}), { generation: 1, manifests: [{ kind: "Namespace", metadata: { name: "left" } }] });
+      assert.deepEqual(await held(store), { generation: 1, manifests: [{ kind: "Namespace", metadata: { name: "left" } }] });
       assert.equal(JSON.parse(fs.readFileSync(lockFile(dir), "utf8")).pid, process.pid);
     });
   });
