@@ -32,8 +32,8 @@ export class Agent {
   private readonly stopper = new AbortController();
   /** The version in force on this node, as far as this agent knows. */
   applied: string | undefined;
-  /** The generation of the model the applied version came from: an older one is never applied over it. */
-  private appliedGeneration = 0;
+  /** Where the applied version came from: a ruleset of an older generation of the same stored model is never applied over it. */
+  private appliedAt: { model: string; generation: number } | undefined;
   /** Polls that failed in a row, over every server. */
   private failures = 0;
   /** Backoffs in a row since the last apply. */
@@ -68,29 +68,30 @@ export class Agent {
         polled = await this.poll();
       } catch (e) {
         if (this.stopped) break;
-        const failed = this.server;
-        this.current = (this.current + 1) % this.servers.length;
-        // Every replica in turn at once; the backoff only once each has failed in a row.
-        const delay = ++this.failures % this.servers.length === 0 ? this.nextDelay() : 0;
-        log.warn({ err: message(e), server: failed, next: this.server, retryInMs: delay }, "server unreachable or failing; keeping the rules in force");
-        if (delay > 0) await this.sleep(delay);
+        await this.moveOn("server unreachable or failing; keeping the rules in force", { err: message(e) });
         continue;
       }
       if (!polled) continue;
-      const { ruleset, generation } = polled;
-      if (generation !== undefined && generation < this.appliedGeneration) {
-        // A replica that has not yet caught up with the one the rules in force came from.
-        const delay = this.nextDelay();
-        log.info({ server: this.server, generation, applied: this.appliedGeneration, retryInMs: delay }, "server is behind the rules in force; waiting for it");
-        await this.sleep(delay);
+      const { ruleset, at } = polled;
+      if (at && this.appliedAt && at.model === this.appliedAt.model && at.generation < this.appliedAt.generation) {
+        await this.moveOn("server is behind the rules in force; keeping them", { generation: at.generation, applied: this.appliedAt.generation });
         continue;
       }
       const ok = await this.apply(ruleset);
-      if (ok) this.appliedGeneration = Math.max(this.appliedGeneration, generation ?? 0);
+      if (ok) this.appliedAt = at;
       if (ok && this.o.once) break;
       if (!ok) await this.sleep(this.nextDelay());
     }
     log.info({ applied: this.applied }, "agent stopped; rules stay in place");
+  }
+
+  /** Moves to the next server: every replica in turn at once, with a backoff only once each has failed in a row. */
+  private async moveOn(why: string, details: Record<string, unknown>): Promise<void> {
+    const failed = this.server;
+    this.current = (this.current + 1) % this.servers.length;
+    const delay = ++this.failures % this.servers.length === 0 ? this.nextDelay() : 0;
+    this.o.logger.warn({ ...details, server: failed, next: this.server, retryInMs: delay }, why);
+    if (delay > 0) await this.sleep(delay);
   }
 
   /** One long poll: the new ruleset and the generation it was made from, or undefined when nothing changed. */
@@ -109,8 +110,9 @@ export class Agent {
       return undefined;
     }
     const generation = Number(res.headers.get(GENERATION_HEADER) ?? NaN);
+    const model = res.headers.get(MODEL_HEADER);
     const ruleset = (await res.json()) as Ruleset;
-    return { ruleset, ...(Number.isInteger(generation) ? { generation } : {}) };
+    return { ruleset, ...(Number.isInteger(generation) && model ? { at: { model, generation } } : {}) };
   }
 
   private async apply(r: Ruleset): Promise<boolean> {
@@ -164,12 +166,13 @@ export class Agent {
   }
 }
 
-/** The response header that names the generation a ruleset was made from. */
-export const GENERATION_HEADER = "podwall-generation";
+/** The response headers that name the generation a ruleset was made from, and the stored model it counts in. */
+const GENERATION_HEADER = "podwall-generation";
+const MODEL_HEADER = "podwall-model";
 
 interface Polled {
   readonly ruleset: Ruleset;
-  readonly generation?: number;
+  readonly at?: { readonly model: string; readonly generation: number };
 }
 
 function message(e: unknown): string {

@@ -93,9 +93,9 @@ export class RulesService implements ClusterObserver {
     }
   }
 
-  /** The model's generation the rulesets are current at. */
-  get generation(): number {
-    return this.service.generation;
+  /** The model's generation the rulesets are current at, and which stored model that generation counts in. */
+  get generation(): { readonly model: string; readonly generation: number } {
+    return { model: this.service.modelId, generation: this.service.generation };
   }
 
   /** The node's current ruleset; 404 for a node the model does not have, 503 before the model is loaded. */

@@ -76,6 +76,7 @@ export class PodwallService {
   private readonly waiters = new Set<{ generation: number; resolve: () => void }>();
   /** Writes of this instance, one at a time: each is validated against the view the previous one left. */
   private writing: Promise<unknown> = Promise.resolve();
+  private storedId = "";
 
   constructor(opts: ServiceOptions = {}) {
     this.metrics = opts.metrics ?? new Metrics();
@@ -97,6 +98,11 @@ export class PodwallService {
     return this.cluster.generation;
   }
 
+  /** The identity of the stored model: generations compare only within one ("" before it is loaded). */
+  get modelId(): string {
+    return this.storedId;
+  }
+
   /** True once the store's model is loaded and is being served. */
   get ready(): boolean {
     return this.loading === undefined;
@@ -116,6 +122,7 @@ export class PodwallService {
     this.loading = `loading the model from ${this.store.kind} (${this.store.location})`;
     this.early = [];
     const stored = await this.store.open((c) => (this.early ? this.early.push(c) : this.follow(c)));
+    this.storedId = stored.id;
     const objects = stored.manifests.map((m) => {
       const d = decodeObject(m);
       if (d.kind === "object") return d.object;

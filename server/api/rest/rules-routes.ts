@@ -7,8 +7,9 @@ import { type RequestHandler, Router } from "express";
 import type { Ruleset } from "../../rules/index.js";
 import { PodwallError, type RulesService } from "../../service/index.js";
 
-/** The generation a ruleset is current at (the agent reads it under the same name). */
+/** The generation a ruleset is current at, and the stored model it counts in (the agent reads them under these names). */
 const GENERATION_HEADER = "Podwall-Generation";
+const MODEL_HEADER = "Podwall-Model";
 
 const FORMATS = ["json", "ipset", "iptables", "ip6tables"] as const;
 type Format = (typeof FORMATS)[number];
@@ -43,7 +44,9 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler): Router {
     }
     // The generation the ruleset is current at: an agent that moves between
     // replicas never applies a version older than the one in force.
-    res.set("ETag", `"${ruleset.version}"`).set("Cache-Control", "no-cache").set("Vary", "Accept-Encoding").set(GENERATION_HEADER, String(rules.generation));
+    const at = rules.generation;
+    res.set("ETag", `"${ruleset.version}"`).set("Cache-Control", "no-cache").set("Vary", "Accept-Encoding");
+    res.set(GENERATION_HEADER, String(at.generation)).set(MODEL_HEADER, at.model);
     res.type(format === "json" ? "application/json" : "text/plain");
     if (req.acceptsEncodings("gzip", "identity") === "gzip") res.set("Content-Encoding", "gzip").send(body(ruleset, format, true));
     else res.send(body(ruleset, format, false));
