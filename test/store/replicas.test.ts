@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { Agent } from "../../client/agent/agent.js";
 import { applyRuleset } from "../../client/agent/apply.js";
-import { type EtcdProcess, startEtcd } from "../helpers/etcd.js";
+import { type EtcdProcess, type EtcdProxy, startEtcd, startProxy } from "../helpers/etcd.js";
 import { type ServeProcess, spawnServe, untilReady } from "../helpers/process.js";
 import { http } from "../helpers/server.js";
 import { FakeRunner } from "../rules/simulator.js";
@@ -216,5 +216,58 @@ describe("a replica that cannot load its model serves nothing from it", { timeou
       ag.agent.stop();
       await ag.done;
     }
+  });
+});
+
+describe("an agent and a replica that is behind", { timeout: 600_000 }, () => {
+  let etcd: EtcdProcess;
+  let proxy: EtcdProxy;
+  const servers: ServeProcess[] = [];
+  let ag: AgentRun | undefined;
+  before(async () => {
+    etcd = await startEtcd();
+    proxy = await startProxy(etcd.url);
+  });
+  after(async () => {
+    ag?.agent.stop();
+    await ag?.done;
+    await Promise.all(servers.map((s) => s.kill()));
+    await proxy?.close();
+    await etcd?.destroy();
+  });
+
+  it("never applies the older ruleset of a replica cut off from etcd, and re-applies nothing once it catches up", async () => {
+    const a = await spawnServe(["--etcd", etcd.url]);
+    const b = await spawnServe(["--etcd", proxy.url]);
+    servers.push(a, b);
+    await Promise.all([untilReady(a), untilReady(b)]);
+    const first = await http(a, "PUT", "/v1/model", TWO_NODES);
+    assert.equal(first.status, 200);
+    await eventually(async () => (await readyz(b.url)).body.generation === first.body.generation, PATIENCE, "b to follow the first write");
+    const old = (await http(b, "GET", "/v1/nodes/node-1/rules")).body.version as string;
+
+    proxy.cut();
+    await eventually(async () => (await readyz(b.url)).body.store.writable === false, PATIENCE, "b to see it is cut off");
+    const second = await http(a, "POST", "/v1/apply", egress("newer", "192.0.2.0/24"));
+    assert.equal(second.status, 200);
+    const newer = (await http(a, "GET", "/v1/nodes/node-1/rules")).body.version as string;
+    assert.notEqual(newer, old);
+    assert.equal((await http(b, "GET", "/v1/nodes/node-1/rules")).body.version, old, "b is behind");
+
+    ag = startAgent([a.url, b.url]);
+    await eventually(() => ag!.agent.applied === newer, PATIENCE, "the agent to apply a's version");
+    const writes = ag.run.writes().length;
+    await a.kill();
+    await eventually(() => ag!.logs.some((l) => l.msg.startsWith("server is behind") && l.server === b.url), PATIENCE, "the agent to find b behind");
+    assert.equal(ag.agent.applied, newer, "the older ruleset is not applied");
+    assert.equal(ag.run.writes().length, writes, "no command while b is behind");
+
+    proxy.restore();
+    await eventually(async () => (await readyz(b.url)).body.generation === second.body.generation, PATIENCE, "b to catch up");
+    assert.equal((await http(b, "GET", "/v1/nodes/node-1/rules")).body.version, newer);
+    // The agent asks b again; at the version in force b holds its long poll, and nothing is applied again.
+    await eventually(async () => /^podwall_ruleset_watchers 1$/m.test((await http(b, "GET", "/metrics")).body as string), PATIENCE, "the agent's long poll held by b");
+    assert.equal(ag.agent.applied, newer);
+    assert.equal(ag.run.writes().length, writes, "moving to a replica that caught up re-applies nothing");
   });
 });
