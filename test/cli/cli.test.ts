@@ -8,7 +8,12 @@ import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type TestServer, http, startServer } from "../helpers/server.js";
-import { spawnServe, untilReady } from "../helpers/process.js";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { open as openLmdb } from "lmdb";
+import { LmdbStore, lmdbOptions } from "../../server/store/lmdb.js";
+import { type ServeProcess, spawnServe, untilReady } from "../helpers/process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = ["--import", "tsx", "client/cli/main.ts"];
@@ -253,5 +258,65 @@ describe("podwall serve", () => {
 
     proc.kill("SIGTERM");
     assert.equal(await p.exited, 0);
+  });
+});
+
+describe("podwall serve --data-dir", () => {
+  const dir = mkdtempSync(join(tmpdir(), "podwall-cli-data-"));
+  let holder: ServeProcess | undefined;
+  after(async () => {
+    await holder?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const serveArgs = (data: string) => ["serve", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--data-dir", data];
+
+  it("keeps an answered write across a restart, with its generation, and applies unchanged manifests as no write", async () => {
+    const data = join(dir, "restart");
+    const first = await spawnServe(["--data-dir", data, "--manifests", "examples/cluster"]);
+    await untilReady(first);
+    const w = await http({ url: first.url }, "POST", "/v1/apply", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}}\n");
+    assert.equal(w.status, 200);
+    assert.equal(w.body.generation, 2);
+    first.proc.kill("SIGTERM");
+    assert.equal(await first.exited, 0);
+    const second = await spawnServe(["--data-dir", data, "--manifests", "examples/cluster"]);
+    try {
+      await untilReady(second);
+      assert.deepEqual((await http({ url: second.url }, "GET", "/readyz")).body, { ready: true, status: "ready", generation: 2, store: { kind: "lmdb", writable: true } });
+      const items = (await http({ url: second.url }, "GET", "/v1/model")).body.items as { kind: string; metadata: { name: string; namespace?: string } }[];
+      assert.ok(items.some((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "x" && o.metadata.name === "deny"), "the policy written before the restart");
+    } finally {
+      await second.kill();
+    }
+  });
+
+  it("exits 2 naming the holder when another server holds the directory", async () => {
+    const data = join(dir, "locked");
+    holder = await spawnServe(["--data-dir", data]);
+    await untilReady(holder);
+    const run = await podwall(serveArgs(data));
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, new RegExp(`error: data directory ${data} is locked by another podwall process \\(pid ${holder.proc.pid}\\)`));
+  });
+
+  it("exits 2 naming the file when the directory holds no LMDB database", async () => {
+    const data = join(dir, "garbage");
+    mkdirSync(data);
+    writeFileSync(join(data, "data.mdb"), Buffer.alloc(64 * 1024, 0x5a));
+    const run = await podwall(serveArgs(data));
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, new RegExp(`error: ${join(data, "data.mdb")} is not an LMDB database`));
+  });
+
+  it("exits 2 when the directory was written by a newer podwall", async () => {
+    const data = join(dir, "newer");
+    const store = LmdbStore.open(data);
+    await store.close();
+    const raw = openLmdb(lmdbOptions(data));
+    await raw.put("meta/format", "2");
+    await raw.close();
+    const run = await podwall(serveArgs(data));
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /holds format 2, written by a newer podwall; this one reads format 1/);
   });
 });
