@@ -48,8 +48,9 @@ export function parseListen(text: string, defaultHost = "0.0.0.0"): { host: stri
 export async function serve(opts: ServeOptions = {}): Promise<Running> {
   const logger = opts.logger ?? pino({ name: "podwall" });
   const manifests = opts.manifests && opts.manifests.length > 0 ? readStartupManifests(opts.manifests) : undefined;
-  const store = createStore(opts.store ?? { kind: "memory" });
-  const service = new PodwallService({ store, logger, metrics: new Metrics(true), ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) });
+  const metrics = new Metrics(true);
+  const store = createStore(opts.store ?? { kind: "memory" }, { logger, registry: metrics.registry });
+  const service = new PodwallService({ store, logger, metrics, ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) });
 
   let doors: Awaited<ReturnType<typeof openDoors>>;
   try {

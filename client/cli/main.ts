@@ -22,17 +22,15 @@ program
   .option("--listen <addr>", "REST listen address", ":8080")
   .option("--grpc-listen <addr>", "gRPC listen address", ":50051")
   .option("--manifests <path...>", "manifest files or directories to apply at every start, on top of the store", [])
-  .option("--data-dir <dir>", "keep the model in an embedded database in this directory", "./podwall-data")
+  .option("--data-dir <dir>", "keep the model in an embedded database in this directory (default ./podwall-data)")
   .option("--in-memory", "keep the model in memory only: nothing survives a restart", false)
   .option("--etcd <urls>", "keep the model in etcd v3, shared by every replica (comma-separated endpoints)")
   .option("--etcd-prefix <prefix>", "the key prefix of the model in etcd", "/podwall/")
-  .action(async (o: { listen: string; grpcListen: string; manifests: string[]; dataDir: string; inMemory: boolean; etcd?: string; etcdPrefix: string }) => {
-    if (o.inMemory && o.etcd) throw new UsageError("--in-memory and --etcd name two stores: choose one");
-    const store: StoreSpec = o.etcd
-      ? { kind: "etcd", endpoints: o.etcd.split(",").filter((u) => u !== ""), prefix: o.etcdPrefix }
-      : o.inMemory
-        ? { kind: "memory" }
-        : { kind: "lmdb", dir: o.dataDir };
+  .option("--kubernetes", "follow a Kubernetes cluster through list/watch (read-only; in a pod: its service account)", false)
+  .option("--kubeconfig <path>", "with --kubernetes: the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
+  .option("--context <name>", "with --kubernetes: the kubeconfig context")
+  .action(async (o: ServeFlags) => {
+    const store = storeSpec(o);
     const running = await serve({ listen: o.listen, grpcListen: o.grpcListen, manifests: o.manifests, store });
     const stop = () => {
       running.logger.info("shutting down");
@@ -63,6 +61,31 @@ async function offlineService(paths: string[]): Promise<PodwallService> {
 
 /** A command line that names what cannot be done: exit 2 like any error. */
 class UsageError extends Error {}
+
+interface ServeFlags {
+  listen: string;
+  grpcListen: string;
+  manifests: string[];
+  dataDir?: string;
+  inMemory: boolean;
+  etcd?: string;
+  etcdPrefix: string;
+  kubernetes: boolean;
+  kubeconfig?: string;
+  context?: string;
+}
+
+/** Where `serve` keeps (or finds) the model: one of the stores, or the cluster it follows. */
+function storeSpec(o: ServeFlags): StoreSpec {
+  const named = [o.dataDir !== undefined && "--data-dir", o.inMemory && "--in-memory", o.etcd !== undefined && "--etcd", o.kubernetes && "--kubernetes"].filter((x): x is string => typeof x === "string");
+  if (named.length > 1) throw new UsageError(`${named.join(" and ")} name different places for the model: choose one`);
+  if ((o.kubeconfig !== undefined || o.context !== undefined) && !o.kubernetes) throw new UsageError("--kubeconfig and --context go with --kubernetes");
+  if (o.kubernetes && o.manifests.length > 0) throw new UsageError("--manifests cannot be applied to a model that follows a cluster: apply them to the cluster");
+  if (o.kubernetes) return { kind: "kubernetes", ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}), ...(o.context !== undefined ? { context: o.context } : {}) };
+  if (o.etcd !== undefined) return { kind: "etcd", endpoints: o.etcd.split(",").filter((u) => u !== ""), prefix: o.etcdPrefix };
+  if (o.inMemory) return { kind: "memory" };
+  return { kind: "lmdb", dir: o.dataDir ?? "./podwall-data" };
+}
 
 program
   .command("check")

@@ -149,6 +149,11 @@ export class Cluster {
     return this.podsByNs.get(namespace);
   }
 
+  /** The namespaces that hold pods or policies, whether or not the model holds the namespace itself. */
+  namespacesInUse(): Iterable<string> {
+    return new Set([...this.podsByNs.keys(), ...this.policiesByNs.keys()]);
+  }
+
   policiesIn(namespace: string): Iterable<PolicyObject> {
     return this.policiesByNs.get(namespace)?.values() ?? [];
   }

@@ -5,12 +5,14 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { type FieldError, formatFieldError } from "../policy/field.js";
 
-export type ErrorCode = "bad-request" | "not-found" | "conflict" | "invalid" | "too-large" | "unavailable" | "internal";
+export type ErrorCode = "bad-request" | "not-found" | "conflict" | "read-only" | "invalid" | "too-large" | "unavailable" | "internal";
 
 const TABLE: Record<ErrorCode, { http: number; grpc: GrpcStatus; reason: string }> = {
   "bad-request": { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, reason: "BadRequest" },
   "not-found": { http: 404, grpc: GrpcStatus.NOT_FOUND, reason: "NotFound" },
   conflict: { http: 409, grpc: GrpcStatus.ABORTED, reason: "Conflict" },
+  /** The model is another system's (a Kubernetes cluster): a write cannot succeed until that changes. */
+  "read-only": { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION, reason: "Conflict" },
   invalid: { http: 422, grpc: GrpcStatus.INVALID_ARGUMENT, reason: "Invalid" },
   "too-large": { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, reason: "RequestEntityTooLarge" },
   unavailable: { http: 503, grpc: GrpcStatus.UNAVAILABLE, reason: "ServiceUnavailable" },

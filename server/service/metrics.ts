@@ -15,6 +15,11 @@ export class Metrics {
     labelNames: ["op", "outcome"] as const,
     registers: [this.registry],
   });
+  readonly unreadable = new Counter({
+    name: "podwall_store_unreadable_objects_total",
+    help: "Objects of the store (or the cluster followed) left out of the model because they cannot be read",
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({ name: "podwall_ready", help: "1 once the model is loaded from the store and served", registers: [this.registry] });
   readonly generation = new Gauge({ name: "podwall_model_generation", help: "The model's generation", registers: [this.registry] });
   readonly objects = new Gauge({

@@ -18,7 +18,7 @@ import { decodeObject } from "../manifests/decode.js";
 import { type Endpoint, type Reference, evaluate, fieldError, parseReference, resolveEndpoints } from "../policy/index.js";
 import { Path } from "../policy/field.js";
 import { MemoryStore } from "../store/memory.js";
-import { type Change, type Commit, type Store, type StoreHealth, StoreConflict, StoreOpenError, refKey } from "../store/types.js";
+import { type Change, type Commit, type Store, type StoreHealth, StoreConflict } from "../store/types.js";
 import { type CheckInput, type CheckQuery, badQuery, checkQueryOrThrow, parseCheckQuery } from "./check-query.js";
 import { type RequestContext, SYSTEM, remainingMs } from "./context.js";
 import { type Decision, toDecision } from "./decision.js";
@@ -116,18 +116,18 @@ export class PodwallService {
 
   /**
    * Reads the stored model into the view and follows the store from then on.
-   * Throws StoreOpenError when the store holds what cannot be read.
+   * Rejects when the store cannot be read (StoreOpenError).
    */
   async load(): Promise<void> {
     this.loading = `loading the model from ${this.store.kind} (${this.store.location})`;
     this.early = [];
     const stored = await this.store.open((c) => (this.early ? this.early.push(c) : this.follow(c)));
     this.storedId = stored.id;
-    const objects = stored.manifests.map((m) => {
-      const d = decodeObject(m);
-      if (d.kind === "object") return d.object;
-      throw new StoreOpenError(`${this.store.location} holds an object podwall cannot read: ${d.kind === "invalid" ? d.message : d.what}`);
-    });
+    const objects: ModelObject[] = [];
+    for (const m of stored.manifests) {
+      const o = this.decodeStored(m);
+      if (o) objects.push(o);
+    }
     this.cluster.transaction(() => {
       for (const o of objects) this.cluster.put(o);
     }, stored.generation);
@@ -157,6 +157,12 @@ export class PodwallService {
     return () => this.listeners.delete(fn);
   }
 
+  /** Throws 409 when the model is another system's, 503 while it is not loaded. */
+  private requireWritable(): void {
+    if (this.store.readOnly !== undefined) throw new PodwallError("read-only", this.store.readOnly);
+    this.requireReady();
+  }
+
   /** Throws 503 while the model is not loaded: nothing is decided from half a model. */
   requireReady(): void {
     if (this.loading !== undefined) throw new PodwallError("unavailable", `not ready: ${this.loading}`);
@@ -164,19 +170,19 @@ export class PodwallService {
 
   /** `PUT /v1/model`: the whole model becomes what the manifests say. */
   async replace(ctx: RequestContext, text: string): Promise<WriteResult> {
-    this.requireReady();
+    this.requireWritable();
     return this.writeManifests("replace", ctx, () => parseText(text), true);
   }
 
   /** `POST /v1/apply`: create or update the objects in the manifests. */
   async apply(ctx: RequestContext, text: string): Promise<WriteResult> {
-    this.requireReady();
+    this.requireWritable();
     return this.writeManifests("apply", ctx, () => parseText(text), false);
   }
 
   /** Apply (or replace with) already parsed objects. */
   async applyObjects(ctx: RequestContext, raws: readonly unknown[], replace = false): Promise<WriteResult> {
-    this.requireReady();
+    this.requireWritable();
     return this.writeManifests(replace ? "replace" : "apply", ctx, () => raws, replace);
   }
 
@@ -198,7 +204,7 @@ export class PodwallService {
   }
 
   async delete(ctx: RequestContext, kind: Kind, namespace: string, name: string): Promise<WriteResult> {
-    this.requireReady();
+    this.requireWritable();
     return this.write("delete", ctx, () => ({
       changes: planDelete(this.cluster, kind, namespace, name),
       objects: [],
@@ -280,15 +286,20 @@ export class PodwallService {
   /** A commit the store confirmed: applied to the view as one transaction at the store's generation. */
   private follow(c: Commit): void {
     if (c.generation <= this.generation) return;
-    this.cluster.transaction(() => applyChanges(this.cluster, c.changes, (ch) => this.decodeStored(ch.manifest, refKey(ch.ref))), c.generation);
+    this.cluster.transaction(() => applyChanges(this.cluster, c.changes, (ch) => this.decodeStored(ch.manifest)), c.generation);
     this.afterWrite();
   }
 
-  /** An object another writer committed. What cannot be read is left out (and said), never half-applied. */
-  private decodeStored(m: Manifest, key: string): ModelObject | undefined {
+  /**
+   * An object the store holds, read as the API server reads what it holds:
+   * legacy values it once accepted are taken. What still cannot be read is
+   * left out and said (in the log and a metric), never half-applied.
+   */
+  private decodeStored(m: Manifest): ModelObject | undefined {
     const d = decodeObject(m);
     if (d.kind === "object") return d.object;
-    this.logger?.error({ key, problem: d.kind === "invalid" ? d.message : d.what }, "the store holds an object podwall cannot read; it is left out of the model");
+    this.metrics.unreadable.inc();
+    this.logger?.error({ store: this.store.location, object: d.what, problem: d.kind === "invalid" ? d.message : "not a kind podwall models" }, "an object of the store cannot be read; it is left out of the model");
     return undefined;
   }
 
@@ -315,9 +326,10 @@ export class PodwallService {
     const byName = <T extends { name: string }>(xs: Iterable<T>) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const ns of byName(c.namespaces.values())) items.push(ns.manifest);
     for (const n of byName(c.nodes.values())) items.push(n.manifest);
-    for (const ns of byName(c.namespaces.values())) {
-      for (const p of byName(c.podsIn(ns.name))) items.push(p.manifest);
-      for (const p of byName(c.policiesIn(ns.name))) items.push(p.manifest);
+    // Pods and policies of a namespace the model does not hold (a cluster's watch may bring a pod before its namespace) are listed too.
+    for (const ns of [...new Set([...c.namespaces.keys(), ...c.namespacesInUse()])].sort()) {
+      for (const p of byName(c.podsIn(ns))) items.push(p.manifest);
+      for (const p of byName(c.policiesIn(ns))) items.push(p.manifest);
     }
     const list = { apiVersion: "v1", kind: "List", metadata: { generation: c.generation }, items };
     return { generation: c.generation, list, text: format === "json" ? `${JSON.stringify(list, null, 2)}\n` : stringify(list) };

@@ -47,12 +47,14 @@ export interface StoreHealth {
   readonly reason?: string;
 }
 
-export type StoreKind = "memory" | "lmdb" | "etcd";
+export type StoreKind = "memory" | "lmdb" | "etcd" | "kubernetes";
 
 export interface Store {
   readonly kind: StoreKind;
   /** Where it lives, for logs and errors: a directory, etcd endpoints and prefix. */
   readonly location: string;
+  /** Set when the model is another system's and takes no writes through Podwall: why (answered 409). */
+  readonly readOnly?: string;
   /**
    * Reads what the store holds, then follows it: every commit after the
    * returned generation is passed to `follow` exactly once, in generation
