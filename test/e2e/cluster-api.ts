@@ -1,11 +1,14 @@
 /**
  * The truth-table suite's only way into Podwall: the REST API of a real
- * server. Model writes are YAML bodies (PUT /v1/model, POST /v1/apply,
- * DELETE ...), observations are POST /v1/check/batch, one request per table.
+ * server. Observations are POST /v1/check/batch, one request per table. The
+ * model is written through a door: the REST API itself (YAML bodies to PUT
+ * /v1/model, POST /v1/apply, DELETE ...), or a cluster the server follows.
  */
 import assert from "node:assert/strict";
-import { type TestServer, http } from "../helpers/server.js";
-import { BASE_CLUSTER_YAML, toYaml } from "./cluster.js";
+import { http } from "../helpers/server.js";
+
+type Server = { readonly url: string };
+import { baseCluster, toYaml } from "./cluster.js";
 import { type Observed, cellKey } from "./matrix-diff.js";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
@@ -20,11 +23,18 @@ export interface Cell {
 
 type Manifest = Record<string, unknown>;
 
-export class ClusterApi {
-  /** Checks answered so far: every one is a compared cell. */
-  checksAsked = 0;
+/** How the model is written; each call resolves once the server decides on what it wrote. */
+export interface ModelDoor {
+  /** The model becomes exactly these objects. */
+  reset(objects: readonly Manifest[]): Promise<void>;
+  /** Create or update. */
+  apply(objects: readonly Manifest[]): Promise<void>;
+  delete(kind: "Pod" | "NetworkPolicy", ns: string, name: string): Promise<void>;
+}
 
-  constructor(private readonly server: TestServer) {}
+/** The REST API's writes: every one answered with a generation that only grows. */
+export class RestDoor implements ModelDoor {
+  constructor(private readonly server: Server) {}
 
   /** The generation of the last write: "a number that only grows". */
   private generation = -1;
@@ -38,22 +48,44 @@ export class ClusterApi {
     this.generation = gen as number;
   }
 
-  /** PUT /v1/model with the base cluster: every scenario starts from here. */
-  async reset(): Promise<void> {
-    await this.write("PUT", "/v1/model", BASE_CLUSTER_YAML);
+  reset(objects: readonly Manifest[]): Promise<void> {
+    return this.write("PUT", "/v1/model", toYaml(objects));
   }
 
-  /** POST /v1/apply: create or update objects (policies, relabelled pods or namespaces). */
-  async apply(objects: readonly Manifest[]): Promise<void> {
-    await this.write("POST", "/v1/apply", toYaml(objects));
+  apply(objects: readonly Manifest[]): Promise<void> {
+    return this.write("POST", "/v1/apply", toYaml(objects));
   }
 
-  async deletePolicy(ns: string, name: string): Promise<void> {
-    await this.write("DELETE", `/v1/namespaces/${ns}/networkpolicies/${name}`);
+  delete(kind: "Pod" | "NetworkPolicy", ns: string, name: string): Promise<void> {
+    return this.write("DELETE", `/v1/namespaces/${ns}/${kind === "Pod" ? "pods" : "networkpolicies"}/${name}`);
+  }
+}
+
+export class ClusterApi {
+  /** Checks answered so far: every one is a compared cell. */
+  checksAsked = 0;
+
+  constructor(
+    private readonly server: Server,
+    private readonly door: ModelDoor = new RestDoor(server),
+  ) {}
+
+  /** The base cluster: every scenario starts from here. */
+  reset(): Promise<void> {
+    return this.door.reset(baseCluster());
   }
 
-  async deletePod(ns: string, name: string): Promise<void> {
-    await this.write("DELETE", `/v1/namespaces/${ns}/pods/${name}`);
+  /** Create or update objects (policies, relabelled pods or namespaces). */
+  apply(objects: readonly Manifest[]): Promise<void> {
+    return this.door.apply(objects);
+  }
+
+  deletePolicy(ns: string, name: string): Promise<void> {
+    return this.door.delete("NetworkPolicy", ns, name);
+  }
+
+  deletePod(ns: string, name: string): Promise<void> {
+    return this.door.delete("Pod", ns, name);
   }
 
   /** Decisions for a list of cells, in one batch request. */

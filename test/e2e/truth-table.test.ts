@@ -11,7 +11,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type TestServer, startServer } from "../helpers/server.js";
+import { follow } from "../helpers/follow.js";
+import { startKubeApiServer } from "../helpers/kube-apiserver.js";
+import { startServer } from "../helpers/server.js";
 import { ALL_PODS } from "./cluster.js";
 import { ClusterApi } from "./cluster-api.js";
 import { mismatches, renderDiff } from "./matrix-diff.js";
@@ -23,6 +25,7 @@ import { isolationScenarios } from "./scenarios-isolation.js";
 import { peerScenarios } from "./scenarios-peers.js";
 import { portScenarios } from "./scenarios-ports.js";
 import { updateScenarios } from "./scenarios-updates.js";
+import { WatchDoor } from "./watch-door.js";
 
 const SCENARIOS: readonly Scenario[] = [
   ...isolationScenarios,
@@ -83,18 +86,19 @@ async function runScenario(api: ClusterApi, s: Scenario): Promise<ScenarioOutcom
 /** The suite is only meaningful with this many scenarios actually run. */
 const MIN_SCENARIOS = 30;
 
-describe("NetworkPolicy truth tables over REST (x/y/z cluster, 9 x 9)", () => {
-  let server: TestServer;
+/** The suite over one way of writing the model: set-up gives the API and what tears it down. */
+function truthTables(title: string, setUp: () => Promise<{ api: ClusterApi; tearDown(): Promise<void> }>): void {
+describe(title, () => {
   let api: ClusterApi;
+  let tearDown: () => Promise<void>;
   let ran = 0;
   let cells = 0;
   let tables = 0;
 
   before(async () => {
-    server = await startServer();
-    api = new ClusterApi(server);
+    ({ api, tearDown } = await setUp());
   });
-  after(async () => server.close());
+  after(async () => tearDown());
 
   it("has distinct scenario names, each with a documented reason and at least one table", () => {
     const names = SCENARIOS.map((s) => s.name);
@@ -122,4 +126,23 @@ describe("NetworkPolicy truth tables over REST (x/y/z cluster, 9 x 9)", () => {
     t.diagnostic(summary);
     assert.ok(ran >= MIN_SCENARIOS, `only ${ran} of ${SCENARIOS.length} scenarios ran; at least ${MIN_SCENARIOS} must`);
   });
+});
+}
+
+truthTables("NetworkPolicy truth tables over REST (x/y/z cluster, 9 x 9)", async () => {
+  const server = await startServer();
+  return { api: new ClusterApi(server), tearDown: () => server.close() };
+});
+
+truthTables("NetworkPolicy truth tables, the objects arriving through a Kubernetes watch (x/y/z cluster, 9 x 9)", async () => {
+  const double = await startKubeApiServer();
+  const server = await follow(double);
+  await server.ready;
+  return {
+    api: new ClusterApi(server, new WatchDoor(double, server)),
+    tearDown: async () => {
+      await server.close();
+      await double.close();
+    },
+  };
 });

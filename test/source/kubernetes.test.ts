@@ -13,17 +13,13 @@ import fc from "fast-check";
 import { pino } from "pino";
 import { Agent } from "../../client/agent/agent.js";
 import { modelClient } from "../../client/grpc-client.js";
-import { decodeObject } from "../../server/manifests/decode.js";
-import { type Running, serve } from "../../server/main.js";
 import { COALESCE_MAX_MS } from "../../server/store/kubernetes.js";
 import { grpcError } from "../api/support.js";
-import { type KubeApiServer, type Kind, type Manifest, KINDS, startKubeApiServer } from "../helpers/kube-apiserver.js";
+import { type Following, PATIENCE, converged, follow, served } from "../helpers/follow.js";
+import { KINDS, type KubeApiServer, type Kind, type Manifest, startKubeApiServer } from "../helpers/kube-apiserver.js";
 import { http } from "../helpers/server.js";
 import { FakeRunner } from "../rules/simulator.js";
 import { eventually } from "../rules/support.js";
-
-/** Only a guard against a hang: conditions are waited for, never timed. */
-const PATIENCE = 120_000;
 
 const ns = (name: string, labels: Record<string, string> = {}): Manifest => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels } });
 const node = (name: string, ip: string): Manifest => ({ apiVersion: "v1", kind: "Node", metadata: { name }, status: { addresses: [{ type: "InternalIP", address: ip }] } });
@@ -35,49 +31,6 @@ const pod = (namespace: string, name: string, labels: Record<string, string>, ip
   status: { phase: "Running", podIP: ip, podIPs: [{ ip }] },
 });
 const policy = (namespace: string, name: string, spec: Record<string, unknown>): Manifest => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace }, spec });
-
-/** The objects of the double as the model keeps them: decoded the way the server decodes what it follows. */
-function expectedModel(double: KubeApiServer): string[] {
-  const out: string[] = [];
-  for (const kind of KINDS) {
-    for (const o of double.objects(kind)) {
-      const d = decodeObject(o);
-      assert.equal(d.kind, "object", `the double holds an object the model cannot read: ${JSON.stringify(o)}`);
-      if (d.kind === "object") out.push(JSON.stringify(d.object.manifest));
-    }
-  }
-  return out.sort();
-}
-
-async function served(url: string): Promise<{ generation: number; items: string[] }> {
-  const r = await http({ url }, "GET", "/v1/model", undefined, { accept: "application/json" });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return { generation: r.body.metadata.generation as number, items: (r.body.items as unknown[]).map((i) => JSON.stringify(i)).sort() };
-}
-
-/** Waits until the server's model is the double's objects, and returns its generation. */
-async function converged(url: string, double: KubeApiServer, what: string): Promise<number> {
-  let last: { generation: number; items: string[] } | undefined;
-  try {
-    return await eventually(async () => {
-      last = await served(url);
-      return JSON.stringify(last.items) === JSON.stringify(expectedModel(double)) ? last.generation : undefined;
-    }, PATIENCE, what);
-  } catch (e) {
-    assert.deepEqual(last?.items, expectedModel(double), `${what}: the model is not the cluster's`);
-    throw e;
-  }
-}
-
-async function follow(double: KubeApiServer): Promise<Running & { url: string }> {
-  const running = await serve({
-    listen: "127.0.0.1:0",
-    grpcListen: "127.0.0.1:0",
-    store: { kind: "kubernetes", kubeconfig: double.kubeconfig() },
-    logger: pino({ level: "silent" }),
-  });
-  return { ...running, url: `http://127.0.0.1:${running.restPort}` };
-}
 
 function seed(double: KubeApiServer): void {
   double.create(ns("x", { team: "a" }));
@@ -91,7 +44,7 @@ function seed(double: KubeApiServer): void {
 
 describe("serve --kubernetes", { timeout: 600_000 }, () => {
   let double: KubeApiServer;
-  let server: (Running & { url: string }) | undefined;
+  let server: Following | undefined;
   before(async () => {
     double = await startKubeApiServer();
     seed(double);
@@ -223,7 +176,7 @@ describe("serve --kubernetes", { timeout: 600_000 }, () => {
 
 describe("serve --kubernetes: random event sequences with dropped watches and expired versions", { timeout: 600_000 }, () => {
   let double: KubeApiServer;
-  let server: (Running & { url: string }) | undefined;
+  let server: Following | undefined;
   before(async () => {
     double = await startKubeApiServer();
     seed(double);
@@ -306,7 +259,7 @@ describe("serve --kubernetes: random event sequences with dropped watches and ex
 
 describe("an agent that follows a server that follows a cluster", { timeout: 600_000 }, () => {
   let double: KubeApiServer;
-  let server: (Running & { url: string }) | undefined;
+  let server: Following | undefined;
   let agent: Agent | undefined;
   let done: Promise<void> | undefined;
   before(async () => {
