@@ -4,7 +4,7 @@
  */
 import type { Address, ContainerPort, Labels, Manifest, ModelObject, Namespace, Node, Pod, PodPhase, PolicyObject, Protocol } from "../model/types.js";
 import { PROTOCOLS } from "../model/types.js";
-import { parseAddress } from "../policy/address.js";
+import { type IPMode, parseAddress } from "../policy/address.js";
 import { type FieldError, Path, fieldError } from "../policy/field.js";
 import { decodeNetworkPolicySpec } from "../policy/network-policy.js";
 import { type Json, Reader } from "../policy/reader.js";
@@ -26,7 +26,24 @@ export type Decoded =
   | { readonly kind: "skipped"; readonly what: string }
   | { readonly kind: "invalid"; readonly what: string; readonly message: string; readonly errors: readonly FieldError[] };
 
-export function decodeObject(raw: unknown, defaultNamespace = "default"): Decoded {
+/**
+ * How decodeObject reads an object.
+ * - `defaultNamespace`: the namespace of a namespaced object that names none ("default").
+ * - `cidr`: "strict" (the default) validates IPs and CIDRs as a current API
+ *   server validates a write (StrictIPCIDRValidation, on by default since
+ *   Kubernetes 1.33): no leading zeros, no IPv4-mapped IPv6 addresses, no bits
+ *   set beyond a CIDR's prefix. "legacy" accepts what older API servers
+ *   accepted, and what a current one still serves from storage: leading zeros
+ *   read as decimal, host bits cleared.
+ */
+export interface DecodeOptions {
+  readonly defaultNamespace?: string;
+  readonly cidr?: "strict" | "legacy";
+}
+
+export function decodeObject(raw: unknown, opts: DecodeOptions = {}): Decoded {
+  const defaultNamespace = opts.defaultNamespace ?? "default";
+  const ip: IPMode = opts.cidr ?? "strict";
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return invalid("object", "", [fieldError.typeInvalid(Path.root(), raw, "must be an object")]);
   }
@@ -55,13 +72,13 @@ export function decodeObject(raw: unknown, defaultNamespace = "default"): Decode
       object = decodeNamespace(m);
       break;
     case "Node":
-      object = decodeNode(r, o, m);
+      object = decodeNode(r, o, m, ip);
       break;
     case "Pod":
-      object = decodePod(r, o, m);
+      object = decodePod(r, o, m, ip);
       break;
     default:
-      object = decodePolicy(r, o, m);
+      object = decodePolicy(r, o, m, ip);
   }
   if (r.errors.length > 0) return invalid(KNOWN[label], m.name, r.errors);
   return { kind: "object", object };
@@ -103,7 +120,7 @@ function decodeNamespace(m: Meta): Namespace {
   return { kind: "Namespace", name: m.name, labels, manifest: { apiVersion: "v1", kind: "Namespace", metadata: metadata(m, labels) } };
 }
 
-function decodeNode(r: Reader, o: Json, m: Meta): Node {
+function decodeNode(r: Reader, o: Json, m: Meta, ip: IPMode): Node {
   const p = Path.root("status").child("addresses");
   const status = r.object(o["status"], Path.root("status")) ?? {};
   const addresses: Address[] = [];
@@ -114,8 +131,10 @@ function decodeNode(r: Reader, o: Json, m: Meta): Node {
     const type = r.string(a["type"], ap.child("type")) ?? "";
     const text = r.string(a["address"], ap.child("address")) ?? "";
     if (type !== "InternalIP") return;
-    for (const msg of isValidIP(text)) r.add(fieldError.invalid(ap.child("address"), text, msg));
-    const addr = parseAddress(text);
+    // The API server does not check node addresses; Podwall needs InternalIP
+    // addresses and holds them to the rule of status.podIPs.
+    for (const msg of isValidIP(text, ip)) r.add(fieldError.invalid(ap.child("address"), text, msg));
+    const addr = parseAddress(text, "legacy");
     if (addr) {
       addresses.push(addr);
       kept.push({ type, address: addr.text });
@@ -132,7 +151,7 @@ function decodeNode(r: Reader, o: Json, m: Meta): Node {
 
 const PHASES: readonly PodPhase[] = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
 
-function decodePod(r: Reader, o: Json, m: Meta): Pod {
+function decodePod(r: Reader, o: Json, m: Meta, ip: IPMode): Pod {
   const sp = Path.root("spec");
   const spec = r.object(o["spec"], sp) ?? {};
   const nodeName = r.string(spec["nodeName"], sp.child("nodeName")) || undefined;
@@ -164,7 +183,7 @@ function decodePod(r: Reader, o: Json, m: Meta): Pod {
     if ((PHASES as readonly string[]).includes(phaseText)) phase = phaseText as PodPhase;
     else r.add(fieldError.notSupported(stp.child("phase"), phaseText, PHASES));
   }
-  const ips = decodePodIPs(r, status, stp);
+  const ips = decodePodIPs(r, status, stp, ip);
   return {
     kind: "Pod",
     namespace: m.namespace,
@@ -212,7 +231,7 @@ function decodeContainerPort(r: Reader, raw: unknown, p: Path, names: Set<string
 }
 
 /** status.podIPs (primary first, at most one per family), or status.podIP alone. */
-function decodePodIPs(r: Reader, status: Json, p: Path): Address[] {
+function decodePodIPs(r: Reader, status: Json, p: Path, mode: IPMode): Address[] {
   const podIP = r.string(status["podIP"], p.child("podIP")) || undefined;
   const texts: [string, Path][] = [];
   const list = r.array(status["podIPs"], p.child("podIPs")) ?? [];
@@ -228,8 +247,9 @@ function decodePodIPs(r: Reader, status: Json, p: Path): Address[] {
   }
   const out: Address[] = [];
   for (const [text, ip] of texts) {
-    for (const msg of isValidIP(text)) r.add(fieldError.invalid(ip, text, msg));
-    const a = parseAddress(text);
+    for (const msg of isValidIP(text, mode)) r.add(fieldError.invalid(ip, text, msg));
+    // The one-per-family check reads each address as ParseIPSloppy does, in either mode.
+    const a = parseAddress(text, "legacy");
     if (!a) continue;
     if (out.some((b) => b.family === a.family)) {
       r.add(fieldError.invalid(p.child("podIPs"), texts.map((t) => t[0]), "may specify no more than one IP for each IP family"));
@@ -240,8 +260,8 @@ function decodePodIPs(r: Reader, status: Json, p: Path): Address[] {
   return out;
 }
 
-function decodePolicy(r: Reader, o: Json, m: Meta): PolicyObject {
-  const policy = decodeNetworkPolicySpec(r, m.namespace, m.name, o["spec"], Path.root("spec"));
+function decodePolicy(r: Reader, o: Json, m: Meta, ip: IPMode): PolicyObject {
+  const policy = decodeNetworkPolicySpec(r, m.namespace, m.name, o["spec"], Path.root("spec"), ip);
   return {
     kind: "NetworkPolicy",
     namespace: m.namespace,

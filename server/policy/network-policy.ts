@@ -14,6 +14,7 @@
  * | peer `namespaceSelector` only                    | pods{namespaces: selector, pods: everything}|
  * | peer with both                                   | pods{namespaces: selector, pods: selector}  |
  * | peer `ipBlock`                                   | ipBlock{cidr, except}                       |
+ * | `cidr`/`except` with bits beyond the prefix      | legacy only: the network, host bits cleared |
  * | port without `protocol`                          | TCP                                         |
  * | port entry without `port`                        | every port of its protocol                  |
  * | numeric `port` (+ `endPort`)                     | range port..endPort                         |
@@ -21,7 +22,7 @@
  */
 import type { Cidr, Direction, NetworkPolicy, Peer, PortMatcher, Protocol, Rule } from "../model/types.js";
 import { PROTOCOLS } from "../model/types.js";
-import { isStrictSubset, parseCidr } from "./address.js";
+import { type IPMode, cidrContains, parseIPNet } from "./address.js";
 import { type Path, fieldError } from "./field.js";
 import type { Json, Reader } from "./reader.js";
 import { EVERYTHING, decodeSelector } from "./selector.js";
@@ -29,12 +30,24 @@ import { isValidCIDR, isValidPortName, isValidPortNum } from "./validate-leaf.js
 
 const POLICY_TYPES = ["Ingress", "Egress"] as const;
 
-/** Decodes and validates `spec`; errors go to the reader. */
-export function decodeNetworkPolicySpec(r: Reader, namespace: string, name: string, raw: unknown, p: Path): NetworkPolicy {
+/**
+ * Decodes and validates `spec`; errors go to the reader. `cidr` is how
+ * `ipBlock` CIDRs are checked: "strict" as a current API server checks a
+ * write (StrictIPCIDRValidation), "legacy" as older ones did. decodeObject
+ * chooses, strict by default; the default here reads what an API server holds.
+ */
+export function decodeNetworkPolicySpec(
+  r: Reader,
+  namespace: string,
+  name: string,
+  raw: unknown,
+  p: Path,
+  cidr: IPMode = "legacy",
+): NetworkPolicy {
   const spec = r.object(raw, p) ?? {};
   const podSelector = decodeSelector(r, spec["podSelector"], p.child("podSelector"));
-  const ingress = decodeRules(r, spec["ingress"], "ingress", p.child("ingress"));
-  const egress = decodeRules(r, spec["egress"], "egress", p.child("egress"));
+  const ingress = decodeRules(r, spec["ingress"], "ingress", p.child("ingress"), cidr);
+  const egress = decodeRules(r, spec["egress"], "egress", p.child("egress"), cidr);
   const types = decodePolicyTypes(r, spec["policyTypes"], p.child("policyTypes"));
   // "If this field is not specified, it will default based on the existence
   // of ingress or egress rules; policies that contain an egress section are
@@ -69,7 +82,7 @@ function decodePolicyTypes(r: Reader, raw: unknown, p: Path): string[] | undefin
   return types;
 }
 
-function decodeRules(r: Reader, raw: unknown, dir: Direction, p: Path): Rule[] {
+function decodeRules(r: Reader, raw: unknown, dir: Direction, p: Path, cidr: IPMode): Rule[] {
   const peersKey = dir === "ingress" ? "from" : "to";
   return (r.array(raw, p) ?? []).map((rawRule, i) => {
     const rp = p.index(i);
@@ -85,7 +98,7 @@ function decodeRules(r: Reader, raw: unknown, dir: Direction, p: Path): Rule[] {
     const peers: Peer[] =
       rawPeers.length === 0
         ? [{ kind: "all", field: `${rp}` }]
-        : rawPeers.map((peer, j) => decodePeer(r, peer, rp.child(peersKey).index(j)));
+        : rawPeers.map((peer, j) => decodePeer(r, peer, rp.child(peersKey).index(j), cidr));
     return { field: `${rp}`, peers, ports };
   });
 }
@@ -126,7 +139,7 @@ function decodePort(r: Reader, raw: unknown, p: Path): PortMatcher {
   return { kind: "protocol", field, protocol };
 }
 
-function decodePeer(r: Reader, raw: unknown, p: Path): Peer {
+function decodePeer(r: Reader, raw: unknown, p: Path, cidr: IPMode): Peer {
   const o: Json = r.object(raw, p) ?? {};
   const field = `${p}`;
   const has = (k: string) => o[k] !== undefined && o[k] !== null;
@@ -135,7 +148,7 @@ function decodePeer(r: Reader, raw: unknown, p: Path): Peer {
   const nsSel = has("namespaceSelector")
     ? decodeSelector(r, o["namespaceSelector"], p.child("namespaceSelector"))
     : undefined;
-  const block = has("ipBlock") ? decodeIpBlock(r, o["ipBlock"], p.child("ipBlock")) : undefined;
+  const block = has("ipBlock") ? decodeIpBlock(r, o["ipBlock"], p.child("ipBlock"), cidr) : undefined;
   if (given.length === 0) r.add(fieldError.required(p, "must specify a peer"));
   else if (given.length > 1 && has("ipBlock")) r.add(fieldError.forbidden(p, "may not specify both ipBlock and another peer"));
   if (block && given.length === 1) return { kind: "ipBlock", field, ...block };
@@ -147,26 +160,32 @@ function decodePeer(r: Reader, raw: unknown, p: Path): Peer {
   };
 }
 
-function decodeIpBlock(r: Reader, raw: unknown, p: Path): { cidr: Cidr; except: Cidr[] } | undefined {
+/**
+ * ValidateIPBlock. Whatever the mode, `except` is compared with `cidr` as
+ * ParseCIDRSloppy reads both ("!cidrIPNet.Contains(exceptCIDR.IP) ||
+ * cidrMaskLen >= exceptMaskLen" is an error), so a value that fails only the
+ * strict check gets both errors, as from the API server.
+ */
+function decodeIpBlock(r: Reader, raw: unknown, p: Path, mode: IPMode): { cidr: Cidr; except: Cidr[] } | undefined {
   const o: Json = r.object(raw, p) ?? {};
   const cidrText = r.string(o["cidr"], p.child("cidr")) ?? "";
   if (cidrText === "") {
     r.add(fieldError.required(p.child("cidr")));
     return undefined;
   }
-  for (const m of isValidCIDR(cidrText)) r.add(fieldError.invalid(p.child("cidr"), cidrText, m));
-  const cidr = parseCidr(cidrText);
+  for (const m of isValidCIDR(cidrText, mode)) r.add(fieldError.invalid(p.child("cidr"), cidrText, m));
+  const cidr = parseIPNet(cidrText);
   if (!cidr) return undefined;
   const except: Cidr[] = [];
   (r.array(o["except"], p.child("except")) ?? []).forEach((e, i) => {
     const ep = p.child("except").index(i);
     const text = r.string(e, ep);
     if (text === undefined) return;
-    for (const m of isValidCIDR(text)) r.add(fieldError.invalid(ep, text, m));
-    const ex = parseCidr(text);
+    for (const m of isValidCIDR(text, mode)) r.add(fieldError.invalid(ep, text, m));
+    const ex = parseIPNet(text);
     if (!ex) return;
-    if (!isStrictSubset(ex, cidr)) r.add(fieldError.invalid(ep, text, "must be a strict subset of `cidr`"));
-    else except.push(ex);
+    if (cidrContains(cidr.cidr, ex.cidr) && cidr.maskBits < ex.maskBits) except.push(ex.cidr);
+    else r.add(fieldError.invalid(ep, text, "must be a strict subset of `cidr`"));
   });
-  return { cidr, except };
+  return { cidr: cidr.cidr, except };
 }

@@ -49,15 +49,40 @@ export class Reader {
     return undefined;
   }
 
-  /** A map of strings to strings, such as labels or matchLabels. */
+  /**
+   * A map of strings to strings, such as labels or matchLabels. A value that
+   * is not a string (YAML 1.1 reads `yes`, `on`, `0777` unquoted as a boolean
+   * or a number) is reported at the map, in the words of the API server's JSON
+   * decoder: `json: cannot unmarshal bool into Go struct field
+   * LabelSelector.spec.podSelector.matchLabels of type string`. A null value
+   * is the empty string, as Go decodes it.
+   */
   stringMap(v: unknown, p: Path): Record<string, string> {
     const o = this.object(v, p);
     const out: Record<string, string> = {};
     if (!o) return out;
     for (const [k, val] of Object.entries(o)) {
-      const s = this.string(val, p.child(k));
-      if (s !== undefined) out[k] = s;
+      if (typeof val === "string" || val === null) out[k] = val ?? "";
+      else this.errors.push(fieldError.typeInvalid(p, val, `json: cannot unmarshal ${jsonKind(val)} into ${goField(p)}`));
     }
     return out;
   }
+}
+
+/** The JSON kind Go's UnmarshalTypeError names. */
+function jsonKind(v: unknown): string {
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "number" || typeof v === "bigint") return "number";
+  if (Array.isArray(v)) return "array";
+  return typeof v === "object" ? "object" : "string";
+}
+
+/** The Go struct holding each string map Podwall reads, as encoding/json names it in errors. */
+const GO_STRUCTS: Readonly<Record<string, string>> = { labels: "ObjectMeta", matchLabels: "LabelSelector" };
+
+/** "Go struct field ObjectMeta.metadata.labels of type string": the JSON path, without indexes. */
+function goField(p: Path): string {
+  const path = `${p}`.replace(/\[[^\]]*\]/g, "");
+  const struct = GO_STRUCTS[path.slice(path.lastIndexOf(".") + 1)];
+  return struct ? `Go struct field ${struct}.${path} of type string` : "Go value of type string";
 }

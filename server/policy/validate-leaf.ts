@@ -3,7 +3,7 @@
  * (k8s.io/apimachinery/pkg/util/validation). Each returns the list of
  * messages for one value; the caller attaches the field path.
  */
-import ipaddr from "ipaddr.js";
+import { type IPMode, hasBitsBeyond, isIPv4Mapped, parseIPBytes, parseIPNet, parsePrefix } from "./address.js";
 
 const DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
@@ -109,31 +109,36 @@ export function isValidPortName(v: string): string[] {
   return errs;
 }
 
-export function isValidIP(v: string): string[] {
-  return parseIP(v) ? [] : ["must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"];
+/**
+ * IsValidIPForLegacyField (k8s.io/apimachinery/pkg/util/validation/ip.go), the
+ * check of status.podIPs[i]. "strict" is the StrictIPCIDRValidation gate on,
+ * as a current API server has it: "The updated validation will reject IPv4 IPs
+ * with leading "0"s" and "will reject IPv4-mapped IPv6 addresses" (KEP-4858).
+ * Non-canonical IPv6 (`FD00:0::1`) stays valid in these legacy fields.
+ */
+export function isValidIP(v: string, mode: IPMode = "strict"): string[] {
+  if (!parseIPBytes(v, "legacy")) return ["must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"];
+  if (mode === "legacy") return [];
+  // "If netutils.ParseIPSloppy parsed it, but netip.ParseAddr doesn't, then it
+  // must have illegal leading 0s."
+  const bytes = parseIPBytes(v, "strict");
+  if (!bytes) return ["must not have leading 0s"];
+  if (isIPv4Mapped(bytes)) return ["must not be an IPv4-mapped IPv6 address"];
+  return [];
 }
 
-export function isValidCIDR(v: string): string[] {
-  return parseCIDRText(v) ? [] : ["must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"];
-}
-
-const IPV4_SHAPE = /^[0-9.]+$/;
-
-/** Strict address parsing: dotted quads only, no IPv4 shorthand forms. */
-export function parseIP(v: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  // ipaddr.js throws (slowly) on what is not an address: rule the common cases out first.
-  if (IPV4_SHAPE.test(v)) return ipaddr.IPv4.isValidFourPartDecimal(v) ? ipaddr.IPv4.parse(v) : undefined;
-  if (v.includes(":") && ipaddr.IPv6.isValid(v) && !v.includes("%")) return ipaddr.IPv6.parse(v);
-  return undefined;
-}
-
-export function parseCIDRText(v: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
-  const slash = v.indexOf("/");
-  if (slash < 0) return undefined;
-  const ip = parseIP(v.slice(0, slash));
-  const bits = v.slice(slash + 1);
-  if (!ip || !/^\d{1,3}$/.test(bits)) return undefined;
-  const len = Number(bits);
-  if (len > (ip.kind() === "ipv4" ? 32 : 128)) return undefined;
-  return [ip, len];
+/**
+ * IsValidCIDRForLegacyField, the check of ipBlock.cidr and ipBlock.except[i].
+ * Strict adds, in this order and one message at most: leading zeros (in the
+ * address or the prefix length), an IPv4-mapped address, then "the value is
+ * required to be in "subnet"/"mask" form" (no bits beyond the prefix).
+ */
+export function isValidCIDR(v: string, mode: IPMode = "strict"): string[] {
+  if (!parseIPNet(v)) return ["must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"];
+  if (mode === "legacy") return [];
+  const prefix = parsePrefix(v);
+  if (!prefix) return ["must not have leading 0s in IP or prefix length"];
+  if (isIPv4Mapped(prefix.bytes)) return ["must not have an IPv4-mapped IPv6 address"];
+  if (hasBitsBeyond(prefix.bytes, prefix.bits)) return ["must not have bits set beyond the prefix length"];
+  return [];
 }

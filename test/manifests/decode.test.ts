@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeObject } from "../../server/manifests/decode.js";
+import { type DecodeOptions, decodeObject } from "../../server/manifests/decode.js";
 import type { FieldError } from "../../server/policy/field.js";
 import {
   CIDR,
@@ -47,8 +47,8 @@ const egressPeers = (...to: Obj[]): Obj => ({ podSelector: {}, policyTypes: ["Eg
 const ingressPeers = (...from: Obj[]): Obj => ({ podSelector: {}, ingress: [{ from }] });
 const expr = (e: Obj): Obj => ({ podSelector: { matchExpressions: [e] } });
 
-function errorsOf(raw: Obj): readonly FieldError[] {
-  const d = decodeObject(raw);
+function errorsOf(raw: Obj, opts?: DecodeOptions): readonly FieldError[] {
+  const d = decodeObject(raw, opts);
   assert.equal(d.kind, "invalid", `expected ${JSON.stringify(raw)} to be rejected`);
   return d.kind === "invalid" ? d.errors : [];
 }
@@ -59,17 +59,28 @@ interface Case {
   readonly errors: readonly FieldError[];
 }
 
-function table(title: string, cases: readonly Case[]): void {
+function table(title: string, cases: readonly Case[], opts?: DecodeOptions): void {
   describe(title, () => {
     for (const c of cases) {
       it(c.name, () => {
-        assert.deepEqual(errorsOf(c.object), c.errors);
+        assert.deepEqual(errorsOf(c.object, opts), c.errors);
       });
     }
   });
 }
 
 const MS = "spec.podSelector.matchExpressions[0]";
+
+/**
+ * StrictIPCIDRValidation, on by default since Kubernetes 1.33: what
+ * IsValidCIDRForLegacyField and IsValidIPForLegacyField refuse
+ * (k8s.io/apimachinery/pkg/util/validation/ip.go).
+ */
+const IP_LEADING_ZEROS = "must not have leading 0s";
+const IP_MAPPED = "must not be an IPv4-mapped IPv6 address";
+const CIDR_LEADING_ZEROS = "must not have leading 0s in IP or prefix length";
+const CIDR_MAPPED = "must not have an IPv4-mapped IPv6 address";
+const CIDR_HOST_BITS = "must not have bits set beyond the prefix length";
 
 table("metadata.name", [
   { name: "policy without a name", object: policy({}, { namespace: "default" }), errors: [err.required("metadata.name", "name or generateName is required")] },
@@ -200,20 +211,166 @@ table("ipBlock", [
   { name: "except bigger than cidr", object: block({ cidr: "10.0.0.0/8", except: ["10.1.0.0/16", "10.0.0.0/7"] }), errors: [err.invalid(EXCEPT, "10.0.0.0/7", SUBSET)] },
   { name: "except outside cidr", object: block({ cidr: "10.0.0.0/8", except: ["10.1.0.0/16", "11.1.0.0/16"] }), errors: [err.invalid(EXCEPT, "11.1.0.0/16", SUBSET)] },
   { name: "except of the other family", object: block({ cidr: "10.0.0.0/8", except: ["10.1.0.0/16", "fd00::/64"] }), errors: [err.invalid(EXCEPT, "fd00::/64", SUBSET)] },
-  { name: "IPv6 except equal to its cidr written differently", object: block({ cidr: "fd00::/64", except: ["fd00::/96", "fd00:0::1/64"] }), errors: [err.invalid(EXCEPT, "fd00:0::1/64", SUBSET)] },
+  {
+    name: "IPv6 except equal to its cidr written differently: host bits, and not a strict subset",
+    object: block({ cidr: "fd00::/64", except: ["fd00::/96", "fd00:0::1/64"] }),
+    errors: [err.invalid(EXCEPT, "fd00:0::1/64", CIDR_HOST_BITS), err.invalid(EXCEPT, "fd00:0::1/64", SUBSET)],
+  },
 ]);
 
 describe("ipBlock accepted", () => {
   for (const [name, ipBlock] of [
-    ["except with host bits inside cidr", { cidr: "10.0.0.0/8", except: ["10.1.2.3/16"] }],
-    ["cidr with host bits", { cidr: "10.1.2.3/8" }],
     ["IPv6 cidr and except", { cidr: "2001:db8::/32", except: ["2001:db8:1::/48"] }],
+    ["non-canonical IPv6 (a legacy field: only a warning)", { cidr: "2001:DB8:0::/32", except: ["2001:db8:0:1::/64"] }],
     ["0.0.0.0/0 except one address", { cidr: "0.0.0.0/0", except: ["169.254.169.254/32"] }],
   ] as const) {
     it(name, () => {
       assert.equal(decodeObject(block(ipBlock)).kind, "object");
     });
   }
+});
+
+const FROM1 = "spec.ingress[0].from[1].ipBlock";
+const fromSecond = (ipBlock: Obj): Obj => policy(ingressPeers({ podSelector: {} }, { ipBlock }));
+const strictCases: readonly Case[] = [
+  { name: "except with bits beyond its prefix", object: fromSecond({ cidr: "10.0.0.0/8", except: ["10.1.2.3/16"] }), errors: [err.invalid(`${FROM1}.except[0]`, "10.1.2.3/16", CIDR_HOST_BITS)] },
+  { name: "cidr with bits beyond its prefix", object: fromSecond({ cidr: "10.1.2.3/8" }), errors: [err.invalid(`${FROM1}.cidr`, "10.1.2.3/8", CIDR_HOST_BITS)] },
+  { name: "IPv6 cidr with bits beyond its prefix", object: fromSecond({ cidr: "2001:db8::1/32" }), errors: [err.invalid(`${FROM1}.cidr`, "2001:db8::1/32", CIDR_HOST_BITS)] },
+  { name: "cidr with a leading zero", object: fromSecond({ cidr: "010.0.0.0/8" }), errors: [err.invalid(`${FROM1}.cidr`, "010.0.0.0/8", CIDR_LEADING_ZEROS)] },
+  { name: "prefix length with a leading zero", object: fromSecond({ cidr: "10.0.0.0/08" }), errors: [err.invalid(`${FROM1}.cidr`, "10.0.0.0/08", CIDR_LEADING_ZEROS)] },
+  {
+    name: "except with leading zeros, inside cidr once read as decimal",
+    object: fromSecond({ cidr: "10.0.0.0/8", except: ["010.001.0.0/16"] }),
+    errors: [err.invalid(`${FROM1}.except[0]`, "010.001.0.0/16", CIDR_LEADING_ZEROS)],
+  },
+  { name: "IPv4-mapped IPv6 cidr", object: fromSecond({ cidr: "::ffff:10.0.0.0/104" }), errors: [err.invalid(`${FROM1}.cidr`, "::ffff:10.0.0.0/104", CIDR_MAPPED)] },
+  {
+    name: "except with host bits outside cidr: both errors, the format first",
+    object: fromSecond({ cidr: "10.0.0.0/8", except: ["11.1.2.3/16"] }),
+    errors: [err.invalid(`${FROM1}.except[0]`, "11.1.2.3/16", CIDR_HOST_BITS), err.invalid(`${FROM1}.except[0]`, "11.1.2.3/16", SUBSET)],
+  },
+  {
+    name: "cidr and except both refused",
+    object: fromSecond({ cidr: "10.0.0.1/8", except: ["10.1.0.0/16", "10.02.0.0/16"] }),
+    errors: [err.invalid(`${FROM1}.cidr`, "10.0.0.1/8", CIDR_HOST_BITS), err.invalid(`${FROM1}.except[1]`, "10.02.0.0/16", CIDR_LEADING_ZEROS)],
+  },
+  { name: "podIP with a leading zero", object: pod({}, { podIP: "010.0.0.1" }), errors: [err.invalid("status.podIPs[0]", "010.0.0.1", IP_LEADING_ZEROS)] },
+  {
+    name: "IPv4-mapped second podIP: refused, and counted as IPv4",
+    object: pod({}, { podIPs: [{ ip: "10.0.0.1" }, { ip: "::ffff:10.0.0.2" }] }),
+    errors: [
+      err.invalid("status.podIPs[1]", "::ffff:10.0.0.2", IP_MAPPED),
+      err.invalid("status.podIPs", ["10.0.0.1", "::ffff:10.0.0.2"], "may specify no more than one IP for each IP family"),
+    ],
+  },
+  { name: "node InternalIP with a leading zero", object: node([{ type: "InternalIP", address: "10.0.0.01" }]), errors: [err.invalid("status.addresses[0].address", "10.0.0.01", IP_LEADING_ZEROS)] },
+  { name: "IPv4-mapped node InternalIP", object: node([{ type: "InternalIP", address: "::ffff:10.0.0.1" }]), errors: [err.invalid("status.addresses[0].address", "::ffff:10.0.0.1", IP_MAPPED)] },
+];
+table("strict IP and CIDR validation (the default)", strictCases);
+table("strict IP and CIDR validation, asked for", strictCases.slice(0, 2), { cidr: "strict" });
+
+table(
+  "legacy IP and CIDR validation: only what older API servers refused",
+  [
+    { name: "cidr that is not a CIDR", object: fromSecond({ cidr: "10.0.0.0" }), errors: [err.invalid(`${FROM1}.cidr`, "10.0.0.0", CIDR)] },
+    { name: "except outside cidr", object: fromSecond({ cidr: "10.1.2.3/8", except: ["11.0.0.1/16"] }), errors: [err.invalid(`${FROM1}.except[0]`, "11.0.0.1/16", SUBSET)] },
+    // ValidateIPBlock compares mask lengths as written: 104 (of 128) is not shorter than 16 (of 32).
+    {
+      name: "IPv4-mapped cidr over an IPv4 except",
+      object: fromSecond({ cidr: "::ffff:10.0.0.0/104", except: ["10.1.0.0/16"] }),
+      errors: [err.invalid(`${FROM1}.except[0]`, "10.1.0.0/16", SUBSET)],
+    },
+    { name: "podIP that is not an address", object: pod({}, { podIP: "10.0.0.256" }), errors: [err.invalid("status.podIPs[0]", "10.0.0.256", IP)] },
+    { name: "node InternalIP that is not an address", object: node([{ type: "InternalIP", address: "010.0.0" }]), errors: [err.invalid("status.addresses[0].address", "010.0.0", IP)] },
+  ],
+  { cidr: "legacy" },
+);
+
+describe("legacy IP and CIDR validation: accepted and read as Go's legacy parser read them", () => {
+  const peerOf = (ipBlock: Obj): unknown => {
+    const d = decodeObject(fromSecond(ipBlock), { cidr: "legacy" });
+    assert.equal(d.kind, "object", JSON.stringify(d));
+    const p = d.kind === "object" && d.object.kind === "NetworkPolicy" ? d.object.policy.ingress?.[0]?.peers[1] : undefined;
+    return p?.kind === "ipBlock" ? [p.cidr.text, p.except.map((e) => e.text)] : p;
+  };
+  const rows: readonly [string, Obj, readonly [string, readonly string[]]][] = [
+    ["bits beyond the prefix are cleared", { cidr: "10.1.2.3/8", except: ["10.1.2.3/16"] }, ["10.0.0.0/8", ["10.1.0.0/16"]]],
+    ["leading zeros are decimal, not octal", { cidr: "010.000.0.0/8", except: ["010.010.0.0/16"] }, ["10.0.0.0/8", ["10.10.0.0/16"]]],
+    ["a prefix length with leading zeros", { cidr: "10.0.0.0/008" }, ["10.0.0.0/8", []]],
+    ["an IPv4-mapped CIDR is the IPv4 CIDR", { cidr: "::ffff:10.0.0.0/104", except: ["::ffff:10.1.0.0/112"] }, ["10.0.0.0/8", ["10.1.0.0/16"]]],
+    ["an IPv4-mapped except longer as written than cidr", { cidr: "10.0.0.0/8", except: ["::ffff:10.0.0.0/104"] }, ["10.0.0.0/8", ["10.0.0.0/8"]]],
+    ["an IPv4-mapped prefix under 96 is IPv6", { cidr: "::ffff:10.0.0.0/80" }, ["::/80", []]],
+    ["IPv6 host bits", { cidr: "2001:DB8::1/32", except: ["2001:db8:0:1::1/64"] }, ["2001:db8::/32", ["2001:db8:0:1::/64"]]],
+  ];
+  for (const [name, ipBlock, want] of rows) {
+    it(name, () => {
+      assert.deepEqual(peerOf(ipBlock), want);
+    });
+  }
+  it("pod IPs with leading zeros and IPv4-mapped", () => {
+    const d = decodeObject(pod({}, { podIP: "010.000.000.001", podIPs: [{ ip: "010.000.000.001" }, { ip: "FD00:0::0001" }] }), { cidr: "legacy" });
+    assert.deepEqual(d.kind === "object" && d.object.kind === "Pod" ? d.object.ips.map((a) => [a.text, a.family]) : d, [
+      ["10.0.0.1", "ipv4"],
+      ["fd00::1", "ipv6"],
+    ]);
+    const mapped = decodeObject(pod({}, { podIP: "::ffff:10.0.0.1" }), { cidr: "legacy" });
+    assert.deepEqual(mapped.kind === "object" && mapped.object.kind === "Pod" ? mapped.object.ips.map((a) => [a.text, a.family]) : mapped, [["10.0.0.1", "ipv4"]]);
+  });
+  it("node InternalIP with leading zeros", () => {
+    const d = decodeObject(node([{ type: "InternalIP", address: "192.168.001.010" }]), { cidr: "legacy" });
+    assert.deepEqual(d.kind === "object" && d.object.kind === "Node" ? d.object.addresses.map((a) => a.text) : d, ["192.168.1.10"]);
+  });
+});
+
+describe("decode options", () => {
+  it("defaultNamespace names the namespace of an object that names none", () => {
+    const d = decodeObject(policy({ podSelector: {} }, { name: "p" }), { defaultNamespace: "prod" });
+    assert.equal(d.kind === "object" && d.object.kind === "NetworkPolicy" ? d.object.namespace : d, "prod");
+  });
+  it("without options: the namespace \"default\"", () => {
+    const d = decodeObject(policy({ podSelector: {} }, { name: "p" }));
+    assert.equal(d.kind === "object" && d.object.kind === "NetworkPolicy" ? d.object.namespace : d, "default");
+  });
+});
+
+/** A string map's value of another JSON type, as the API server's JSON decoder reports it. */
+const typeErr = (field: string, value: unknown, kind: string, goPath: string): FieldError => ({
+  field,
+  type: "FieldValueTypeInvalid",
+  value,
+  detail: `json: cannot unmarshal ${kind} into Go struct field ${goPath} of type string`,
+});
+table("string maps holding other types (YAML 1.1 `yes`, `on`, `0777` unquoted)", [
+  {
+    name: "a boolean in spec.podSelector.matchLabels",
+    object: policy({ podSelector: { matchLabels: { access: true } } }),
+    errors: [typeErr("spec.podSelector.matchLabels", true, "bool", "LabelSelector.spec.podSelector.matchLabels")],
+  },
+  {
+    name: "a number in a peer's namespaceSelector: the Go path has no indexes",
+    object: policy(ingressPeers({ namespaceSelector: { matchLabels: { version: 511 } } })),
+    errors: [typeErr("spec.ingress[0].from[0].namespaceSelector.matchLabels", 511, "number", "LabelSelector.spec.ingress.from.namespaceSelector.matchLabels")],
+  },
+  {
+    name: "a boolean in metadata.labels",
+    object: namespace({ name: "ns", labels: { enabled: false } }),
+    errors: [typeErr("metadata.labels", false, "bool", "ObjectMeta.metadata.labels")],
+  },
+  {
+    name: "an object and an array in pod labels",
+    object: pod({}, {}, { name: "p", labels: { a: { b: "c" }, d: ["e"] } }),
+    errors: [typeErr("metadata.labels", { b: "c" }, "object", "ObjectMeta.metadata.labels"), typeErr("metadata.labels", ["e"], "array", "ObjectMeta.metadata.labels")],
+  },
+]);
+
+describe("string maps: null is the empty string, as Go decodes it", () => {
+  it("matchLabels {access: null} selects access=\"\"", () => {
+    const d = decodeObject(policy({ podSelector: { matchLabels: { access: null } } }));
+    assert.deepEqual(d.kind === "object" && d.object.kind === "NetworkPolicy" ? d.object.policy.podSelector : d, {
+      kind: "match",
+      requirements: [{ key: "access", operator: "In", values: [""] }],
+    });
+  });
 });
 
 const P0 = "spec.ingress[0].ports[0]";

@@ -123,25 +123,97 @@ table("isValidPortNum", isValidPortNum, [
   [80.5, [PORT_RANGE]],
 ]);
 
-table("isValidIP", isValidIP, [
-  ["10.9.8.7", []],
-  ["2001:db8::ffff", []],
-  ["::", []],
-  ["10.9.8", [IP]],
-  ["10.9.8.256", [IP]],
-  ["2001:db8::gggg", [IP]],
-  ["fe80::1%eth0", [IP]],
-  ["", [IP]],
-]);
+/**
+ * The StrictIPCIDRValidation messages (k8s.io/apimachinery/pkg/util/validation/ip.go,
+ * parseIP and parseCIDR), written out literally.
+ */
+const IP_LEADING_ZEROS = "must not have leading 0s";
+const IP_MAPPED = "must not be an IPv4-mapped IPv6 address";
+const CIDR_LEADING_ZEROS = "must not have leading 0s in IP or prefix length";
+const CIDR_MAPPED = "must not have an IPv4-mapped IPv6 address";
+const CIDR_HOST_BITS = "must not have bits set beyond the prefix length";
 
-table("isValidCIDR", isValidCIDR, [
-  ["10.9.8.0/24", []],
-  ["10.9.8.7/24", []],
-  ["2001:db8::/64", []],
-  ["0.0.0.0/0", []],
-  ["10.9.8.0", [CIDR]],
-  ["10.9.8.0/33", [CIDR]],
-  ["2001:db8::/129", [CIDR]],
-  ["10.9.8/24", [CIDR]],
-  ["foo", [CIDR]],
-]);
+/** Rows of [value, strict messages, legacy messages]: IsValidIPForLegacyField with the gate on and off. */
+const IP_ROWS: readonly (readonly [string, readonly string[], readonly string[]])[] = [
+  ["10.9.8.7", [], []],
+  ["0.0.0.0", [], []],
+  ["255.255.255.255", [], []],
+  ["2001:db8::ffff", [], []],
+  ["::", [], []],
+  ["ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", [], []],
+  // Legacy fields keep non-canonical IPv6 valid (the API server only warns).
+  ["FD00:0::1", [], []],
+  ["0001:002:03:4::", [], []],
+  // IPv4-compatible, not IPv4-mapped.
+  ["::1.2.3.4", [], []],
+  ["010.0.0.1", [IP_LEADING_ZEROS], []],
+  ["1.1.1.01", [IP_LEADING_ZEROS], []],
+  ["0000000010.0.0.1", [IP_LEADING_ZEROS], []],
+  ["00001::", [IP_LEADING_ZEROS], []],
+  ["::ffff:01.2.3.4", [IP_LEADING_ZEROS], []],
+  ["::ffff:1.1.1.1", [IP_MAPPED], []],
+  ["::FFFF:10.0.0.1", [IP_MAPPED], []],
+  ["0:0:0:0:0:ffff:10.0.0.1", [IP_MAPPED], []],
+  ["", [IP], [IP]],
+  ["aaaaaaa", [IP], [IP]],
+  ["myhost.mydomain", [IP], [IP]],
+  ["10.9.8", [IP], [IP]],
+  ["10.9.8.256", [IP], [IP]],
+  ["1.2.3.0/24", [IP], [IP]],
+  ["-1.0.0.0", [IP], [IP]],
+  ["1.2.3.4:80", [IP], [IP]],
+  ["0x0a.0.0.1", [IP], [IP]],
+  ["2001:db8::gggg", [IP], [IP]],
+  ["2001:db8::10005", [IP], [IP]],
+  ["[2001:db8::1]", [IP], [IP]],
+  ["1::2::3", [IP], [IP]],
+  ["1:2:3:4:5:6:7:8::", [IP], [IP]],
+  ["::ffff:1.2.3.400", [IP], [IP]],
+  ["fe80::1%eth0", [IP], [IP]],
+  ["169.254.0.0%eth0", [IP], [IP]],
+];
+
+table("isValidIP (strict, the default)", isValidIP, IP_ROWS.map(([v, strict]) => [v, strict] as const));
+table("isValidIP legacy", (v: string) => isValidIP(v, "legacy"), IP_ROWS.map(([v, , legacy]) => [v, legacy] as const));
+
+/** Rows of [value, strict messages, legacy messages]: IsValidCIDRForLegacyField with the gate on and off. */
+const CIDR_ROWS: readonly (readonly [string, readonly string[], readonly string[]])[] = [
+  ["10.9.8.0/24", [], []],
+  ["1.0.0.0/8", [], []],
+  ["0.0.0.0/0", [], []],
+  ["1.1.1.1/32", [], []],
+  ["2001:db8::/64", [], []],
+  ["::/0", [], []],
+  ["::1/128", [], []],
+  ["2001:DB8::/64", [], []],
+  ["10.9.8.7/24", [CIDR_HOST_BITS], []],
+  ["10.1.2.3/8", [CIDR_HOST_BITS], []],
+  ["2001:db8::1/64", [CIDR_HOST_BITS], []],
+  ["010.0.0.0/8", [CIDR_LEADING_ZEROS], []],
+  ["1.1.01.0/24", [CIDR_LEADING_ZEROS], []],
+  ["192.168.0.0/016", [CIDR_LEADING_ZEROS], []],
+  ["10.0.0.0/08", [CIDR_LEADING_ZEROS], []],
+  ["0.0.0.0/00", [CIDR_LEADING_ZEROS], []],
+  ["::ffff:1.1.1.0/24", [CIDR_MAPPED], []],
+  ["::ffff:1.1.1.0/120", [CIDR_MAPPED], []],
+  // One message each, in parseCIDR's order: leading zeros, then IPv4-mapped, then host bits.
+  ["010.0.0.1/8", [CIDR_LEADING_ZEROS], []],
+  ["::ffff:1.1.1.1/120", [CIDR_MAPPED], []],
+  ["", [CIDR], [CIDR]],
+  ["foo", [CIDR], [CIDR]],
+  ["10.9.8.0", [CIDR], [CIDR]],
+  ["10.9.8.0/33", [CIDR], [CIDR]],
+  ["2001:db8::/129", [CIDR], [CIDR]],
+  ["10.9.8/24", [CIDR], [CIDR]],
+  ["10.9.8.0/", [CIDR], [CIDR]],
+  ["/8", [CIDR], [CIDR]],
+  ["192.168.0.1/healthz", [CIDR], [CIDR]],
+  ["192.168.0.1/0/99", [CIDR], [CIDR]],
+  ["192.168.0.0/-16", [CIDR], [CIDR]],
+  ["192.168.0.0/+16", [CIDR], [CIDR]],
+  ["10.0.0.0/ 8", [CIDR], [CIDR]],
+  ["fe80::1%eth0/64", [CIDR], [CIDR]],
+];
+
+table("isValidCIDR (strict, the default)", isValidCIDR, CIDR_ROWS.map(([v, strict]) => [v, strict] as const));
+table("isValidCIDR legacy", (v: string) => isValidCIDR(v, "legacy"), CIDR_ROWS.map(([v, , legacy]) => [v, legacy] as const));
