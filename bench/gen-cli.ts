@@ -1,7 +1,7 @@
 /** `npm run gen -- --profile NAME [--seed N] [--format yaml|json] [--out FILE]`: writes a generated cluster. */
 import { writeFileSync } from "node:fs";
 import { Command, Option } from "commander";
-import { stringify } from "yaml";
+import { stringifyManifests } from "../server/manifests/yaml-out.js";
 import { PROFILES, allObjects, generate } from "./generate.js";
 
 const o = new Command("gen")
@@ -13,6 +13,6 @@ const o = new Command("gen")
   .opts<{ profile: string; seed: string; format: string; out?: string }>();
 
 const list = { apiVersion: "v1", kind: "List", items: allObjects(generate(PROFILES[o.profile]!, Number(o.seed))) };
-const text = o.format === "json" ? `${JSON.stringify(list)}\n` : stringify(list);
+const text = o.format === "json" ? `${JSON.stringify(list)}\n` : stringifyManifests(list);
 if (o.out) writeFileSync(o.out, text);
 else process.stdout.write(text);

@@ -21,6 +21,8 @@ export interface ServeOptions {
   readonly manifests?: readonly string[];
   /** Where the model lives; in memory when not given. */
   readonly store?: StoreSpec;
+  /** Accept the IP and CIDR forms of older API servers in written manifests. */
+  readonly legacyCidr?: boolean;
   readonly logger?: Logger;
   readonly cacheSize?: number;
 }
@@ -50,7 +52,13 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
   const manifests = opts.manifests && opts.manifests.length > 0 ? readStartupManifests(opts.manifests) : undefined;
   const metrics = new Metrics(true);
   const store = createStore(opts.store ?? { kind: "memory" }, { logger, registry: metrics.registry });
-  const service = new PodwallService({ store, logger, metrics, ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}) });
+  const service = new PodwallService({
+    store,
+    logger,
+    metrics,
+    ...(opts.legacyCidr ? { legacyCidr: true } : {}),
+    ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
+  });
 
   let doors: Awaited<ReturnType<typeof openDoors>>;
   try {

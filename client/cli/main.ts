@@ -29,9 +29,10 @@ program
   .option("--kubernetes", "follow a Kubernetes cluster through list/watch (read-only; in a pod: its service account)", false)
   .option("--kubeconfig <path>", "with --kubernetes: the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
   .option("--context <name>", "with --kubernetes: the kubeconfig context")
+  .option("--legacy-cidr-validation", "accept IPs and CIDRs with host bits set or leading zeros in written manifests, as API servers before StrictIPCIDRValidation did", false)
   .action(async (o: ServeFlags) => {
     const store = storeSpec(o);
-    const running = await serve({ listen: o.listen, grpcListen: o.grpcListen, manifests: o.manifests, store });
+    const running = await serve({ listen: o.listen, grpcListen: o.grpcListen, manifests: o.manifests, store, legacyCidr: o.legacyCidrValidation });
     const stop = () => {
       running.logger.info("shutting down");
       void running.close().then(() => process.exit(0));
@@ -73,6 +74,7 @@ interface ServeFlags {
   kubernetes: boolean;
   kubeconfig?: string;
   context?: string;
+  legacyCidrValidation: boolean;
 }
 
 /** Where `serve` keeps (or finds) the model: one of the stores, or the cluster it follows. */

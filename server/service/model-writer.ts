@@ -5,7 +5,7 @@
 import type { Cluster } from "../model/cluster.js";
 import { type Change, refKey, refOf } from "../store/types.js";
 import type { Kind, ModelObject, Pod } from "../model/types.js";
-import { decodeObject } from "../manifests/decode.js";
+import { type DecodeOptions, decodeObject } from "../manifests/decode.js";
 import { ManifestSyntaxError, parseManifests } from "../manifests/parse.js";
 import { fieldError, Path } from "../policy/field.js";
 import { type ObjectFieldError, PodwallError, invalidMessage } from "./errors.js";
@@ -29,13 +29,13 @@ export function parseText(text: string): unknown[] {
 }
 
 /** Decodes every object; any invalid one makes the whole request a 422 listing every error. */
-export function decodeAll(raws: readonly unknown[]): { objects: ModelObject[]; skipped: string[] } {
+export function decodeAll(raws: readonly unknown[], opts: DecodeOptions = {}): { objects: ModelObject[]; skipped: string[] } {
   const objects: ModelObject[] = [];
   const skipped: string[] = [];
   const errors: ObjectFieldError[] = [];
   const messages: string[] = [];
   for (const raw of raws) {
-    const d = decodeObject(raw);
+    const d = decodeObject(raw, opts);
     switch (d.kind) {
       case "object":
         objects.push(d.object);

@@ -11,10 +11,10 @@
 import { isDeepStrictEqual } from "node:util";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
-import { stringify } from "yaml";
 import { Cluster } from "../model/cluster.js";
 import type { Kind, Manifest, ModelObject } from "../model/types.js";
-import { decodeObject } from "../manifests/decode.js";
+import { type DecodeOptions, decodeObject } from "../manifests/decode.js";
+import { stringifyManifests } from "../manifests/yaml-out.js";
 import { type Endpoint, type Reference, evaluate, fieldError, parseReference, resolveEndpoints } from "../policy/index.js";
 import { Path } from "../policy/field.js";
 import { MemoryStore } from "../store/memory.js";
@@ -44,7 +44,17 @@ export interface ServiceOptions {
   /** Where the model lives; a MemoryStore when not given. */
   readonly store?: Store;
   readonly logger?: Logger;
+  /**
+   * Take the IP and CIDR forms an API server accepted before
+   * StrictIPCIDRValidation (host bits set, leading zeros) in written manifests,
+   * for users of older clusters. What a store or a cluster already holds is
+   * always read so.
+   */
+  readonly legacyCidr?: boolean;
 }
+
+/** How what a store or a cluster holds is read: as the API server reads what it holds, legacy values included. */
+const STORED: DecodeOptions = { cidr: "legacy" };
 
 export type WriteListener = (generation: number) => void;
 
@@ -66,6 +76,8 @@ export class PodwallService {
   readonly metrics: Metrics;
   readonly store: Store;
   private readonly logger: Logger | undefined;
+  /** How written manifests are read: strict, or with the legacy IP and CIDR forms. */
+  private readonly written: DecodeOptions;
   private readonly cache: LRUCache<string, Decision> | undefined;
   private readonly listeners = new Set<WriteListener>();
   private readonly readyListeners = new Set<() => void>();
@@ -82,6 +94,7 @@ export class PodwallService {
     this.metrics = opts.metrics ?? new Metrics();
     this.store = opts.store ?? new MemoryStore();
     this.logger = opts.logger;
+    this.written = { cidr: opts.legacyCidr ? "legacy" : "strict" };
     const size = opts.cacheSize ?? 100_000;
     this.cache = size > 0 ? new LRUCache({ max: size }) : undefined;
   }
@@ -193,7 +206,7 @@ export class PodwallService {
    */
   applyStartupManifests(raws: readonly unknown[]): Promise<WriteResult> {
     return this.write("apply", SYSTEM, () => {
-      const { objects, skipped } = decodeAll(raws);
+      const { objects, skipped } = decodeAll(raws, this.written);
       const changes = planApply(objects).filter((c) => {
         if (c.op !== "put") return true;
         const held = this.cluster.get(c.ref.kind, c.ref.namespace, c.ref.name);
@@ -215,7 +228,7 @@ export class PodwallService {
 
   private writeManifests(op: string, ctx: RequestContext, read: () => readonly unknown[], replace: boolean): Promise<WriteResult> {
     return this.write(op, ctx, () => {
-      const { objects, skipped } = decodeAll(read());
+      const { objects, skipped } = decodeAll(read(), this.written);
       return { changes: replace ? planReplace(this.cluster, objects) : planApply(objects), objects, skipped };
     });
   }
@@ -296,7 +309,7 @@ export class PodwallService {
    * left out and said (in the log and a metric), never half-applied.
    */
   private decodeStored(m: Manifest): ModelObject | undefined {
-    const d = decodeObject(m);
+    const d = decodeObject(m, STORED);
     if (d.kind === "object") return d.object;
     this.metrics.unreadable.inc();
     this.logger?.error({ store: this.store.location, object: d.what, problem: d.kind === "invalid" ? d.message : "not a kind podwall models" }, "an object of the store cannot be read; it is left out of the model");
@@ -332,7 +345,7 @@ export class PodwallService {
       for (const p of byName(c.policiesIn(ns))) items.push(p.manifest);
     }
     const list = { apiVersion: "v1", kind: "List", metadata: { generation: c.generation }, items };
-    return { generation: c.generation, list, text: format === "json" ? `${JSON.stringify(list, null, 2)}\n` : stringify(list) };
+    return { generation: c.generation, list, text: format === "json" ? `${JSON.stringify(list, null, 2)}\n` : stringifyManifests(list) };
   }
 
   /** One decision. Throws PodwallError: 400 for a bad question, 404 for an unknown pod, 503 before the model is loaded. */

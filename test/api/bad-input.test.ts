@@ -435,8 +435,8 @@ describe("a body larger than the limit is 413", () => {
 
   const padding = `# ${"x".repeat(2048)}\n`;
   const big: Case[] = [
-    { name: "PUT /v1/model", method: "PUT", path: "/v1/model", body: `${padding}apiVersion: v1\nkind: Namespace\nmetadata: {name: y}\n` },
-    { name: "POST /v1/apply", method: "POST", path: "/v1/apply", body: `${padding}apiVersion: v1\nkind: Namespace\nmetadata: {name: y}\n` },
+    { name: "PUT /v1/model", method: "PUT", path: "/v1/model", body: `${padding}apiVersion: v1\nkind: Namespace\nmetadata: {name: "y"}\n` },
+    { name: "POST /v1/apply", method: "POST", path: "/v1/apply", body: `${padding}apiVersion: v1\nkind: Namespace\nmetadata: {name: "y"}\n` },
     { name: "POST /v1/check", method: "POST", path: "/v1/check", body: { src: "x/a", dst: "x/a", port: 80, pad: padding } },
     { name: "POST /v1/check/batch", method: "POST", path: "/v1/check/batch", body: { checks: Array.from({ length: 40 }, () => ({ src: "x/a", dst: "x/a", port: 80 })) } },
   ].map((c) => ({ ...c, status: 413, want: { code: 413, reason: "RequestEntityTooLarge", message: "request body too large: request entity too large", errors: [] } }));
@@ -451,7 +451,7 @@ describe("a body larger than the limit is 413", () => {
   }
 
   it("a body under the limit is taken", async () => {
-    const res = await http(server, "POST", "/v1/apply", "apiVersion: v1\nkind: Namespace\nmetadata: {name: y}\n");
+    const res = await http(server, "POST", "/v1/apply", "apiVersion: v1\nkind: Namespace\nmetadata: {name: 'y'}\n");
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, { generation: 2, applied: ["Namespace y"], skipped: [] });
   });

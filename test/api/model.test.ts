@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { stringifyManifests } from "../../server/manifests/yaml-out.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { assertUnchanged, modelItems, snapshot } from "./support.js";
 
@@ -67,7 +68,7 @@ describe("REST model input", () => {
   describe("PUT /v1/model takes every form kubectl takes", () => {
     const forms: { name: string; body: string; headers: Record<string, string> }[] = [
       { name: "multi-document YAML", body: SMALL, headers: { "content-type": "application/yaml" } },
-      { name: "a YAML kind: List", body: stringify({ apiVersion: "v1", kind: "List", items: SMALL_DOCS }), headers: {} },
+      { name: "a YAML kind: List", body: stringifyManifests({ apiVersion: "v1", kind: "List", items: SMALL_DOCS }), headers: {} },
       { name: "a JSON kind: List", body: JSON.stringify({ apiVersion: "v1", kind: "List", items: SMALL_DOCS }), headers: JSON_TYPE },
       { name: "JSON objects as documents", body: SMALL_DOCS.map((d) => JSON.stringify(d)).join("\n---\n"), headers: JSON_TYPE },
       {

@@ -201,7 +201,7 @@ describe("service plumbing", () => {
   describe("the decision cache", () => {
     const deny = `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: cache-deny, namespace: y}
+metadata: {name: cache-deny, namespace: "y"}
 spec:
   podSelector: {matchLabels: {pod: c}}
   policyTypes: [Ingress]
@@ -261,7 +261,7 @@ spec:
       await http(server, "POST", "/v1/apply", deny);
       try {
         assert.equal((await http(server, "GET", q)).body.allowed, false);
-        const relabel = "apiVersion: v1\nkind: Pod\nmetadata: {name: c, namespace: y, labels: {pod: c2}}\nspec: {nodeName: node-2}\nstatus: {podIP: 10.244.2.16}\n";
+        const relabel = "apiVersion: v1\nkind: Pod\nmetadata: {name: c, namespace: 'y', labels: {pod: c2}}\nspec: {nodeName: node-2}\nstatus: {podIP: 10.244.2.16}\n";
         assert.equal((await http(server, "POST", "/v1/apply", relabel)).status, 200);
         const d = (await http(server, "GET", q)).body;
         assert.equal(d.allowed, true);

@@ -222,7 +222,7 @@ describe("podwall check", { concurrency: 4 }, () => {
   });
 
   it("--server follows the server's model: a write changes the answer", async () => {
-    const deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: cli-deny, namespace: y}\nspec: {podSelector: {matchLabels: {pod: b}}}\n";
+    const deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: cli-deny, namespace: 'y'}\nspec: {podSelector: {matchLabels: {pod: b}}}\n";
     const other = await startServer(["examples/cluster"]);
     try {
       assert.equal((await podwall(["check", "x/a", "y/b", "80", "--server", other.url])).code, 0);

@@ -4,7 +4,7 @@
  * and 81 over TCP, UDP and SCTP under the named ports `serve-PORT-PROTO`.
  * Pods alternate between two nodes; every address here is data only.
  */
-import { stringify } from "yaml";
+import { stringifyManifests } from "../../server/manifests/yaml-out.js";
 
 export const NAMESPACES = ["x", "y", "z"] as const;
 export const POD_NAMES = ["a", "b", "c"] as const;
@@ -96,7 +96,7 @@ export function networkPolicy(ns: string, name: string, spec: Record<string, unk
 
 /** Manifests as kubectl takes them: YAML documents separated by `---`. */
 export function toYaml(objects: readonly Manifest[]): string {
-  return objects.map((o) => `---\n${stringify(o)}`).join("");
+  return objects.map((o) => `---\n${stringifyManifests(o)}`).join("");
 }
 
 /** The whole base cluster, without policies: what every scenario starts from. */

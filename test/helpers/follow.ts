@@ -31,7 +31,7 @@ export function expectedModel(double: KubeApiServer): string[] {
   const out: string[] = [];
   for (const kind of KINDS) {
     for (const o of double.objects(kind)) {
-      const d = decodeObject(o);
+      const d = decodeObject(o, { cidr: "legacy" });
       assert.equal(d.kind, "object", `the double holds an object the model cannot read: ${JSON.stringify(o)}`);
       if (d.kind === "object") out.push(JSON.stringify(d.object.manifest));
     }

@@ -26,7 +26,7 @@ export function podManifest(pod: PodSpec, labels: Record<string, string> = { pod
 kind: Pod
 metadata:
   name: ${name}
-  namespace: ${ns}
+  namespace: "${ns}"
   labels:
 ${labelLines}
 spec:
@@ -43,7 +43,7 @@ status:
 
 export function baseManifests(): string {
   const docs: string[] = [];
-  for (const ns of NAMESPACES) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n  labels:\n    ns: ${ns}\n`);
+  for (const ns of NAMESPACES) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"${ns}\"\n  labels:\n    ns: \"${ns}\"\n`);
   for (const [name, n] of Object.entries(NODES)) {
     docs.push(`apiVersion: v1\nkind: Node\nmetadata:\n  name: ${name}\nstatus:\n  addresses:\n    - type: InternalIP\n      address: ${n.ip}\n`);
   }

@@ -20,7 +20,7 @@ export interface Scenario {
 
 /** A NetworkPolicy manifest from its namespace, name and spec (YAML, indented by 2). */
 export function policy(ns: string, name: string, spec: string): string {
-  return `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n${spec.replace(/^/gm, "  ")}\n`;
+  return `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: ${name}\n  namespace: \"${ns}\"\nspec:\n${spec.replace(/^/gm, "  ")}\n`;
 }
 
 const denyIngress = (ns: string) => policy(ns, "deny-ingress", "podSelector: {}\npolicyTypes: [Ingress]");
@@ -74,7 +74,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "endPort: x accepts TCP 80-81 from y; z/b accepts TCP 81-90 from anyone",
     policies: docs(
-      policy("x", "range", "podSelector: {}\ningress:\n  - from:\n      - namespaceSelector:\n          matchLabels: {ns: y}\n    ports:\n      - port: 80\n        endPort: 81"),
+      policy("x", "range", "podSelector: {}\ningress:\n  - from:\n      - namespaceSelector:\n          matchLabels: {ns: 'y'}\n    ports:\n      - port: 80\n        endPort: 81"),
       policy("z", "range", "podSelector:\n  matchLabels: {pod: b}\ningress:\n  - ports:\n      - protocol: TCP\n        port: 81\n        endPort: 90"),
     ),
   },
@@ -90,7 +90,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "both directions: x may only send to y, and y accepts only x/a",
     policies: docs(
-      policy("x", "to-y", "podSelector: {}\npolicyTypes: [Egress]\negress:\n  - to:\n      - namespaceSelector:\n          matchLabels: {ns: y}"),
+      policy("x", "to-y", "podSelector: {}\npolicyTypes: [Egress]\negress:\n  - to:\n      - namespaceSelector:\n          matchLabels: {ns: 'y'}"),
       policy(
         "y",
         "from-xa",
@@ -118,7 +118,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "policy update: x/a first accepts y, then only z",
-    policies: policy("x", "a-from", "podSelector:\n  matchLabels: {pod: a}\ningress:\n  - from:\n      - namespaceSelector:\n          matchLabels: {ns: y}"),
+    policies: policy("x", "a-from", "podSelector:\n  matchLabels: {pod: a}\ningress:\n  - from:\n      - namespaceSelector:\n          matchLabels: {ns: 'y'}"),
     then: {
       name: "after the update",
       change: (api) => api.apply(policy("x", "a-from", "podSelector:\n  matchLabels: {pod: a}\ningress:\n  - from:\n      - namespaceSelector:\n          matchLabels: {ns: z}")),

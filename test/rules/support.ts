@@ -2,7 +2,7 @@
  * Manifest builders and small helpers shared by the ruleset, distribution and
  * agent tests.
  */
-import { stringify } from "yaml";
+import { stringifyManifests } from "../../server/manifests/yaml-out.js";
 import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 
 export type Manifest = Record<string, unknown>;
@@ -48,7 +48,7 @@ export function policy(key: string, spec: Record<string, unknown>): Manifest {
 }
 
 export function yaml(objects: readonly Manifest[]): string {
-  return objects.map((o) => `---\n${stringify(o)}`).join("");
+  return objects.map((o) => `---\n${stringifyManifests(o)}`).join("");
 }
 
 /** An offline service holding `objects`, and its rules. */

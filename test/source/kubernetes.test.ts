@@ -17,7 +17,7 @@ import { COALESCE_MAX_MS } from "../../server/store/kubernetes.js";
 import { grpcError } from "../api/support.js";
 import { type Following, PATIENCE, converged, follow, served } from "../helpers/follow.js";
 import { KINDS, type KubeApiServer, type Kind, type Manifest, startKubeApiServer } from "../helpers/kube-apiserver.js";
-import { http } from "../helpers/server.js";
+import { http, startServer } from "../helpers/server.js";
 import { FakeRunner } from "../rules/simulator.js";
 import { eventually } from "../rules/support.js";
 
@@ -160,6 +160,23 @@ describe("serve --kubernetes", { timeout: 600_000 }, () => {
     double.delete("Pod", "x", "reuses");
     double.delete("Namespace", undefined, "early");
     await converged(s.url, double, "cleaned up");
+  });
+
+  it("decides exactly as a server loaded with the same objects from manifests", async () => {
+    const s = server!;
+    await converged(s.url, double, "the cluster as it is");
+    const manifests = KINDS.flatMap((k) => double.objects(k));
+    const loaded = await startServer();
+    try {
+      const put = await http(loaded, "PUT", "/v1/model", JSON.stringify({ apiVersion: "v1", kind: "List", items: manifests }), { "content-type": "application/json" });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      const pods = double.objects("Pod").map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+      const checks = pods.flatMap((src) => pods.flatMap((dst) => [80, 81].map((port) => ({ src, dst, port, explain: true }))));
+      const decide = async (url: string) => ((await http({ url }, "POST", "/v1/check/batch", { checks })).body.results as Record<string, unknown>[]).map((d) => ({ ...d, generation: 0 }));
+      assert.deepEqual(await decide(s.url), await decide(loaded.url));
+    } finally {
+      await loaded.close();
+    }
   });
 
   it("commits a burst of events as few versions", async (t) => {
