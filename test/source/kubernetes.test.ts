@@ -42,6 +42,15 @@ function seed(double: KubeApiServer): void {
   double.create(policy("x", "a-from-b", { podSelector: { matchLabels: { app: "a" } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "b" } } }] }] }));
 }
 
+/** A double holding the seed objects, and a ready server that follows it. */
+async function seededFollower(): Promise<{ double: KubeApiServer; server: Following }> {
+  const double = await startKubeApiServer();
+  seed(double);
+  const server = await follow(double);
+  await server.ready;
+  return { double, server };
+}
+
 describe("serve --kubernetes", { timeout: 600_000 }, () => {
   let double: KubeApiServer;
   let server: Following | undefined;
@@ -195,10 +204,7 @@ describe("serve --kubernetes: random event sequences with dropped watches and ex
   let double: KubeApiServer;
   let server: Following | undefined;
   before(async () => {
-    double = await startKubeApiServer();
-    seed(double);
-    server = await follow(double);
-    await server.ready;
+    ({ double, server } = await seededFollower());
   });
   after(async () => {
     await server?.close();
@@ -280,10 +286,7 @@ describe("an agent that follows a server that follows a cluster", { timeout: 600
   let agent: Agent | undefined;
   let done: Promise<void> | undefined;
   before(async () => {
-    double = await startKubeApiServer();
-    seed(double);
-    server = await follow(double);
-    await server.ready;
+    ({ double, server } = await seededFollower());
   });
   after(async () => {
     agent?.stop();

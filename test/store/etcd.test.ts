@@ -79,6 +79,17 @@ describe("EtcdStore on a real etcd", () => {
     const model = await s.open(follower.follow);
     return { store: s, follower, model };
   }
+  /** Its own etcd, and two stores on one fresh prefix: `a` direct, `b` through a proxy a test can cut. */
+  async function cutOffPair() {
+    const own = await startEtcd();
+    extraEtcds.push(own);
+    const proxy = await startProxy(own.url);
+    proxies.push(proxy);
+    const prefix = freshPrefix();
+    const a = await opened(own.url, prefix);
+    const b = await opened(proxy.url, prefix);
+    return { own, proxy, prefix, a, b };
+  }
 
   before(async () => {
     etcd = await startEtcd();
@@ -222,13 +233,7 @@ describe("EtcdStore on a real etcd", () => {
   });
 
   it("brings a store that was cut off while history was compacted up to date with one commit of the difference", async () => {
-    const own = await startEtcd();
-    extraEtcds.push(own);
-    const proxy = await startProxy(own.url);
-    proxies.push(proxy);
-    const prefix = freshPrefix();
-    const a = await opened(own.url, prefix);
-    const b = await opened(proxy.url, prefix);
+    const { own, proxy, prefix, a, b } = await cutOffPair();
 
     const [x, kept, changed, removed] = [namespace("x"), pod("x", "kept", "10.0.0.1"), pod("x", "changed", "10.0.0.2"), pod("x", "removed", "10.0.0.3")];
     const g1 = await a.store.commit([put(x), put(kept), put(changed), put(removed)], 0);
@@ -266,13 +271,7 @@ describe("EtcdStore on a real etcd", () => {
   });
 
   it("reports an outage, refuses writes meanwhile, and recovers when etcd is back; a store cut off catches up commit by commit", async () => {
-    const own = await startEtcd();
-    extraEtcds.push(own);
-    const proxy = await startProxy(own.url);
-    proxies.push(proxy);
-    const prefix = freshPrefix();
-    const a = await opened(own.url, prefix);
-    const b = await opened(proxy.url, prefix);
+    const { own, proxy, prefix, a, b } = await cutOffPair();
     const g1 = await a.store.commit([put(namespace("x"))], 0);
     await b.follower.reached(g1);
 
