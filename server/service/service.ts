@@ -11,22 +11,22 @@
 import { isDeepStrictEqual } from "node:util";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
-import { Cluster } from "../model/cluster.js";
-import type { Kind, Manifest, ModelObject } from "../model/types.js";
-import { type DecodeOptions, decodeObject } from "../manifests/decode.js";
+import type { Cluster } from "../model/cluster.js";
+import type { Kind, ModelObject } from "../model/types.js";
+import type { DecodeOptions } from "../manifests/decode.js";
 import { stringifyManifests } from "../manifests/yaml-out.js";
 import { type Endpoint, type Reference, evaluate, fieldError, parseReference, resolveEndpoints } from "../policy/index.js";
 import { Path } from "../policy/field.js";
 import { MemoryStore } from "../store/memory.js";
-import { type Change, type Commit, type Store, type StoreHealth, StoreConflict } from "../store/types.js";
+import { type Change, type Store, type StoreHealth, StoreConflict } from "../store/types.js";
 import { type CheckInput, type CheckQuery, badQuery, checkQueryOrThrow, parseCheckQuery } from "./check-query.js";
-import { type RequestContext, SYSTEM, remainingMs } from "./context.js";
+import { type RequestContext, SYSTEM } from "./context.js";
 import { type Decision, toDecision } from "./decision.js";
 import { PodwallError } from "./errors.js";
 import { Metrics } from "./metrics.js";
+import { ModelView } from "./model-view.js";
 import {
   type WriteResult,
-  applyChanges,
   decodeAll,
   describe,
   describeRef,
@@ -53,8 +53,7 @@ export interface ServiceOptions {
   readonly legacyCidr?: boolean;
 }
 
-/** How what a store or a cluster holds is read: as the API server reads what it holds, legacy values included. */
-const STORED: DecodeOptions = { cidr: "legacy" };
+
 
 export type WriteListener = (generation: number) => void;
 
@@ -72,7 +71,7 @@ const CONFLICT_RETRIES = 5;
 const WRITE_TIMEOUT_MS = 30_000;
 
 export class PodwallService {
-  readonly cluster = new Cluster();
+  readonly view: ModelView;
   readonly metrics: Metrics;
   readonly store: Store;
   private readonly logger: Logger | undefined;
@@ -83,18 +82,21 @@ export class PodwallService {
   private readonly readyListeners = new Set<() => void>();
   /** Why nothing is served yet; undefined once the model is loaded and served. */
   private loading: string | undefined = "the model is not loaded yet";
-  /** Commits that arrive while the stored model is being read, applied right after it. */
-  private early: Commit[] | undefined;
-  private readonly waiters = new Set<{ generation: number; resolve: () => void }>();
   /** Writes of this instance, one at a time: each is validated against the view the previous one left. */
   private writing: Promise<unknown> = Promise.resolve();
-  private storedId = "";
 
   constructor(opts: ServiceOptions = {}) {
     this.metrics = opts.metrics ?? new Metrics();
     this.store = opts.store ?? new MemoryStore();
     this.logger = opts.logger;
     this.written = { cidr: opts.legacyCidr ? "legacy" : "strict" };
+    this.view = new ModelView(this.store, {
+      applied: () => this.afterWrite(),
+      unreadable: (object, problem) => {
+        this.metrics.unreadable.inc();
+        this.logger?.error({ store: this.store.location, object, problem }, "an object of the store cannot be read; it is left out of the model");
+      },
+    });
     const size = opts.cacheSize ?? 100_000;
     this.cache = size > 0 ? new LRUCache({ max: size }) : undefined;
   }
@@ -107,13 +109,18 @@ export class PodwallService {
     return s;
   }
 
-  get generation(): number {
-    return this.cluster.generation;
+  /** The model: the view's cluster with its indexes. */
+  get cluster(): Cluster {
+    return this.view.cluster;
   }
 
-  /** The identity of the stored model: generations compare only within one ("" before it is loaded). */
+  get generation(): number {
+    return this.view.generation;
+  }
+
+  /** The identity of the stored model: generations compare only within one. */
   get modelId(): string {
-    return this.storedId;
+    return this.view.modelId;
   }
 
   /** True once the store's model is loaded and is being served. */
@@ -133,22 +140,8 @@ export class PodwallService {
    */
   async load(): Promise<void> {
     this.loading = `loading the model from ${this.store.kind} (${this.store.location})`;
-    this.early = [];
-    const stored = await this.store.open((c) => (this.early ? this.early.push(c) : this.follow(c)));
-    this.storedId = stored.id;
-    const objects: ModelObject[] = [];
-    for (const m of stored.manifests) {
-      const o = this.decodeStored(m);
-      if (o) objects.push(o);
-    }
-    this.cluster.transaction(() => {
-      for (const o of objects) this.cluster.put(o);
-    }, stored.generation);
-    const early = this.early;
-    this.early = undefined;
-    for (const c of early) this.follow(c);
-    this.afterWrite();
-    this.logger?.info({ store: this.store.kind, location: this.store.location, objects: objects.length, generation: this.generation }, "model loaded from the store");
+    const objects = await this.view.load();
+    this.logger?.info({ store: this.store.kind, location: this.store.location, objects, generation: this.generation }, "model loaded from the store");
   }
 
   /** From now on the model is served: decisions, rulesets and writes. */
@@ -257,10 +250,10 @@ export class PodwallService {
             } catch (e) {
               if (!(e instanceof StoreConflict)) throw e;
               if (attempt >= CONFLICT_RETRIES) throw new PodwallError("conflict", `${e.message}; gave up after ${attempt + 1} tries`);
-              await this.reach(e.current, ctx);
+              await this.view.reach(e.current, ctx, WRITE_TIMEOUT_MS);
               continue;
             }
-            await this.reach(generation, ctx);
+            await this.view.reach(generation, ctx, WRITE_TIMEOUT_MS);
           }
           this.metrics.writes.inc({ op, outcome: "ok" });
           return { generation, applied: p.applied ?? p.objects.map(describe), skipped: p.skipped };
@@ -277,45 +270,6 @@ export class PodwallService {
     return result;
   }
 
-  /** Resolves once the view is at `generation` or later. */
-  private reach(generation: number, ctx: RequestContext): Promise<void> {
-    if (this.generation >= generation) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        generation,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new PodwallError("unavailable", `generation ${generation} is committed, but this instance has not received it yet (at ${this.generation})`));
-      }, remainingMs(ctx, WRITE_TIMEOUT_MS));
-      this.waiters.add(waiter);
-    });
-  }
-
-  /** A commit the store confirmed: applied to the view as one transaction at the store's generation. */
-  private follow(c: Commit): void {
-    if (c.generation <= this.generation) return;
-    this.cluster.transaction(() => applyChanges(this.cluster, c.changes, (ch) => this.decodeStored(ch.manifest)), c.generation);
-    this.afterWrite();
-  }
-
-  /**
-   * An object the store holds, read as the API server reads what it holds:
-   * legacy values it once accepted are taken. What still cannot be read is
-   * left out and said (in the log and a metric), never half-applied.
-   */
-  private decodeStored(m: Manifest): ModelObject | undefined {
-    const d = decodeObject(m, STORED);
-    if (d.kind === "object") return d.object;
-    this.metrics.unreadable.inc();
-    this.logger?.error({ store: this.store.location, object: d.what, problem: d.kind === "invalid" ? d.message : "not a kind podwall models" }, "an object of the store cannot be read; it is left out of the model");
-    return undefined;
-  }
-
   private afterWrite(): void {
     const c = this.cluster;
     this.metrics.generation.set(c.generation);
@@ -324,11 +278,6 @@ export class PodwallService {
     this.metrics.objects.set({ kind: "Pod" }, c.pods.size);
     this.metrics.objects.set({ kind: "NetworkPolicy" }, c.policyCount);
     for (const fn of this.listeners) fn(c.generation);
-    for (const w of this.waiters) {
-      if (w.generation > c.generation) continue;
-      this.waiters.delete(w);
-      w.resolve();
-    }
   }
 
   /** The model as a `v1 List`, in a stable order. */

@@ -15,9 +15,22 @@
  * delivers the difference as one commit.
  */
 import { randomUUID } from "node:crypto";
-import { ClientClosedError, Etcd3, type IKeyValue, type IOptions, type IRequestOp, type ITxnResponse, type IWatchResponse, type Watcher, isRecoverableError } from "etcd3";
+import { Etcd3, type IKeyValue, type IRequestOp, type ITxnResponse, type IWatchResponse, type Watcher } from "etcd3";
 import { KINDS, type Kind, type Manifest } from "../model/types.js";
 import { PodwallError } from "../service/errors.js";
+import {
+  RETRY_MAX_MS,
+  RETRY_MIN_MS,
+  errorText,
+  isCompacted,
+  isTooLarge,
+  isUnreachable,
+  oncePerEndpoint,
+  passThrough,
+  prefixEnd,
+  watchBackoff,
+  withTimeout,
+} from "./etcd-client.js";
 import type { Change, Commit, ObjectRef, Store, StoreHealth, StoredModel } from "./types.js";
 import { StoreConflict, StoreOpenError, refKey } from "./types.js";
 
@@ -33,94 +46,7 @@ const PAGE_KEYS = 1000;
 const CALL_TIMEOUT_MS = 5000;
 /** A large commit takes longer to send and apply: this much more per MB. */
 const COMMIT_MS_PER_MB = 1000;
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 2000;
 const PROBE_MS = 1000;
-
-type FaultHandling = NonNullable<IOptions["faultHandling"]>;
-type CallPolicy = NonNullable<FaultHandling["global"]>;
-type WatchBackoff = NonNullable<FaultHandling["watchBackoff"]>;
-
-/**
- * Tries the call once per endpoint while the failure is the endpoint's, not
- * the request's. The client's default retries every recoverable failure three
- * times and then stops calling a host for five seconds: a request that is too
- * large would then make etcd look unreachable, and a restarted etcd would stay
- * unused for seconds after it is back.
- */
-function oncePerEndpoint(endpoints: number): CallPolicy {
-  const policy = {
-    async execute<T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> {
-      let last: unknown;
-      for (let i = 0; i < endpoints; i++) {
-        try {
-          return await fn({ signal: new AbortController().signal });
-        } catch (e) {
-          if (!(e instanceof Error) || !isRecoverableError(e) || isTooLarge(e)) throw e;
-          last = e;
-        }
-      }
-      throw last;
-    },
-  };
-  // The client only ever calls execute().
-  return policy as unknown as CallPolicy;
-}
-
-/** No per-host policy: the per-call one above decides. */
-const passThrough = {
-  execute: async <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) => fn({ signal: new AbortController().signal }),
-} as unknown as CallPolicy;
-
-/** Capped so that a watch is back within a couple of seconds of etcd. */
-function watchBackoff(attempt = 0): ReturnType<WatchBackoff["next"]> {
-  const ms = Math.min(RETRY_MIN_MS * 2 ** attempt, RETRY_MAX_MS);
-  return { duration: ms / 2 + Math.random() * (ms / 2), next: () => watchBackoff(attempt + 1) };
-}
-
-function isTooLarge(e: Error): boolean {
-  // etcd's own checks, and gRPC's limit of a request's size that etcd sets a little above --max-request-bytes.
-  return /too many operations in txn request|request is too large|larger than max/i.test(e.message);
-}
-
-class Timeout extends Error {
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`);
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Timeout(ms)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Failures of the way to etcd, not of the request: etcd down, no leader, no answer in time. */
-function isUnreachable(e: unknown): boolean {
-  return e instanceof Timeout || e instanceof ClientClosedError || (e instanceof Error && isRecoverableError(e));
-}
-
-function isCompacted(e: unknown): boolean {
-  return e instanceof Error && /required revision has been compacted/.test(e.message);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** The smallest key after every key that starts with `prefix`. */
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]!++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-}
 
 interface Snapshot {
   /** The revision the whole read was made at. */
