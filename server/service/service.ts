@@ -130,7 +130,14 @@ export class PodwallService {
 
   readiness(): Readiness {
     const store = { kind: this.store.kind, ...this.store.health() };
-    const status = this.loading ?? (store.writable ? "ready" : `ready, read-only: ${store.reason ?? "the store takes no writes"}`);
+    // While loading, why the store is not answering (etcd away, a list failing) is the reason to give.
+    const trouble = !store.writable && store.reason !== this.store.readOnly ? store.reason : undefined;
+    const status =
+      this.loading !== undefined
+        ? `${this.loading}${trouble ? `: ${trouble}` : ""}`
+        : store.writable
+          ? "ready"
+          : `ready, read-only: ${store.reason ?? "the store takes no writes"}`;
     return { ready: this.ready, status, generation: this.generation, store };
   }
 

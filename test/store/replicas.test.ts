@@ -188,7 +188,9 @@ describe("a replica that cannot load its model serves nothing from it", { timeou
     const z = await readyz(server.url);
     assert.equal(z.status, 503);
     assert.equal(z.body.ready, false);
-    assert.match(z.body.status, /loading the model from etcd/);
+    assert.match(z.body.status, /^loading the model from etcd \(etcd http:\/\/127\.0\.0\.1:\d+ \/podwall\/\)/);
+    // Why it is not ready yet, once the store has found out.
+    await eventually(async () => /: etcd unreachable/.test((await readyz(server!.url)).body.status), PATIENCE, "/readyz to say etcd is unreachable");
     for (const [method, path, body] of [
       ["GET", "/v1/check?src=app/b&dst=app/a&port=80", undefined],
       ["POST", "/v1/check/batch", { checks: [{ src: "app/b", dst: "app/a", port: 80 }] }],
