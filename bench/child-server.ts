@@ -20,6 +20,7 @@ const report = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stri
 
 if (mode === "podwall") {
   const running = await serve({ listen: "127.0.0.1:0", grpcListen: "127.0.0.1:0", logger: pino({ level: "silent" }) });
+  await running.ready;
   const body = JSON.stringify({ apiVersion: "v1", kind: "List", items: allObjects(generate(PROFILES[profileName ?? "large"]!)) });
   const t0 = performance.now();
   const res = await fetch(`http://127.0.0.1:${running.restPort}/v1/model`, { method: "PUT", body, headers: { "content-type": "application/json" } });
