@@ -59,6 +59,8 @@ interface Follower {
   failing: string | undefined;
   retries: number;
   lists: number;
+  /** A start (or restart) loop runs: an error it meets is its own to retry, not a reason for another loop. */
+  starting: boolean;
 }
 
 export class KubernetesSource implements Store {
@@ -91,7 +93,7 @@ export class KubernetesSource implements Store {
   }
 
   private makeFollower(resource: Resource): Follower {
-    const f: Follower = { resource, informer: undefined as never, synced: false, failing: undefined, retries: 0, lists: 0 };
+    const f: Follower = { resource, informer: undefined as never, synced: false, failing: undefined, retries: 0, lists: 0, starting: false };
     const counted = async () => {
       if (f.lists++ > 0) this.metrics?.relists.inc({ kind: resource.kind });
       return listAll(this.kc, resource.path);
@@ -121,17 +123,22 @@ export class KubernetesSource implements Store {
 
   /** Starts (or restarts) one informer until its list is in, with backoff on errors. */
   private async start(f: Follower): Promise<void> {
-    while (!this.closed) {
-      f.failing = undefined;
-      await f.informer.start();
-      // start() resolves once the list is in and the watch is asked for, or after it reported an error.
-      if (f.failing === undefined) {
-        f.synced = true;
-        f.retries = 0;
-        this.metrics?.synced.set({ kind: f.resource.kind }, 1);
-        return;
+    f.starting = true;
+    try {
+      while (!this.closed) {
+        f.failing = undefined;
+        await f.informer.start();
+        // start() resolves once the list is in and the watch is asked for, or after it reported an error.
+        if (f.failing === undefined) {
+          f.synced = true;
+          f.retries = 0;
+          this.metrics?.synced.set({ kind: f.resource.kind }, 1);
+          return;
+        }
+        await this.backoff(f);
       }
-      await this.backoff(f);
+    } finally {
+      f.starting = false;
     }
   }
 
@@ -141,10 +148,13 @@ export class KubernetesSource implements Store {
     f.failing = errorText(err);
     this.metrics?.synced.set({ kind: f.resource.kind }, 0);
     this.o.logger?.warn({ kind: f.resource.kind, err: f.failing }, "list/watch failing; retrying");
-    // An informer stops after an error (a failed list or watch, a connection reset); one that had
-    // synced is restarted here (a first start retries in start()). It resumes its watch where it
-    // was, or relists when its version was cleared.
-    if (f.synced) void this.backoff(f).then(() => this.start(f));
+    // An informer stops after an error (a failed list or watch, a connection reset); it is
+    // restarted here unless a start loop is running, which retries on its own. It resumes its
+    // watch where it was, or relists when its version was cleared.
+    if (!f.starting) {
+      f.starting = true;
+      void this.backoff(f).then(() => this.start(f));
+    }
   }
 
   private backoff(f: Follower): Promise<void> {

@@ -156,6 +156,17 @@ describe("serve --kubernetes", { timeout: 600_000 }, () => {
     double.create(pod("x", "after-errors", { app: "z" }, "10.1.1.10"));
     await converged(s.url, double, "after a failed watch and a failed list");
     assert.equal((await http(s, "GET", "/readyz")).status, 200);
+    // A relist that fails twice while the informer is being restarted: one restart, one watch.
+    double.failNext("Pod", 503, "list");
+    double.failNext("Pod", 500, "list");
+    double.compact();
+    double.closeWatches("reset");
+    double.create(pod("x", "after-failed-relists", { app: "z" }, "10.1.1.11"));
+    await converged(s.url, double, "after two failed relists");
+    await eventually(() => double.watchers("Pod") === 1, PATIENCE, "the pod watch open again");
+    double.create(pod("x", "one-more", { app: "z" }, "10.1.1.12"));
+    await converged(s.url, double, "one more event");
+    assert.equal(double.watchers("Pod"), 1, "one watch of pods, not one per restart");
   });
 
   it("takes objects as the API server holds them: a pod before its namespace, an address not yet released", async () => {
