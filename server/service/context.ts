@@ -17,6 +17,9 @@ export interface RequestContext {
 
 export const ANONYMOUS: Principal = { name: "anonymous" };
 
+/** A request of an open server with no deadline: what every read is until requests carry credentials. */
+export const ANONYMOUS_REQUEST: RequestContext = { principal: ANONYMOUS };
+
 /** The server's own requests: manifests applied at start, offline commands. */
 export const SYSTEM: RequestContext = { principal: { name: "system:podwall" } };
 

@@ -1,5 +1,5 @@
 export { type CheckInput, type CheckQuery, parseCheckQuery } from "./check-query.js";
-export { ANONYMOUS, type Principal, type RequestContext, SYSTEM } from "./context.js";
+export { ANONYMOUS, ANONYMOUS_REQUEST, type Principal, type RequestContext, SYSTEM } from "./context.js";
 export type { Decision, DirectionView, EndpointView } from "./decision.js";
 export { type ErrorCode, PodwallError, toPodwallError } from "./errors.js";
 export { Metrics } from "./metrics.js";

@@ -105,12 +105,12 @@ export function planDelete(cluster: Cluster, kind: Kind, namespace: string, name
   return changes;
 }
 
-/** Every object of the model, namespaces first, so that a replay of puts in this order is valid. */
+/** Every object of the model, namespaces first, so that a replay of puts in this order is valid; policies of a namespace the model lacks included. */
 export function* allObjects(cluster: Cluster): Iterable<ModelObject> {
   yield* cluster.namespaces.values();
   yield* cluster.nodes.values();
   yield* cluster.pods.values();
-  for (const ns of cluster.namespaces.keys()) yield* cluster.policiesIn(ns);
+  for (const ns of cluster.namespacesInUse()) yield* cluster.policiesIn(ns);
 }
 
 /** Applies committed changes to the model, inside the caller's transaction. */

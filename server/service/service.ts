@@ -322,7 +322,7 @@ export class PodwallService {
   }
 
   private decide(q: CheckQuery): Decision {
-    if (this.loading !== undefined) this.requireReady();
+    this.requireReady();
     const gen = this.generation;
     const key = `${gen}\u0000${q.src}\u0000${q.dst}\u0000${q.protocol}\u0000${q.port}\u0000${q.explain ? 1 : 0}`;
     const hit = this.cache?.get(key);

@@ -19,7 +19,7 @@ import {
   type ApplyRequest,
   type ReplaceRequest,
 } from "../../gen/podwall/v1/podwall_pb.js";
-import { ANONYMOUS, type PodwallService, PodwallError, type RequestContext, toPodwallError } from "../../service/index.js";
+import { ANONYMOUS, ANONYMOUS_REQUEST, type PodwallService, PodwallError, type RequestContext, toPodwallError } from "../../service/index.js";
 import { parseKind } from "../../model/types.js";
 import { decisionToProto, writeToProto } from "./convert.js";
 import { descriptorSet, serviceDefinition } from "./definitions.js";
@@ -44,15 +44,12 @@ export function unary<Req, Res>(fn: (req: Req, ctx: RequestContext) => Res | Pro
   };
 }
 
-/** The call's context: who asks, its deadline, and a signal that fires when the client cancels. */
+/** The call's context: who asks, and its deadline. */
 function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>): RequestContext {
   const d = call.getDeadline();
   const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? d : undefined;
-  if (deadline === undefined) return READ_CONTEXT;
-  return { principal: ANONYMOUS, deadline };
+  return deadline === undefined ? ANONYMOUS_REQUEST : { principal: ANONYMOUS, deadline };
 }
-
-const READ_CONTEXT: RequestContext = { principal: ANONYMOUS };
 
 export function toGrpcError(e: PodwallError): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();

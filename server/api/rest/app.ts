@@ -3,7 +3,7 @@
  * JSON. No semantics here.
  */
 import express, { type NextFunction, type Request, type Response } from "express";
-import { ANONYMOUS, type Decision, type PodwallService, PodwallError, type RequestContext, RulesService, toPodwallError } from "../../service/index.js";
+import { ANONYMOUS, ANONYMOUS_REQUEST, type Decision, type PodwallService, PodwallError, type RequestContext, RulesService, toPodwallError } from "../../service/index.js";
 import { rulesRoutes } from "./rules-routes.js";
 
 export interface RestOptions {
@@ -24,10 +24,10 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
   // Decisions first: the hottest routes are matched before any other.
   app.get("/v1/check", (req, res) => {
     const q = req.query;
-    sendDecision(res, service.check(reading(req), { src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
+    sendDecision(res, service.check(ANONYMOUS_REQUEST, { src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
   });
   app.post("/v1/check", json, (req, res) => {
-    sendDecision(res, service.check(reading(req), bodyObject(req)));
+    sendDecision(res, service.check(ANONYMOUS_REQUEST, bodyObject(req)));
   });
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -71,7 +71,7 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
         { field: "checks", type: "FieldValueRequired", detail: "an array of checks" },
       ]);
     }
-    res.json(service.batch(reading(req), checks));
+    res.json(service.batch(ANONYMOUS_REQUEST, checks));
   });
 
   app.use(rulesRoutes(opts.rules ?? new RulesService(service), json));
@@ -93,13 +93,6 @@ function sendDecision(res: Response, d: Decision): void {
   // The hottest answer: written as it is, without res.send's content negotiation.
   res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length }).end(body);
 }
-
-/** The context of a read: who asks. */
-function reading(_req: Request): RequestContext {
-  return READ_CONTEXT;
-}
-
-const READ_CONTEXT: RequestContext = { principal: ANONYMOUS };
 
 /** The context of a write: who asks, and a signal that fires if the caller goes away before it is answered. */
 function writing(_req: Request, res: Response): RequestContext {
