@@ -37,7 +37,7 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
    */
   let versionsAt = 0;
   const serveAll = () => {
-    const rs = nodes.map((n) => rules.rules(n));
+    const rs = nodes.map((n) => rules.rules(SYSTEM, n));
     versionsAt = performance.now();
     rs.forEach((r, i) => {
       if (r.version !== versions[i]) texts += r.ipset.length + r.iptables.length + r.ip6tables.length;
@@ -51,9 +51,9 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
   const coldMs = performance.now() - t0;
   const coldVersionsMs = versionsAt - t0;
 
-  let biggest: Ruleset = rules.rules(nodes[0]!);
+  let biggest: Ruleset = rules.rules(SYSTEM, nodes[0]!);
   const size = (r: Ruleset) => count(r.iptables, /^-A /gm) + count(r.ip6tables, /^-A /gm);
-  for (const n of nodes) if (size(rules.rules(n)) > size(biggest)) biggest = rules.rules(n);
+  for (const n of nodes) if (size(rules.rules(SYSTEM, n)) > size(biggest)) biggest = rules.rules(SYSTEM, n);
 
   const rand = rng(3);
   const changed = (before: string[], after: string[]) => after.filter((v, i) => v !== before[i]).length;
@@ -205,7 +205,7 @@ export async function agentsBench(url: string, rounds: number, agentCount = 1000
       });
     });
     const t0 = performance.now();
-    const res = await fetch(`${url}/v1/apply`, { method: "POST", body: `{"apiVersion":"v1","kind":"List","items":[${docs.join(",")}]}` });
+    const res = await fetch(`${url}/v1/apply`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"apiVersion":"v1","kind":"List","items":[${docs.join(",")}]}` });
     if (!res.ok) throw new Error(`apply: ${res.status}`);
     await res.arrayBuffer();
     const want = new Map((await nodesOf()).map((n) => [n.node, n.version]));

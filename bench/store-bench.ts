@@ -66,7 +66,7 @@ export async function storeBench(large: Generated, quick: boolean): Promise<Stor
     const loaded = await a.applyObjects(SYSTEM, allObjects(large), true);
     await until(b, loaded.generation);
     const nodes = [...b.cluster.nodes.keys()];
-    const serveAll = () => nodes.map((n) => bRules.rules(n).version);
+    const serveAll = () => nodes.map((n) => bRules.rules(SYSTEM, n).version);
     let versions = serveAll();
     const replicaTimes: number[] = [];
     let replicaChangedNodes = 0;

@@ -10,6 +10,7 @@ import { KubernetesSource } from "../server/store/index.js";
 import { type Manifest, startKubeApiServer } from "../test/helpers/kube-apiserver.js";
 import { type Generated, allObjects } from "./generate.js";
 import { median, percentile } from "./stats.js";
+import { SYSTEM } from "../server/service/index.js";
 
 export interface WatchFigures {
   readonly churnEvents: number;
@@ -30,7 +31,7 @@ export async function watchBench(large: Generated, quick: boolean): Promise<Watc
     const service = await PodwallService.start({ store: new KubernetesSource({ kubeconfig: double.kubeconfig() }), cacheSize: 0 });
     const rules = new RulesService(service);
     const nodes = [...service.cluster.nodes.keys()];
-    const serveAll = () => nodes.map((n) => rules.rules(n).version);
+    const serveAll = () => nodes.map((n) => rules.rules(SYSTEM, n).version);
     let versions = serveAll();
 
     // Churn: 1,000 pods created, relabelled and deleted, each phase a burst, as a rollout's events come.

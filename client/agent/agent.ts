@@ -4,11 +4,18 @@
  * fails, the rules in force stay as they are and it retries with backoff and
  * jitter. Given several servers (replicas of one model), it moves to the next
  * when one fails; replicas at one generation serve the same versions, so a
- * move re-applies nothing.
+ * move re-applies nothing. Stopping (stop(), SIGTERM) aborts a long poll at
+ * once but never an apply: the apply in progress finishes and is reported
+ * first.
  */
 import type { Logger } from "pino";
+import type { Response } from "undici";
+import type { ErrorCode } from "../../server/service/errors.js";
 import type { Ruleset } from "../../server/rules/index.js";
+import { authHint } from "../rest-client.js";
+import { Transport } from "../transport.js";
 import { applyRuleset } from "./apply.js";
+import { AgentMetrics } from "./metrics.js";
 import type { Runner } from "./runner.js";
 
 export interface AgentOptions {
@@ -26,6 +33,9 @@ export interface AgentOptions {
   readonly report?: boolean;
   /** Stop after the first ruleset is applied (or printed). */
   readonly once?: boolean;
+  /** How requests reach the servers: TLS files and token (plain fetch without credentials when not given). */
+  readonly transport?: Transport;
+  readonly metrics?: AgentMetrics;
 }
 
 export class Agent {
@@ -40,10 +50,17 @@ export class Agent {
   private backoffs = 0;
   private readonly servers: readonly string[];
   private current = 0;
+  private readonly transport: Transport;
+  private readonly ownsTransport: boolean;
+  readonly metrics: AgentMetrics;
 
   constructor(private readonly o: AgentOptions) {
     this.servers = o.server.split(",").map((u) => u.trim()).filter((u) => u !== "");
     if (this.servers.length === 0) throw new Error("--server names no server");
+    this.ownsTransport = o.transport === undefined;
+    this.transport = o.transport ?? new Transport();
+    this.metrics = o.metrics ?? new AgentMetrics();
+    this.metrics.usingServer(this.server);
   }
 
   /** The server the agent asks now. */
@@ -51,6 +68,7 @@ export class Agent {
     return this.servers[this.current]!;
   }
 
+  /** Aborts a long poll or a backoff at once; an apply in progress finishes, and is reported, before run() resolves. */
   stop(): void {
     this.stopper.abort();
   }
@@ -68,9 +86,12 @@ export class Agent {
         polled = await this.poll();
       } catch (e) {
         if (this.stopped) break;
-        await this.moveOn("server unreachable or failing; keeping the rules in force", { err: message(e) });
+        this.metrics.poll("error");
+        if (e instanceof Refused) await this.moveOn("the server refused the agent's credentials; keeping the rules in force", { err: message(e), status: e.status }, "error");
+        else await this.moveOn("server unreachable or failing; keeping the rules in force", { err: message(e) });
         continue;
       }
+      this.metrics.poll(polled ? "changed" : "unchanged");
       if (!polled) continue;
       const { ruleset, at } = polled;
       if (at && this.appliedAt && at.model === this.appliedAt.model && at.generation < this.appliedAt.generation) {
@@ -82,15 +103,17 @@ export class Agent {
       if (ok && this.o.once) break;
       if (!ok) await this.sleep(this.nextDelay());
     }
+    if (this.ownsTransport) await this.transport.close();
     log.info({ applied: this.applied }, "agent stopped; rules stay in place");
   }
 
   /** Moves to the next server: every replica in turn at once, with a backoff only once each has failed in a row. */
-  private async moveOn(why: string, details: Record<string, unknown>): Promise<void> {
+  private async moveOn(why: string, details: Record<string, unknown>, level: "warn" | "error" = "warn"): Promise<void> {
     const failed = this.server;
     this.current = (this.current + 1) % this.servers.length;
+    this.metrics.usingServer(this.server);
     const delay = ++this.failures % this.servers.length === 0 ? this.nextDelay() : 0;
-    this.o.logger.warn({ ...details, server: failed, next: this.server, retryInMs: delay }, why);
+    this.o.logger[level]({ ...details, server: failed, next: this.server, retryInMs: delay }, why);
     if (delay > 0) await this.sleep(delay);
   }
 
@@ -99,11 +122,15 @@ export class Agent {
     const url = new URL(`/v1/nodes/${encodeURIComponent(this.o.node)}/rules`, this.server);
     const wait = this.o.waitSeconds ?? 30;
     if (this.applied !== undefined) url.searchParams.set("wait", String(wait));
-    const res = await fetch(url, {
+    const res = await this.transport.fetch(url, {
       headers: this.applied !== undefined ? { "if-none-match": `"${this.applied}"` } : {},
       signal: AbortSignal.any([this.stopper.signal, AbortSignal.timeout((wait + 15) * 1000)]),
     });
-    if (res.status !== 304 && !res.ok) throw new Error(`GET ${url}: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    if (res.status === 401 || res.status === 403) {
+      const code: ErrorCode = res.status === 401 ? "unauthenticated" : "forbidden";
+      throw new Refused(res.status, `GET ${url}: HTTP ${res.status}: ${await errorText(res)}${authHint(code, this.transport, this.server)}`);
+    }
+    if (res.status !== 304 && !res.ok) throw new Error(`GET ${url}: HTTP ${res.status}: ${await errorText(res)}`);
     this.failures = 0;
     if (res.status === 304) {
       await res.arrayBuffer();
@@ -121,26 +148,33 @@ export class Agent {
     try {
       await applyRuleset(this.o.runner, r);
     } catch (e) {
+      this.metrics.applyDone("failed", (performance.now() - started) / 1000);
       log.error({ version: r.version, err: message(e) }, "apply failed; the previous ruleset stays in force");
       await this.report(r.version, message(e));
       return false;
     }
+    const ms = performance.now() - started;
     this.applied = r.version;
     this.backoffs = 0;
-    log.info({ version: r.version, ms: Math.round(performance.now() - started) }, "ruleset applied");
+    this.metrics.applyDone("ok", ms / 1000);
+    this.metrics.appliedVersion(this.o.node, r.version);
+    log.info({ version: r.version, ms: Math.round(ms) }, "ruleset applied");
     await this.report(r.version);
     return true;
   }
 
+  /** Not cut short by stop(): an apply that finished is reported, within the report's own deadline. */
   private async report(version: string, error?: string): Promise<void> {
     if (this.o.report === false) return;
     try {
-      const res = await fetch(new URL(`/v1/nodes/${encodeURIComponent(this.o.node)}/status`, this.server), {
+      const url = new URL(`/v1/nodes/${encodeURIComponent(this.o.node)}/status`, this.server);
+      const res = await this.transport.fetch(url, {
         method: "PUT",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ version, appliedAt: new Date().toISOString(), ...(error ? { error } : {}) }),
-        signal: AbortSignal.any([this.stopper.signal, AbortSignal.timeout(10_000)]),
+        signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
       });
+      if (!res.ok) throw new Error(`PUT ${url}: HTTP ${res.status}: ${await errorText(res)}`);
       await res.arrayBuffer();
     } catch (e) {
       this.o.logger.warn({ err: message(e) }, "could not report status");
@@ -157,6 +191,7 @@ export class Agent {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.stopped) return resolve();
       const t = setTimeout(resolve, ms);
       this.stopper.signal.addEventListener("abort", () => {
         clearTimeout(t);
@@ -169,6 +204,30 @@ export class Agent {
 /** The response headers that name the generation a ruleset was made from, and the stored model it counts in. */
 const GENERATION_HEADER = "podwall-generation";
 const MODEL_HEADER = "podwall-model";
+
+const REPORT_TIMEOUT_MS = 10_000;
+
+/** The server answered 401 or 403. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The message of an error body (the usual `{"message"}`), or the start of the text. */
+async function errorText(res: Response): Promise<string> {
+  const text = await res.text();
+  try {
+    const m = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof m === "string") return m;
+  } catch {
+    // not JSON: the text itself
+  }
+  return text.slice(0, 200);
+}
 
 interface Polled {
   readonly ruleset: Ruleset;

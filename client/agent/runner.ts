@@ -24,7 +24,9 @@ export class CommandError extends Error {
 
 export function exec(cmd: readonly string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+    // In a process group of its own: a signal to the agent's group (Ctrl-C, `kill -- -PGID`, systemd's
+    // default stop) reaches the agent, which stops between applies, and never a restore half-way.
+    const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));

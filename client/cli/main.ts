@@ -2,10 +2,10 @@
  * The `podwall` command: serve, check, rules, agent.
  * Exit codes of check follow `kubectl auth can-i`: 0 allowed, 1 denied, 2 error.
  */
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { readManifestPaths } from "../../server/manifests/files.js";
-import { serve } from "../../server/main.js";
-import { type Decision, PodwallService, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
+import { DEFAULT_LIMITS } from "../../server/api/rest/body.js";
+import { DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallService, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
 import type { StoreSpec } from "../../server/store/index.js";
 import { pino } from "pino";
 import type { Ruleset } from "../../server/rules/index.js";
@@ -13,6 +13,8 @@ import { Agent } from "../agent/agent.js";
 import { DryRunner, SystemRunner } from "../agent/runner.js";
 import { renderDecision, renderRuleset } from "../render.js";
 import { RestClient } from "../rest-client.js";
+import { AgentMetrics, serveMetrics } from "../agent/metrics.js";
+import { type ClientFlags, DEFAULT_SERVER, caOption, certOption, keyOption, serverOption, tokenFileOption, transportOf } from "./client-flags.js";
 
 const program = new Command("podwall").description("Policy decisions and node rulesets for Kubernetes NetworkPolicy").exitOverride();
 
@@ -30,15 +32,44 @@ program
   .option("--kubeconfig <path>", "with --kubernetes: the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
   .option("--context <name>", "with --kubernetes: the kubeconfig context")
   .option("--legacy-cidr-validation", "accept IPs and CIDRs with host bits set or leading zeros in written manifests, as API servers before StrictIPCIDRValidation did", false)
+  .option("--auth <file>", "require credentials: bearer tokens and client certificates mapped to roles by this YAML file (re-read on SIGHUP and when it changes)")
+  .option("--tls-cert <file>", "serve REST and gRPC over TLS with this certificate (PEM; re-read when it changes)")
+  .option("--tls-key <file>", "the TLS certificate's private key (PEM)")
+  .option("--client-ca <file>", "with TLS: verify client certificates against this CA; their common names name identities of --auth")
+  .option("--decision-log <file>", "write one JSON line per decision to this file, or - for standard output")
+  .option("--max-batch <n>", "the most questions one batch may ask", parseCount, DEFAULT_MAX_BATCH)
+  .option("--max-body-bytes <n>", "the largest request body (REST) or message (gRPC)", parseCount, DEFAULT_LIMITS.bodyBytes)
+  .option("--max-watches-per-identity <n>", "long polls and watch streams one identity may hold open at once", parseCount, DEFAULT_RULES_LIMITS.watchesPerIdentity)
+  .option("--shutdown-timeout <seconds>", "on SIGTERM, how long requests in flight may finish before they are cut", "5")
   .action(async (o: ServeFlags) => {
     const store = storeSpec(o);
-    const running = await serve({ listen: o.listen, grpcListen: o.grpcListen, manifests: o.manifests, store, legacyCidr: o.legacyCidrValidation });
-    const stop = () => {
-      running.logger.info("shutting down");
+    if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
+    if (o.clientCa !== undefined && o.tlsCert === undefined) throw new UsageError("--client-ca needs --tls-cert and --tls-key: client certificates are only seen over TLS");
+    const shutdown = Number(o.shutdownTimeout);
+    if (!(shutdown >= 0)) throw new UsageError(`--shutdown-timeout: ${JSON.stringify(o.shutdownTimeout)} is not a number of seconds`);
+    // The server and its stores (etcd, LMDB, the Kubernetes client) are loaded only to serve: the other commands start faster without them.
+    const { serve } = await import("../../server/main.js");
+    const running = await serve({
+      listen: o.listen,
+      grpcListen: o.grpcListen,
+      manifests: o.manifests,
+      store,
+      legacyCidr: o.legacyCidrValidation,
+      ...(o.auth !== undefined ? { auth: o.auth } : {}),
+      ...(o.tlsCert !== undefined && o.tlsKey !== undefined ? { tls: { cert: o.tlsCert, key: o.tlsKey, ...(o.clientCa !== undefined ? { clientCa: o.clientCa } : {}) } } : {}),
+      ...(o.decisionLog !== undefined ? { decisionLog: o.decisionLog } : {}),
+      maxBatch: o.maxBatch,
+      limits: { bodyBytes: o.maxBodyBytes },
+      rulesLimits: { watchesPerIdentity: o.maxWatchesPerIdentity },
+      shutdownTimeoutMs: shutdown * 1000,
+    });
+    const stop = (signal: string) => {
+      running.logger.info({ signal }, "shutting down");
       void running.close().then(() => process.exit(0));
     };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGHUP", () => running.reload());
     try {
       await running.ready;
     } catch (e) {
@@ -56,7 +87,7 @@ function parseProtoPort(text: string): { protocol: string; port: string } {
 
 async function offlineService(paths: string[]): Promise<PodwallService> {
   const s = await PodwallService.start({ cacheSize: 0 });
-  await s.applyObjects(SYSTEM, readManifestPaths(paths), true);
+  await s.applyObjects(SYSTEM, readManifestPaths(paths), true, { allowEmpty: true });
   return s;
 }
 
@@ -75,6 +106,22 @@ interface ServeFlags {
   kubeconfig?: string;
   context?: string;
   legacyCidrValidation: boolean;
+  auth?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  clientCa?: string;
+  decisionLog?: string;
+  maxBatch: number;
+  maxBodyBytes: number;
+  maxWatchesPerIdentity: number;
+  shutdownTimeout: string;
+}
+
+/** A positive whole number of a flag. */
+function parseCount(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) throw new InvalidArgumentError("must be a whole number from 1");
+  return n;
 }
 
 /** Where `serve` keeps (or finds) the model: one of the stores, or the cluster it follows. */
@@ -96,14 +143,18 @@ program
   .argument("<dst>", "destination: namespace/name or an IP address")
   .argument("<port>", "[PROTOCOL/]PORT, e.g. 80 or udp/53")
   .option("--explain", "list every selecting policy and rule", false)
-  .option("--server <url>", "ask a running server")
+  .addOption(serverOption("ask a running server"))
   .option("--manifests <path...>", "decide offline on these manifests")
   .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
-  .action(async (src: string, dst: string, port: string, o: { explain: boolean; server?: string; manifests?: string[]; output: string }) => {
+  .addOption(tokenFileOption())
+  .addOption(caOption())
+  .addOption(certOption())
+  .addOption(keyOption())
+  .action(async (src: string, dst: string, port: string, o: ClientFlags & { explain: boolean; manifests?: string[]; output: string }) => {
     const q = { src, dst, ...parseProtoPort(port), explain: o.explain || o.output === "json" };
     let d: Decision;
     if (o.manifests) d = (await offlineService(o.manifests)).check(SYSTEM, q);
-    else d = (await new RestClient(o.server ?? "http://localhost:8080").request<Decision>("POST", "/v1/check", q)).body;
+    else d = await ask(o, (c) => c.request<Decision>("POST", "/v1/check", q));
     process.stdout.write(o.output === "json" ? `${JSON.stringify(d, null, 2)}\n` : renderDecision(d));
     process.exitCode = d.allowed ? 0 : 1;
   });
@@ -114,13 +165,17 @@ program
   .command("rules")
   .description("print a node's ruleset")
   .argument("<node>", "node name")
-  .option("--server <url>", "ask a running server")
+  .addOption(serverOption("ask a running server"))
   .option("--manifests <path...>", "compile offline from these manifests")
   .addOption(new Option("--format <format>", "what to print").choices(RULE_FORMATS).default("text"))
-  .action(async (node: string, o: { server?: string; manifests?: string[]; format: string }) => {
+  .addOption(tokenFileOption())
+  .addOption(caOption())
+  .addOption(certOption())
+  .addOption(keyOption())
+  .action(async (node: string, o: ClientFlags & { manifests?: string[]; format: string }) => {
     let r: Ruleset;
-    if (o.manifests) r = new RulesService(await offlineService(o.manifests)).rules(node);
-    else r = (await new RestClient(o.server ?? "http://localhost:8080").request<Ruleset>("GET", `/v1/nodes/${encodeURIComponent(node)}/rules`)).body;
+    if (o.manifests) r = new RulesService(await offlineService(o.manifests)).rules(SYSTEM, node);
+    else r = await ask(o, (c) => c.request<Ruleset>("GET", `/v1/nodes/${encodeURIComponent(node)}/rules`));
     if (o.format === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else if (o.format === "text") process.stdout.write(renderRuleset(r));
     else process.stdout.write(r[o.format as "ipset" | "iptables" | "ip6tables"]);
@@ -129,21 +184,50 @@ program
 program
   .command("agent")
   .description("long-poll a node's ruleset from the server and apply it with ipset and iptables")
-  .requiredOption("--server <urls>", "the Podwall server, or replicas of one model to move between: URL1,URL2,...")
+  .addOption(serverOption("the Podwall server, or replicas of one model to move between: URL1,URL2,...", "--server <urls>").makeOptionMandatory())
   .requiredOption("--node <name>", "this node's name")
   .option("--dry-run", "print the commands instead of running them", false)
   .option("--netns <name>", "apply inside this network namespace (ip netns exec NAME ...)")
   .option("--wait <seconds>", "long-poll duration", "30")
   .option("--once", "exit after the first ruleset is applied", false)
-  .action(async (o: { server: string; node: string; dryRun: boolean; netns?: string; wait: string; once: boolean }) => {
+  .option("--metrics-listen <addr>", "serve Prometheus metrics at /metrics on HOST:PORT")
+  .addOption(tokenFileOption())
+  .addOption(caOption())
+  .addOption(certOption())
+  .addOption(keyOption())
+  .action(async (o: ClientFlags & { server: string; node: string; dryRun: boolean; netns?: string; wait: string; once: boolean; metricsListen?: string }) => {
     const logger = pino({ name: "podwall-agent" }, pino.destination(2));
     const prefix = o.netns ? ["ip", "netns", "exec", o.netns] : [];
     const runner = o.dryRun ? new DryRunner((t) => process.stdout.write(t), prefix) : new SystemRunner(prefix);
-    const agent = new Agent({ server: o.server, node: o.node, runner, logger, waitSeconds: Number(o.wait), report: !o.dryRun, once: o.once || o.dryRun });
-    process.once("SIGTERM", () => agent.stop());
-    process.once("SIGINT", () => agent.stop());
-    await agent.run();
+    const transport = transportOf(o);
+    const metrics = new AgentMetrics({ defaultMetrics: true });
+    const agent = new Agent({ server: o.server, node: o.node, runner, logger, waitSeconds: Number(o.wait), report: !o.dryRun, once: o.once || o.dryRun, transport, metrics });
+    const metricsServer = o.metricsListen !== undefined ? await serveMetrics(metrics, o.metricsListen) : undefined;
+    if (metricsServer) logger.info({ metrics: metricsServer.address }, "metrics listening");
+    // Every signal only asks to stop: a second one must not cut an apply short either.
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "stopping once the apply in progress, if any, is done");
+      agent.stop();
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    try {
+      await agent.run();
+    } finally {
+      await metricsServer?.close();
+      await transport.close();
+    }
   });
+
+/** Asks the server the flags name, with their credentials. */
+async function ask<T>(o: ClientFlags, call: (c: RestClient) => Promise<{ body: T }>): Promise<T> {
+  const client = new RestClient(o.server ?? DEFAULT_SERVER, transportOf(o));
+  try {
+    return (await call(client)).body;
+  } finally {
+    await client.close();
+  }
+}
 
 export async function main(argv: string[]): Promise<void> {
   try {

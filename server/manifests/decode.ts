@@ -10,6 +10,9 @@ import { decodeNetworkPolicySpec } from "../policy/network-policy.js";
 import { type Json, Reader } from "../policy/reader.js";
 import { validateLabels } from "../policy/selector.js";
 import { isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPortName, isValidPortNum } from "../policy/validate-leaf.js";
+import { excerptText } from "./excerpt.js";
+import { knownOnly, unknownFields } from "./known-fields.js";
+import { duplicateFields } from "./parse.js";
 
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
@@ -21,10 +24,16 @@ const KNOWN = {
   "networking.k8s.io/v1/NetworkPolicy": "NetworkPolicy.networking.k8s.io",
 } as const;
 
+/**
+ * One object read: modelled (with the fields the API server would not know,
+ * `unknown field "spec.foo"`), of a kind Podwall skips, or invalid. `strict`
+ * marks an object the API server could not even decode (a field given twice):
+ * a malformed request (400) rather than an invalid object (422).
+ */
 export type Decoded =
-  | { readonly kind: "object"; readonly object: ModelObject }
+  | { readonly kind: "object"; readonly object: ModelObject; readonly warnings: readonly string[] }
   | { readonly kind: "skipped"; readonly what: string }
-  | { readonly kind: "invalid"; readonly what: string; readonly message: string; readonly errors: readonly FieldError[] };
+  | { readonly kind: "invalid"; readonly what: string; readonly message: string; readonly errors: readonly FieldError[]; readonly strict?: boolean };
 
 /**
  * How decodeObject reads an object.
@@ -63,6 +72,8 @@ export function decodeObject(raw: unknown, opts: DecodeOptions = {}): Decoded {
     const ns = (meta as Json)["namespace"];
     return { kind: "skipped", what: `${apiVersion}/${kind} ${typeof ns === "string" ? `${ns}/` : ""}${String(rawName ?? "")}` };
   }
+  const duplicates = duplicateFields(raw);
+  if (duplicates.length > 0) return undecodable(apiVersion, kind, KNOWN[label], typeof rawName === "string" ? rawName : "", duplicates);
   const r = new Reader();
   const namespaced = kind !== "Namespace" && kind !== "Node";
   const m = decodeMeta(r, o["metadata"], namespaced, kind === "Namespace" ? isDNS1123Label : isDNS1123Subdomain, defaultNamespace);
@@ -81,11 +92,30 @@ export function decodeObject(raw: unknown, opts: DecodeOptions = {}): Decoded {
       object = decodePolicy(r, o, m, ip);
   }
   if (r.errors.length > 0) return invalid(KNOWN[label], m.name, r.errors);
-  return { kind: "object", object };
+  return { kind: "object", object, warnings: unknownFields(raw, kind).map((f) => `unknown field ${JSON.stringify(f)}`) };
 }
 
 function invalid(what: string, name: string, errors: readonly FieldError[]): Decoded {
-  return { kind: "invalid", what: `${what} ${JSON.stringify(name)}`, message: `${what} ${JSON.stringify(name)} is invalid`, errors };
+  const named = `${what} ${JSON.stringify(excerptText(name))}`;
+  return { kind: "invalid", what: named, message: `${named} is invalid`, errors };
+}
+
+/**
+ * With strict field validation (kubectl's default) the API server refuses a
+ * field given twice before it validates anything: `Pod in version "v1" cannot
+ * be handled as a Pod: strict decoding error: duplicate field "metadata.name"`.
+ */
+function undecodable(apiVersion: string, kind: string, what: string, name: string, duplicates: readonly string[]): Decoded {
+  const version = apiVersion.slice(apiVersion.lastIndexOf("/") + 1);
+  // sigs.k8s.io/json keeps the first 100 strict errors of an object.
+  const fields = duplicates.slice(0, 100).map((f) => `duplicate field ${JSON.stringify(f)}`);
+  return {
+    kind: "invalid",
+    what: `${what} ${JSON.stringify(excerptText(name))}`,
+    message: `${kind} in version ${JSON.stringify(version)} cannot be handled as a ${kind}: strict decoding error: ${fields.join(", ")}`,
+    errors: duplicates.slice(0, 100).map((f, i) => ({ field: f, type: "FieldValueDuplicate", detail: fields[i]! })),
+    strict: true,
+  };
 }
 
 interface Meta {
@@ -268,6 +298,7 @@ function decodePolicy(r: Reader, o: Json, m: Meta, ip: IPMode): PolicyObject {
     name: m.name,
     key: `${m.namespace}/${m.name}`,
     policy,
-    manifest: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: metadata(m), spec: o["spec"] ?? {} },
+    // What the API server stores of the spec: its fields, not those it does not know.
+    manifest: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: metadata(m), spec: knownOnly(o["spec"] ?? {}, "NetworkPolicySpec") },
   };
 }

@@ -8,33 +8,102 @@
  * here what it means to kubectl.
  */
 import { type ScalarTag, parseAllDocuments } from "yaml";
+import { scanJson } from "./json-scan.js";
+import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from "./limits.js";
+import { type Segment, YamlLimitError, checkYamlDocument } from "./yaml-check.js";
 
 export class ManifestSyntaxError extends Error {}
 
-/** Every object in the text, Lists flattened, in order. Throws ManifestSyntaxError. */
-export function parseManifests(text: string): unknown[] {
+/** Text larger than the reader takes: the request is too large, not malformed. */
+export class ManifestTooLargeError extends Error {}
+
+export type ParseLimits = Pick<ManifestLimits, "maxDepth" | "maxAliasNodes" | "maxYamlBytes">;
+
+/**
+ * Every object in the text, Lists flattened, in order. Throws
+ * ManifestSyntaxError (or ManifestTooLargeError). The keys an object gives
+ * twice are remembered for duplicateFields: JSON.parse and YAML keep the last,
+ * and only a kind the API server decodes makes them an error.
+ */
+export function parseManifests(text: string, limits: ParseLimits = DEFAULT_MANIFEST_LIMITS): unknown[] {
+  const out: unknown[] = [];
+  eachDocument(text, limits, (value, duplicates) => flatten(value, out, duplicates));
+  return out;
+}
+
+/** The one value of a JSON or YAML text (a request body), within the same limits. Throws ManifestSyntaxError or ManifestTooLargeError. */
+export function parseDocument(text: string, limits: ParseLimits = DEFAULT_MANIFEST_LIMITS): unknown {
+  const found: unknown[] = [];
+  eachDocument(text, limits, (value) => found.push(value));
+  if (found.length > 1) throw new ManifestSyntaxError(`expected one document, found ${found.length}`);
+  return found[0] ?? null;
+}
+
+/** Each document's value, with the paths of the keys it gives twice. */
+function eachDocument(text: string, limits: ParseLimits, fn: (value: unknown, duplicates: Segment[][]) => void): void {
   // JSON is YAML too, but JSON.parse reads a large dump many times faster.
   if (/^\s*[[{]/.test(text)) {
-    try {
-      const out: unknown[] = [];
-      flatten(JSON.parse(text), out);
-      return out;
-    } catch {
-      // not JSON after all (a YAML flow mapping, say): read it as YAML below
+    const json = parseJson(text);
+    if (json.ok) {
+      const scan = scanJson(text, limits.maxDepth);
+      if (scan.tooDeep !== undefined) {
+        throw new ManifestSyntaxError(`document 1: exceeded max depth of ${limits.maxDepth} at ${position(text, scan.tooDeep)}`);
+      }
+      fn(json.value, scan.duplicates);
+      return;
     }
+    // not JSON after all (a YAML flow mapping, say): read it as YAML below
+  }
+  if (text.length > limits.maxYamlBytes || Buffer.byteLength(text) > limits.maxYamlBytes) {
+    throw new ManifestTooLargeError(`YAML manifests of ${Buffer.byteLength(text)} bytes are more than the ${limits.maxYamlBytes} read as YAML: send them as JSON`);
   }
   const docs = parseAllDocuments(text, KUBECTL_YAML);
-  const out: unknown[] = [];
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
     const err = doc.errors[0];
-    if (err) throw new ManifestSyntaxError(`document ${i + 1}: ${err.message.split("\n")[0]}`);
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (err) throw new ManifestSyntaxError(`document ${i + 1}: ${yamlError(err.message, limits)}`);
+    let duplicates: Segment[][];
+    try {
+      duplicates = checkYamlDocument(doc, limits);
+    } catch (e) {
+      if (e instanceof YamlLimitError) throw new ManifestSyntaxError(`document ${i + 1}: ${e.message} at ${position(text, e.offset)}`);
+      throw e;
+    }
+    // Every alias was counted above: the library's own count would refuse fewer.
+    const value: unknown = doc.toJS({ maxAliasCount: -1 });
     const bad = nonFinite(value);
     // sigs.k8s.io/yaml hands the value to encoding/json, which refuses these.
     if (bad !== undefined) throw new ManifestSyntaxError(`document ${i + 1}: json: unsupported value: ${bad}`);
-    flatten(value, out);
+    if (value !== null && value !== undefined) fn(value, duplicates);
   }
-  return out;
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * The first line of a YAML error. The library composes nested nodes
+ * recursively and reports the stack it runs out of, hundreds of levels below
+ * the limit (where it ran out says nothing): that is nesting too deep.
+ */
+function yamlError(message: string, limits: ParseLimits): string {
+  if (message.startsWith("Maximum call stack size exceeded")) return `exceeded max depth of ${limits.maxDepth}`;
+  return message.split("\n")[0] ?? "";
+}
+
+/** "line 3, column 7" of an offset in the text, as the yaml library says it. */
+function position(text: string, offset: number): string {
+  let line = 1;
+  let start = 0;
+  for (let nl = text.indexOf("\n"); nl >= 0 && nl < offset; nl = text.indexOf("\n", nl + 1)) {
+    line++;
+    start = nl + 1;
+  }
+  return `line ${line}, column ${offset - start + 1}`;
 }
 
 /** go-yaml v2's resolveMap: the plain scalars that are not strings by their spelling alone. */
@@ -103,14 +172,43 @@ function nonFinite(v: unknown): string | undefined {
   return undefined;
 }
 
-/** Flattens `kind: List` (and kubectl's `PodList`, ...) into its items. */
-export function flatten(value: unknown, out: unknown[]): void {
+/** Keys given twice, by the object that gives them. */
+const DUPLICATES = new WeakMap<object, readonly string[]>();
+
+/** The fields an object parsed from text gives twice, as paths (`metadata.name`, `spec.ports[0].port`). */
+export function duplicateFields(value: unknown): readonly string[] {
+  return (typeof value === "object" && value !== null && DUPLICATES.get(value)) || [];
+}
+
+/**
+ * Flattens `kind: List` (and kubectl's `PodList`, ...) into its items; each
+ * item keeps the duplicate keys found under it, as paths from the item.
+ */
+export function flatten(value: unknown, out: unknown[], duplicates: readonly Segment[][] = []): void {
   if (value === null || value === undefined) return;
   if (isList(value)) {
-    for (const item of value.items) flatten(item, out);
+    const byItem = new Map<number, Segment[][]>();
+    for (const d of duplicates) {
+      const i = d[1];
+      if (d[0] !== "items" || typeof i !== "number" || d.length < 3) continue;
+      let list = byItem.get(i);
+      if (!list) byItem.set(i, (list = []));
+      list.push(d.slice(2));
+    }
+    value.items.forEach((item, i) => {
+      flatten(item, out, byItem.get(i));
+    });
     return;
   }
+  if (duplicates.length > 0 && typeof value === "object") DUPLICATES.set(value, [...new Set(duplicates.map(fieldPath))]);
   out.push(value);
+}
+
+/** `spec.containers[0].ports[1].name`: the JSON field path Kubernetes names a field by. */
+export function fieldPath(segments: readonly Segment[]): string {
+  let s = "";
+  for (const seg of segments) s += typeof seg === "number" ? `[${seg}]` : s === "" ? seg : `.${seg}`;
+  return s;
 }
 
 function isList(v: unknown): v is { items: unknown[] } {

@@ -11,7 +11,8 @@ export type FieldErrorType =
   | "FieldValueForbidden"
   | "FieldValueDuplicate"
   | "FieldValueTypeInvalid"
-  | "FieldValueNotFound";
+  | "FieldValueNotFound"
+  | "FieldValueTooMany";
 
 export interface FieldError {
   readonly field: string;
@@ -45,6 +46,7 @@ const TYPE_WORDS: Record<FieldErrorType, string> = {
   FieldValueDuplicate: "Duplicate value",
   FieldValueTypeInvalid: "Invalid value",
   FieldValueNotFound: "Not found",
+  FieldValueTooMany: "Too many",
 };
 
 export const fieldError = {
@@ -70,6 +72,7 @@ export const fieldError = {
     detail,
   }),
   notFound: (p: Path, value: unknown, detail = ""): FieldError => ({ field: `${p}`, type: "FieldValueNotFound", value, detail }),
+  tooMany: (p: Path, actual: number, max: number): FieldError => ({ field: `${p}`, type: "FieldValueTooMany", value: actual, detail: `must have at most ${max} items` }),
 };
 
 /** `spec.ingress[0].ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive` */

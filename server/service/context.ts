@@ -1,11 +1,18 @@
 /**
  * What every use case is told about the request it serves: who asks, until
  * when, and a signal that fires when the caller has gone. The front doors make
- * it; authorization and deadlines are decided on it, not on transport details.
+ * it from the credentials they were given; what the caller may do is decided
+ * on it (authorization.ts), never on transport details.
  */
+export type Role = "admin" | "reader" | "agent";
+
 export interface Principal {
-  /** "anonymous" for an open server; the server itself for start-up work. */
+  /** The identity's name from the auth file; "anonymous" without credentials or on an open server. */
   readonly name: string;
+  /** Undefined: not authenticated. */
+  readonly role?: Role;
+  /** The node an agent identity acts for. */
+  readonly node?: string;
 }
 
 export interface RequestContext {
@@ -13,16 +20,21 @@ export interface RequestContext {
   /** Epoch milliseconds after which the caller no longer waits; undefined: no deadline. */
   readonly deadline?: number;
   readonly signal?: AbortSignal;
+  /** Where the request came from (an address), for identities that share a name. */
+  readonly peer?: string;
 }
 
-export const ANONYMOUS: Principal = { name: "anonymous" };
+/** A caller that gave no (or no known) credentials to a server that requires them. */
+export const UNAUTHENTICATED: Principal = { name: "anonymous" };
 
-/** A request of an open server with no deadline: what every read is until requests carry credentials. */
-export const ANONYMOUS_REQUEST: RequestContext = { principal: ANONYMOUS };
+/** Any caller of a server started without `--auth`: it may do everything. */
+export const OPEN: Principal = { name: "anonymous", role: "admin" };
 
-/** The server's own requests: manifests applied at start, offline commands. */
-export const SYSTEM: RequestContext = { principal: { name: "system:podwall" } };
+/** A request to an open server with no deadline. */
+export const OPEN_REQUEST: RequestContext = { principal: OPEN };
 
+/** The server's own requests: manifests applied at start, offline commands, in-process callers. */
+export const SYSTEM: RequestContext = { principal: { name: "system:podwall", role: "admin" } };
 
 /** How long a write may still wait, in milliseconds, given its deadline and a default. */
 export function remainingMs(ctx: RequestContext, fallbackMs: number): number {

@@ -25,6 +25,8 @@ export interface DirectionView {
 }
 
 export interface Decision {
+  /** The answer's id, as the decision log records it; every answer to a caller has its own. */
+  readonly decisionId?: string;
   readonly allowed: boolean;
   readonly generation: number;
   readonly reason: DecisionReason;

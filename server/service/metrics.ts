@@ -42,6 +42,39 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly watchers = new Gauge({ name: "podwall_ruleset_watchers", help: "Long polls and watch streams waiting for a new ruleset", registers: [this.registry] });
+  readonly rejected = new Counter({
+    name: "podwall_requests_rejected_total",
+    help: "Requests refused because a limit was reached, by limit (body, batch, watches)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly requests = new Counter({
+    name: "podwall_requests_total",
+    help: "Requests answered, by front door, route (REST) or method (gRPC), and status code",
+    labelNames: ["door", "route", "code"] as const,
+    registers: [this.registry],
+  });
+  readonly requestSeconds = new Histogram({
+    name: "podwall_request_duration_seconds",
+    help: "Time to answer a request (long polls and watch streams included: see the route), by front door and route",
+    labelNames: ["door", "route"] as const,
+    buckets: [0.0001, 0.0005, 0.002, 0.01, 0.05, 0.25, 1, 5, 30, 300],
+    registers: [this.registry],
+  });
+  readonly longPolls = new Gauge({ name: "podwall_long_polls_open", help: "REST long polls of node rulesets waiting for a change", registers: [this.registry] });
+  readonly watchStreams = new Gauge({ name: "podwall_watch_streams_open", help: "gRPC WatchRules streams open", registers: [this.registry] });
+  readonly decisionLog = new Counter({
+    name: "podwall_decision_log_entries_total",
+    help: "Decision log entries, by outcome: written, or dropped because the log's buffer was full",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly authReloads = new Counter({
+    name: "podwall_auth_reloads_total",
+    help: "Re-reads of the auth file and of the TLS files, by what and outcome",
+    labelNames: ["file", "outcome"] as const,
+    registers: [this.registry],
+  });
 
   /** The decision counters, bound once: labelling on every call would cost more than a decision. */
   private readonly decisionCounters = [

@@ -5,10 +5,14 @@
 import type { Cluster } from "../model/cluster.js";
 import { type Change, refKey, refOf } from "../store/types.js";
 import type { Kind, ModelObject, Pod } from "../model/types.js";
-import { type DecodeOptions, decodeObject } from "../manifests/decode.js";
-import { ManifestSyntaxError, parseManifests } from "../manifests/parse.js";
+import { type Collected, Collector, describeObject } from "../manifests/collect.js";
+import type { DecodeOptions } from "../manifests/decode.js";
+import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from "../manifests/limits.js";
+import { ManifestSyntaxError, ManifestTooLargeError } from "../manifests/parse.js";
+import { type ReadOptions, readItems } from "../manifests/read.js";
+import { ReadCancelled, readManifests } from "../manifests/reader-thread.js";
 import { fieldError, Path } from "../policy/field.js";
-import { type ObjectFieldError, PodwallError, invalidMessage } from "./errors.js";
+import { MAX_ERRORS, type ObjectFieldError, PodwallError, invalidMessage } from "./errors.js";
 
 export interface WriteResult {
   readonly generation: number;
@@ -16,45 +20,86 @@ export interface WriteResult {
   readonly applied: readonly string[];
   /** Objects of kinds not modelled, "apiVersion/Kind namespace/name". */
   readonly skipped: readonly string[];
+  /** Fields the API server would drop, `unknown field "spec.foo" (NetworkPolicy x/p)`; absent when there are none. */
+  readonly warnings?: readonly string[];
 }
 
-/** Parses manifest text; a syntax error is a 400. */
-export function parseText(text: string): unknown[] {
+/** How a write of manifests is made. */
+export interface WriteOptions {
+  /** A replace may leave the model empty, deleting every object it holds. */
+  readonly allowEmpty?: boolean;
+  /** The reader's limits, where they differ from the defaults. */
+  readonly limits?: Partial<ManifestLimits>;
+}
+
+/** The objects of a write, decoded and valid, and the warnings about them. */
+export type Manifests = Omit<Collected, "refusal">;
+
+/**
+ * Reads the manifests of a write: text (large text on the reader thread, so
+ * that other requests are answered meanwhile) or values already parsed.
+ * Throws PodwallError: 400 malformed or an object the API server could not
+ * decode, 413 too large to read, 422 an invalid object (every object's
+ * errors, up to the limit).
+ */
+export async function readForWrite(source: string | readonly unknown[], decode: DecodeOptions, limits: Partial<ManifestLimits> = {}, signal?: AbortSignal): Promise<Manifests> {
+  const opts: ReadOptions = { decode, limits: { ...DEFAULT_MANIFEST_LIMITS, ...limits, maxErrors: MAX_ERRORS } };
+  const c = new Collector(opts.limits);
   try {
-    return parseManifests(text);
+    await readManifests(
+      source,
+      opts,
+      (items) => {
+        for (const item of items) c.add(item);
+      },
+      signal,
+    );
   } catch (e) {
-    if (e instanceof ManifestSyntaxError) throw new PodwallError("bad-request", `malformed manifests: ${e.message}`);
-    throw e;
+    throw readError(e);
   }
+  return accepted(c.collected());
 }
 
-/** Decodes every object; any invalid one makes the whole request a 422 listing every error. */
-export function decodeAll(raws: readonly unknown[], opts: DecodeOptions = {}): { objects: ModelObject[]; skipped: string[] } {
-  const objects: ModelObject[] = [];
-  const skipped: string[] = [];
-  const errors: ObjectFieldError[] = [];
-  const messages: string[] = [];
-  for (const raw of raws) {
-    const d = decodeObject(raw, opts);
-    switch (d.kind) {
-      case "object":
-        objects.push(d.object);
-        break;
-      case "skipped":
-        skipped.push(d.what);
-        break;
-      case "invalid":
-        messages.push(invalidMessage(d.what, d.errors));
-        errors.push(...d.errors.map((e) => ({ ...e, object: d.what })));
-        break;
-    }
+/** Decodes parsed objects at once, as readForWrite does (manifests given at start). */
+export function decodeAll(raws: readonly unknown[], opts: DecodeOptions = {}): Manifests {
+  const read: ReadOptions = { decode: opts, limits: { ...DEFAULT_MANIFEST_LIMITS, maxErrors: MAX_ERRORS } };
+  const c = new Collector(read.limits);
+  try {
+    for (const item of readItems(raws, read)) c.add(item);
+  } catch (e) {
+    throw readError(e);
   }
-  if (errors.length > 0) throw new PodwallError("invalid", messages.join("; "), errors);
-  return { objects, skipped };
+  return accepted(c.collected());
+}
+
+function readError(e: unknown): unknown {
+  if (e instanceof ManifestSyntaxError) return new PodwallError("bad-request", `malformed manifests: ${e.message}`);
+  if (e instanceof ManifestTooLargeError) return new PodwallError("too-large", `manifests too large: ${e.message}`);
+  if (e instanceof ReadCancelled) return new PodwallError("unavailable", e.message);
+  return e;
+}
+
+function accepted(c: Collected): Manifests {
+  const r = c.refusal;
+  if (r) throw new PodwallError(r.strict ? "bad-request" : "invalid", r.message, r.errors, r.omitted);
+  return { objects: c.objects, skipped: c.skipped, warnings: c.warnings };
+}
+
+/**
+ * A replace whose manifests hold no object would delete the whole model; it
+ * is made only when asked for by name, as `kubectl apply --prune` prunes
+ * everything only with `--all`.
+ */
+export function emptyReplace(): PodwallError {
+  return new PodwallError(
+    "bad-request",
+    "refusing to replace the model with manifests that hold no object: that would delete every object; " +
+      "to empty the model, ask for it with allowEmpty (REST: PUT /v1/model?allowEmpty=true, gRPC: allow_empty: true)",
+  );
 }
 
 export function describe(o: ModelObject): string {
-  return describeRef(o.kind, "namespace" in o ? o.namespace : "", o.name);
+  return describeObject(o);
 }
 
 /** "Kind namespace/name", or "Kind name" for the kinds that live in no namespace. */

@@ -8,6 +8,8 @@
 import type { ClusterObserver } from "../model/cluster.js";
 import type { ModelObject } from "../model/types.js";
 import { CompileCache, type Ruleset, type RulesetPlan, type SetUse, type Touched, compileNode, materialize, render, touchedBy } from "../rules/index.js";
+import { authorize } from "./authorization.js";
+import { OPEN, type RequestContext } from "./context.js";
 import { PodwallError } from "./errors.js";
 import type { PodwallService } from "./service.js";
 
@@ -29,6 +31,25 @@ export interface NodeStatus {
 
 type Listener = (r: Ruleset | PodwallError) => void;
 
+export interface RulesLimits {
+  /** Long polls and watch streams one identity may hold open at once. */
+  readonly watchesPerIdentity: number;
+}
+
+export const DEFAULT_RULES_LIMITS: RulesLimits = { watchesPerIdentity: 5_000 };
+
+const SHUTTING_DOWN = new PodwallError("unavailable", "the server is shutting down: ask another replica");
+
+/**
+ * Whose share of long polls a request counts against: an authenticated
+ * identity by its name; callers of an open server, who all share one name, by
+ * their address.
+ */
+function holder(ctx: RequestContext): string {
+  const p = ctx.principal;
+  return p === OPEN && ctx.peer !== undefined ? `anonymous@${ctx.peer}` : p.name;
+}
+
 /** Past this many changes in one write, every node is recompiled rather than the changes traced. */
 const BULK_CHANGES = 2_000;
 
@@ -45,8 +66,16 @@ export class RulesService implements ClusterObserver {
   private changes: ModelObject[] | undefined = [];
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly applied = new Map<string, AppliedStatus>();
+  /** Long polls and watch streams open, by identity. */
+  private readonly held = new Map<string, number>();
+  private isDraining = false;
+  private readonly limits: RulesLimits;
 
-  constructor(private readonly service: PodwallService) {
+  constructor(
+    private readonly service: PodwallService,
+    limits: Partial<RulesLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_RULES_LIMITS, ...limits };
     service.cluster.observe(this);
     service.onWrite(() => {
       this.invalidate();
@@ -98,8 +127,13 @@ export class RulesService implements ClusterObserver {
     return { model: this.service.modelId, generation: this.service.generation };
   }
 
-  /** The node's current ruleset; 404 for a node the model does not have, 503 before the model is loaded. */
-  rules(node: string): Ruleset {
+  /** The node's current ruleset, for a caller that may read it; 404 for a node the model does not have, 503 before the model is loaded. */
+  rules(ctx: RequestContext, node: string): Ruleset {
+    authorize(ctx, "rules:read", node);
+    return this.current(node);
+  }
+
+  private current(node: string): Ruleset {
     this.service.requireReady();
     const cluster = this.service.cluster;
     if (!cluster.nodes.has(node)) throw new PodwallError("not-found", `nodes "${node}" not found`);
@@ -151,36 +185,57 @@ export class RulesService implements ClusterObserver {
 
   /**
    * Calls `fn` with each new version of the node's ruleset (or a not-found
-   * error once the node is deleted) until the returned function is called.
+   * error once the node is deleted, or unavailable once the server drains)
+   * until the returned function is called. Each identity holds a bounded
+   * number of long polls and watch streams at once (429 past it).
    */
-  subscribe(node: string, fn: Listener): () => void {
+  subscribe(ctx: RequestContext, node: string, fn: Listener): () => void {
+    authorize(ctx, "rules:read", node);
+    if (this.isDraining) throw SHUTTING_DOWN;
+    const who = holder(ctx);
+    const held = this.held.get(who) ?? 0;
+    if (held >= this.limits.watchesPerIdentity) {
+      this.service.metrics.rejected.inc({ reason: "watches" });
+      throw new PodwallError("too-many-requests", `${who} already holds ${held} long polls and watch streams, the most one identity may hold`);
+    }
+    this.held.set(who, held + 1);
     let set = this.listeners.get(node);
     if (!set) this.listeners.set(node, (set = new Set()));
     set.add(fn);
     this.service.metrics.watchers.inc();
     return () => {
       if (!set.delete(fn)) return;
+      const left = (this.held.get(who) ?? 1) - 1;
+      if (left > 0) this.held.set(who, left);
+      else this.held.delete(who);
       this.service.metrics.watchers.dec();
       if (set.size === 0) this.listeners.delete(node);
     };
   }
 
   /** Resolves with the ruleset once its version differs from `version`, or undefined after `timeoutMs`. */
-  waitForChange(node: string, version: string, timeoutMs: number, signal?: AbortSignal): Promise<Ruleset | undefined> {
-    const current = this.rules(node);
+  waitForChange(ctx: RequestContext, node: string, version: string, timeoutMs: number): Promise<Ruleset | undefined> {
+    const current = this.rules(ctx, node);
     if (current.version !== version) return Promise.resolve(current);
+    if (this.isDraining) return Promise.resolve(undefined);
+    const signal = ctx.signal;
+    const open = this.service.metrics.longPolls;
     return new Promise((resolve, reject) => {
       const done = () => {
+        open.dec();
         clearTimeout(timer);
         unsubscribe();
         signal?.removeEventListener("abort", onAbort);
       };
-      const unsubscribe = this.subscribe(node, (r) => {
+      const unsubscribe = this.subscribe(ctx, node, (r) => {
         if (!(r instanceof PodwallError) && r.version === version) return;
         done();
-        if (r instanceof PodwallError) reject(r);
+        // A draining server answers "unchanged": the agent asks again, of another replica.
+        if (r === SHUTTING_DOWN) resolve(undefined);
+        else if (r instanceof PodwallError) reject(r);
         else resolve(r);
       });
+      open.inc();
       const timer = setTimeout(() => {
         done();
         resolve(undefined);
@@ -190,6 +245,7 @@ export class RulesService implements ClusterObserver {
         resolve(undefined);
       };
       signal?.addEventListener("abort", onAbort);
+      if (signal?.aborted) onAbort();
     });
   }
 
@@ -197,7 +253,7 @@ export class RulesService implements ClusterObserver {
     for (const [node, set] of this.listeners) {
       let r: Ruleset | PodwallError;
       try {
-        r = this.rules(node);
+        r = this.current(node);
       } catch (e) {
         if (!(e instanceof PodwallError)) throw e;
         r = e;
@@ -206,8 +262,23 @@ export class RulesService implements ClusterObserver {
     }
   }
 
+  /**
+   * The server stops: every long poll is answered "unchanged" and every watch
+   * stream ends UNAVAILABLE at once, so that agents move to another replica;
+   * new ones are refused alike.
+   */
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  drain(): void {
+    this.isDraining = true;
+    for (const set of this.listeners.values()) for (const fn of [...set]) fn(SHUTTING_DOWN);
+  }
+
   /** `PUT /v1/nodes/{node}/status`: what the node's agent applied. */
-  report(node: string, body: { version?: unknown; appliedAt?: unknown; error?: unknown }): NodeStatus {
+  report(ctx: RequestContext, node: string, body: { version?: unknown; appliedAt?: unknown; error?: unknown }): NodeStatus {
+    authorize(ctx, "status:report", node);
     this.service.requireReady();
     if (!this.service.cluster.nodes.has(node)) throw new PodwallError("not-found", `nodes "${node}" not found`);
     const errors = [];
@@ -232,13 +303,14 @@ export class RulesService implements ClusterObserver {
   }
 
   status(node: string): NodeStatus {
-    const version = this.rules(node).version;
+    const version = this.current(node).version;
     const applied = this.applied.get(node) ?? null;
     return { node, version, applied, inSync: applied !== null && applied.version === version && applied.error === undefined };
   }
 
   /** `GET /v1/nodes`: every node, its current version and what its agent last applied. */
-  nodes(): { generation: number; nodes: NodeStatus[] } {
+  nodes(ctx: RequestContext): { generation: number; nodes: NodeStatus[] } {
+    authorize(ctx, "nodes:list");
     this.service.requireReady();
     const names = [...this.service.cluster.nodes.keys()].sort();
     return { generation: this.service.generation, nodes: names.map((n) => this.status(n)) };

@@ -8,6 +8,7 @@
  * caller reads its own writes. Until the store's model is loaded, nothing is
  * decided and no ruleset is made from it.
  */
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
@@ -20,20 +21,24 @@ import { Path } from "../policy/field.js";
 import { MemoryStore } from "../store/memory.js";
 import { type Change, type Store, type StoreHealth, StoreConflict } from "../store/types.js";
 import { type CheckInput, type CheckQuery, badQuery, checkQueryOrThrow, parseCheckQuery } from "./check-query.js";
+import { authorize } from "./authorization.js";
 import { type RequestContext, SYSTEM } from "./context.js";
 import { type Decision, toDecision } from "./decision.js";
 import { PodwallError } from "./errors.js";
+import type { DecisionLog } from "./decision-log.js";
 import { Metrics } from "./metrics.js";
 import { ModelView } from "./model-view.js";
 import {
+  type WriteOptions,
   type WriteResult,
   decodeAll,
   describe,
   describeRef,
-  parseText,
+  emptyReplace,
   planApply,
   planDelete,
   planReplace,
+  readForWrite,
   tryChanges,
 } from "./model-writer.js";
 
@@ -51,7 +56,14 @@ export interface ServiceOptions {
    * always read so.
    */
   readonly legacyCidr?: boolean;
+  /** Where each decision is recorded; none when not given. */
+  readonly decisionLog?: DecisionLog;
+  /** The most questions one batch may ask. */
+  readonly maxBatch?: number;
 }
+
+/** The most questions one batch asks, unless configured. */
+export const DEFAULT_MAX_BATCH = 10_000;
 
 
 
@@ -82,6 +94,10 @@ export class PodwallService {
   private readonly readyListeners = new Set<() => void>();
   /** Why nothing is served yet; undefined once the model is loaded and served. */
   private loading: string | undefined = "the model is not loaded yet";
+  private readonly decisionLog: DecisionLog | undefined;
+  private readonly maxBatch: number;
+  /** Set once the server stops: it says it is not ready while in-flight requests finish. */
+  private draining = false;
   /** Writes of this instance, one at a time: each is validated against the view the previous one left. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -90,6 +106,8 @@ export class PodwallService {
     this.store = opts.store ?? new MemoryStore();
     this.logger = opts.logger;
     this.written = { cidr: opts.legacyCidr ? "legacy" : "strict" };
+    this.decisionLog = opts.decisionLog;
+    this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
     this.view = new ModelView(this.store, {
       applied: () => this.afterWrite(),
       unreadable: (object, problem) => {
@@ -132,6 +150,7 @@ export class PodwallService {
     const store = { kind: this.store.kind, ...this.store.health() };
     // While loading, why the store is not answering (etcd away, a list failing) is the reason to give.
     const trouble = !store.writable && store.reason !== this.store.readOnly ? store.reason : undefined;
+    if (this.draining) return { ready: false, status: "shutting down", generation: this.generation, store };
     const status =
       this.loading !== undefined
         ? `${this.loading}${trouble ? `: ${trouble}` : ""}`
@@ -159,6 +178,12 @@ export class PodwallService {
     this.readyListeners.clear();
   }
 
+  /** The server stops: from now on /readyz answers 503, while requests in flight are still answered. */
+  drain(): void {
+    this.draining = true;
+    this.metrics.ready.set(0);
+  }
+
   /** Calls `fn` once the model is served (at once if it is). */
   onReady(fn: () => void): void {
     if (this.ready) fn();
@@ -170,8 +195,9 @@ export class PodwallService {
     return () => this.listeners.delete(fn);
   }
 
-  /** Throws 409 when the model is another system's, 503 while it is not loaded. */
-  private requireWritable(): void {
+  /** Throws 401/403 unless the caller may write, 409 when the model is another system's, 503 while it is not loaded. */
+  private requireWritable(ctx: RequestContext): void {
+    authorize(ctx, "model:write");
     if (this.store.readOnly !== undefined) throw new PodwallError("read-only", this.store.readOnly);
     this.requireReady();
   }
@@ -181,22 +207,22 @@ export class PodwallService {
     if (this.loading !== undefined) throw new PodwallError("unavailable", `not ready: ${this.loading}`);
   }
 
-  /** `PUT /v1/model`: the whole model becomes what the manifests say. */
-  async replace(ctx: RequestContext, text: string): Promise<WriteResult> {
-    this.requireWritable();
-    return this.writeManifests("replace", ctx, () => parseText(text), true);
+  /** `PUT /v1/model`: the whole model becomes what the manifests say; to empty it takes `allowEmpty`. */
+  async replace(ctx: RequestContext, text: string, opts: WriteOptions = {}): Promise<WriteResult> {
+    this.requireWritable(ctx);
+    return this.writeManifests("replace", ctx, text, true, opts);
   }
 
   /** `POST /v1/apply`: create or update the objects in the manifests. */
-  async apply(ctx: RequestContext, text: string): Promise<WriteResult> {
-    this.requireWritable();
-    return this.writeManifests("apply", ctx, () => parseText(text), false);
+  async apply(ctx: RequestContext, text: string, opts: WriteOptions = {}): Promise<WriteResult> {
+    this.requireWritable(ctx);
+    return this.writeManifests("apply", ctx, text, false, opts);
   }
 
   /** Apply (or replace with) already parsed objects. */
-  async applyObjects(ctx: RequestContext, raws: readonly unknown[], replace = false): Promise<WriteResult> {
-    this.requireWritable();
-    return this.writeManifests(replace ? "replace" : "apply", ctx, () => raws, replace);
+  async applyObjects(ctx: RequestContext, raws: readonly unknown[], replace = false, opts: WriteOptions = {}): Promise<WriteResult> {
+    this.requireWritable(ctx);
+    return this.writeManifests(replace ? "replace" : "apply", ctx, raws, replace, opts);
   }
 
   /**
@@ -217,7 +243,7 @@ export class PodwallService {
   }
 
   async delete(ctx: RequestContext, kind: Kind, namespace: string, name: string): Promise<WriteResult> {
-    this.requireWritable();
+    this.requireWritable(ctx);
     return this.write("delete", ctx, () => ({
       changes: planDelete(this.cluster, kind, namespace, name),
       objects: [],
@@ -226,11 +252,23 @@ export class PodwallService {
     }));
   }
 
-  private writeManifests(op: string, ctx: RequestContext, read: () => readonly unknown[], replace: boolean): Promise<WriteResult> {
-    return this.write(op, ctx, () => {
-      const { objects, skipped } = decodeAll(read(), this.written);
-      return { changes: replace ? planReplace(this.cluster, objects) : planApply(objects), objects, skipped };
-    });
+  /**
+   * Reads the manifests first (large text off the event loop, and before the
+   * write waits its turn: reading does not depend on the model), then writes
+   * them. A refused read is counted with the writes' outcomes.
+   */
+  private async writeManifests(op: string, ctx: RequestContext, source: string | readonly unknown[], replace: boolean, opts: WriteOptions = {}): Promise<WriteResult> {
+    const { objects, skipped, warnings } = await readForWrite(source, this.written, opts.limits, ctx.signal)
+      .then((read) => {
+        if (replace && read.objects.length === 0 && !opts.allowEmpty) throw emptyReplace();
+        return read;
+      })
+      .catch((e: unknown) => {
+        this.metrics.writes.inc({ op, outcome: e instanceof PodwallError ? e.code : "internal" });
+        throw e;
+      });
+    const result = await this.write(op, ctx, () => ({ changes: replace ? planReplace(this.cluster, objects) : planApply(objects), objects, skipped }));
+    return warnings.length > 0 ? { ...result, warnings } : result;
   }
 
   /**
@@ -288,7 +326,8 @@ export class PodwallService {
   }
 
   /** The model as a `v1 List`, in a stable order. */
-  model(format: "yaml" | "json"): { generation: number; text: string; list: Record<string, unknown> } {
+  model(ctx: RequestContext, format: "yaml" | "json"): { generation: number; text: string; list: Record<string, unknown> } {
+    authorize(ctx, "model:read");
     this.requireReady();
     const c = this.cluster;
     const items: unknown[] = [];
@@ -305,20 +344,42 @@ export class PodwallService {
   }
 
   /** One decision. Throws PodwallError: 400 for a bad question, 404 for an unknown pod, 503 before the model is loaded. */
-  check(_ctx: RequestContext, input: CheckInput): Decision {
-    return this.decide(checkQueryOrThrow(input));
+  check(ctx: RequestContext, input: CheckInput): Decision {
+    authorize(ctx, "check");
+    const q = checkQueryOrThrow(input);
+    return this.answer(ctx, q, this.decide(q));
   }
 
   /** Decisions in order, all against one generation; any bad question fails the batch with its index. */
-  batch(_ctx: RequestContext, inputs: readonly CheckInput[]): { results: Decision[]; generation: number } {
+  batch(ctx: RequestContext, inputs: readonly CheckInput[]): { results: Decision[]; generation: number } {
+    authorize(ctx, "check");
     this.requireReady();
+    if (inputs.length > this.maxBatch) {
+      this.metrics.rejected.inc({ reason: "batch" });
+      throw new PodwallError("too-large", `a batch asks ${inputs.length} questions; at most ${this.maxBatch} are answered in one`, [
+        fieldError.tooMany(Path.root("checks"), inputs.length, this.maxBatch),
+      ]);
+    }
     const queries: CheckQuery[] = [];
     inputs.forEach((input, i) => {
       const q = parseCheckQuery(input, Path.root("checks").index(i));
       if (Array.isArray(q)) throw badQuery(q);
       queries.push(q);
     });
-    return { results: queries.map((q) => this.decide(q)), generation: this.generation };
+    return { results: queries.map((q, i) => this.answer(ctx, q, this.decide(q), i)), generation: this.generation };
+  }
+
+  /** The decision as one caller is answered it: with its own id, recorded in the decision log. */
+  private answer(ctx: RequestContext, q: CheckQuery, d: Decision, batch?: number): Decision {
+    const decisionId = randomUUID();
+    this.decisionLog?.record(ctx.principal, decisionId, q, d, batch);
+    return { decisionId, ...d };
+  }
+
+  /** `/metrics`, for a caller that may read it. */
+  async metricsText(ctx: RequestContext): Promise<{ contentType: string; text: string }> {
+    authorize(ctx, "metrics:read");
+    return { contentType: this.metrics.registry.contentType, text: await this.metrics.registry.metrics() };
   }
 
   private decide(q: CheckQuery): Decision {
@@ -352,5 +413,6 @@ export class PodwallService {
   async close(): Promise<void> {
     await this.writing;
     await this.store.close();
+    await this.decisionLog?.close();
   }
 }

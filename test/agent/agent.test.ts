@@ -17,7 +17,8 @@ import { DryRunner } from "../../client/agent/runner.js";
 import { serve } from "../../server/main.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { FakeRunner } from "../rules/simulator.js";
-import { TWO_NODES, eventually, policy, sleep, yaml } from "../rules/support.js";
+import { TWO_NODES, eventually, policy, yaml } from "../rules/support.js";
+import { SYSTEM } from "../../server/service/index.js";
 
 const MODEL = TWO_NODES;
 /** An egress policy on app/a: a new policy chain and a new set on node-1. */
@@ -121,7 +122,7 @@ describe("the agent", () => {
   it("applies a fresh node in order: ipset restore, iptables-restore --noflush, the hook, and reports it", async () => {
     const a = startAgent(server.url);
     const status = await inSync(server, "the first apply");
-    const ruleset = server.rules.rules("node-1");
+    const ruleset = server.rules.rules(SYSTEM, "node-1");
     assert.equal(status.applied.version, ruleset.version);
     assert.equal(a.agent.applied, ruleset.version);
     const writes = a.run.calls.filter((c) => c.kind === "write");
@@ -166,7 +167,7 @@ describe("the agent", () => {
       const s = await nodeStatus(server);
       return s.inSync && s.applied.version !== first.applied.version ? s : undefined;
     }, 5000, "the second apply");
-    assert.equal(second.applied.version, server.rules.rules("node-1").version);
+    assert.equal(second.applied.version, server.rules.rules(SYSTEM, "node-1").version);
     const later = run.calls.slice(mark).filter((c) => c.kind === "write").map((c) => c.cmd.join(" "));
     assert.deepEqual(later, ["ipset restore", "iptables-restore --noflush -w", "ip6tables-restore --noflush -w"], "the hooks are in place: no -D, no -I");
     assert.deepEqual(chainRules(run, "ipv4", "FORWARD"), ["-j PODWALL-FORWARD", "-j KUBE-FORWARD"]);
@@ -238,13 +239,13 @@ describe("the agent", () => {
     seedForeign(run);
     const before = foreign(run);
     startAgent(server.url, run);
-    const v1 = server.rules.rules("node-1");
+    const v1 = server.rules.rules(SYSTEM, "node-1");
     await inSync(server, "the first version");
     const chains1 = [...run.node.tables.ipv4.keys()].filter((c) => c.startsWith("PODWALL-"));
     const sets1 = [...run.node.sets.keys()];
 
     assert.equal((await http(server, "DELETE", "/v1/namespaces/app/networkpolicies/a-in")).status, 200);
-    const v2 = server.rules.rules("node-1");
+    const v2 = server.rules.rules(SYSTEM, "node-1");
     assert.notEqual(v2.version, v1.version);
     await eventually(async () => ((await nodeStatus(server)).applied?.version === v2.version ? true : undefined), 5000, "the second version");
     const chains2 = [...run.node.tables.ipv4.keys()].filter((c) => c.startsWith("PODWALL-")).sort();
@@ -266,7 +267,7 @@ describe("the agent", () => {
 
     run.failing = (cmd) => cmd[0] === "iptables-restore";
     assert.equal((await http(server, "POST", "/v1/apply", EXTRA)).status, 200);
-    const next = server.rules.rules("node-1").version;
+    const next = server.rules.rules(SYSTEM, "node-1").version;
     const failed = await eventually(async () => {
       const s = await nodeStatus(server);
       return s.applied?.error ? s : undefined;
@@ -286,15 +287,14 @@ describe("the agent", () => {
     assert.equal(a.finished, false, "it keeps running");
   });
 
-  it("stop() ends run() promptly, even in the middle of a long poll", async () => {
-    const a = startAgent(server.url, new FakeRunner(), { waitSeconds: 30 });
+  it("stop() ends run() in the middle of a long poll, without waiting for the poll to run out", async () => {
+    // The longest wait the server grants: run() resolving here means the poll was cut.
+    const a = startAgent(server.url, new FakeRunner(), { waitSeconds: 300 });
     await inSync(server, "the first apply");
-    await sleep(200);
-    const t0 = Date.now();
     a.agent.stop();
     await a.done;
-    assert.ok(Date.now() - t0 < 500, `stopped in ${Date.now() - t0} ms`);
     assert.ok(a.logs.some((l) => l.msg.startsWith("agent stopped")));
+    assert.ok(!a.logs.some((l) => l.level >= 40), "a cut poll is not a failure");
   });
 });
 
@@ -321,10 +321,8 @@ describe("the agent without a server", () => {
       assert.ok(d >= base / 2 && d <= base, `retry ${k}: ${d} ms, not within [${base / 2}, ${base}]`);
     });
     assert.deepEqual(a.run.writes(), [], "nothing was changed on the node");
-    const t0 = Date.now();
     a.agent.stop();
     await a.done;
-    assert.ok(Date.now() - t0 < 500);
   });
 
   it("keeps the rules in force while the server is away, and applies the next version when it is back", async () => {
@@ -341,8 +339,8 @@ describe("the agent without a server", () => {
       const writes = a.run.writes().length;
       await first.close();
       firstOpen = false;
-      await eventually(() => a.logs.some((l) => l.level === 40 && l.msg.startsWith("server unreachable")), 5000, "a warning");
-      await sleep(200);
+      const away = () => a.logs.filter((l) => l.level === 40 && l.msg.startsWith("server unreachable")).length;
+      await eventually(() => away() >= 3, 5000, "three retries while the server is away");
       assert.equal(a.run.writes().length, writes, "no command while the server is away");
       assert.equal(a.run.node.save("ipv4"), state);
       assert.equal(a.agent.applied, v1);
@@ -351,7 +349,7 @@ describe("the agent without a server", () => {
       await second.ready;
       const put = await fetch(`http://127.0.0.1:${port}/v1/model`, { method: "PUT", headers: { "content-type": "application/yaml" }, body: MODEL + EXTRA });
       assert.equal(put.status, 200);
-      const v2 = second.rules.rules("node-1").version;
+      const v2 = second.rules.rules(SYSTEM, "node-1").version;
       assert.notEqual(v2, v1);
       await eventually(() => a.agent.applied === v2, 5000, "the apply after the server came back");
     } finally {
@@ -396,7 +394,7 @@ describe("the dry run", () => {
     const timer = setTimeout(() => agent.stop(), 5000);
     await agent.run();
     clearTimeout(timer);
-    const r = server.rules.rules("node-1");
+    const r = server.rules.rules(SYSTEM, "node-1");
     assert.ok(out.includes(`ipset restore <<'EOF'\n${r.ipset}EOF\n`), out);
     assert.ok(out.includes(`iptables-restore --noflush -w <<'EOF'\n${r.iptables}EOF\n`));
     assert.ok(out.includes(`ip6tables-restore --noflush -w <<'EOF'\n${r.ip6tables}EOF\n`));

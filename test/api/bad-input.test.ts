@@ -9,7 +9,7 @@ import { decisionClient, modelClient } from "../../client/grpc-client.js";
 import { createRestApp } from "../../server/api/rest/app.js";
 import { PodwallService, SYSTEM } from "../../server/service/index.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
-import { assertUnchanged, grpcError, podwallErrors, serveApp, snapshot } from "./support.js";
+import { assertUnchanged, grpcError, podwallErrors, sansId, serveApp, snapshot } from "./support.js";
 
 const EXAMPLES = "examples/cluster";
 const JSON_TYPE = { "content-type": "application/json" };
@@ -160,13 +160,25 @@ const MALFORMED: Case[] = [
     want: bad("invalid check: checks[1]: must be an object", [{ field: "checks[1]", type: "FieldValueTypeInvalid", value: null, detail: "must be an object" }]),
   },
   {
+    name: "a path parameter that does not decode",
+    method: "DELETE",
+    path: "/v1/namespaces/%E0%A4%A",
+    status: 400,
+    want: bad("malformed request: Failed to decode param '%E0%A4%A'"),
+  },
+];
+
+/** A body the server does not read: 415, as the API server answers a media type it does not take. */
+const unsupported = (message: string) => ({ code: 415, reason: "UnsupportedMediaType", message, errors: [] });
+const UNSUPPORTED: Case[] = [
+  {
     name: "a charset the server cannot read",
     method: "POST",
     path: "/v1/check",
     body: '{"src": "x/a", "dst": "x/b", "port": 80}',
     headers: { "content-type": "application/json; charset=latin1" },
-    status: 400,
-    want: bad('malformed request body: unsupported charset "LATIN1"'),
+    status: 415,
+    want: unsupported('unsupported charset "LATIN1"'),
   },
   {
     name: "a content encoding the server cannot read",
@@ -174,15 +186,19 @@ const MALFORMED: Case[] = [
     path: "/v1/model",
     body: "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
     headers: { "content-type": "application/yaml", "content-encoding": "snappy" },
-    status: 400,
-    want: bad('malformed request body: unsupported content encoding "snappy"'),
+    status: 415,
+    want: unsupported('unsupported content encoding "snappy"'),
   },
   {
-    name: "a path parameter that does not decode",
-    method: "DELETE",
-    path: "/v1/namespaces/%E0%A4%A",
-    status: 400,
-    want: bad("malformed request: Failed to decode param '%E0%A4%A'"),
+    name: "manifests as text/plain, which any web page may send",
+    method: "POST",
+    path: "/v1/apply",
+    body: "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+    headers: { "content-type": "text/plain" },
+    status: 415,
+    want: unsupported(
+      'the body of the request was in an unknown format ("text/plain") - accepted media types include: application/json, application/yaml, application/x-yaml, text/yaml',
+    ),
   },
 ];
 
@@ -386,6 +402,7 @@ describe("bad input over REST", () => {
 
   const groups: [string, Case[]][] = [
     ["malformed requests are 400", MALFORMED],
+    ["bodies in a format the server does not read are 415", UNSUPPORTED],
     ["invalid objects are 422 and change nothing", INVALID],
     ["unknown objects are 404", MISSING],
     ["bad checks are 400 with the field path", checkCases()],
@@ -414,7 +431,7 @@ describe("bad input over REST", () => {
   });
 
   it("a rejected write leaves the decisions as they were", async () => {
-    const ask = async () => (await http(server, "GET", "/v1/check?src=x/b&dst=10.0.0.1&port=80")).body;
+    const ask = async () => sansId((await http(server, "GET", "/v1/check?src=x/b&dst=10.0.0.1&port=80")).body);
     const before = await ask();
     assert.equal(before.dst.kind, "node");
     for (const body of ["apiVersion: v1\nkind: Node\nmetadata: {name: n9}\nstatus: {addresses: [{type: InternalIP, address: 10.0.0.1}]}\n", LAST_INVALID]) {

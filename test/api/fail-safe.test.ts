@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type ClientReadableStream, status } from "@grpc/grpc-js";
 import { decisionClient, modelClient } from "../../client/grpc-client.js";
-import { createGrpcServer, listen } from "../../server/api/grpc/server.js";
+import { Authenticator } from "../../server/auth/authenticator.js";
+import { GrpcDoor, createGrpcServer, listen } from "../../server/api/grpc/server.js";
 import { rulesHandlers } from "../../server/api/grpc/rules.js";
 import { createRestApp } from "../../server/api/rest/app.js";
 import type { Ruleset } from "../../server/gen/podwall/v1/podwall_pb.js";
@@ -20,7 +21,8 @@ describe("before the model is loaded", () => {
   const service = new PodwallService();
   const rules = new RulesService(service);
   let rest: { url: string; close(): Promise<void> };
-  const grpcServer = createGrpcServer(service, rulesHandlers(rules)).server;
+  const door = new GrpcDoor(Authenticator.open(), service.metrics);
+  const grpcServer = createGrpcServer(service, door, rulesHandlers(rules, door)).server;
   let address: string;
   before(async () => {
     rest = await serveApp(createRestApp(service, { rules }));

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { ONLY_NODE_2, TWO_NODES, pod, sleep, yaml } from "../rules/support.js";
+import { SYSTEM } from "../../server/service/index.js";
 
 const MODEL = TWO_NODES;
 
@@ -48,7 +49,7 @@ describe("GET /v1/nodes/{node}/rules", () => {
       { family: "ipv4", table: "filter", chain: "FORWARD", rule: "-j PODWALL-FORWARD" },
       { family: "ipv6", table: "filter", chain: "FORWARD", rule: "-j PODWALL-FORWARD" },
     ]);
-    assert.deepEqual(r.body, JSON.parse(JSON.stringify(server.rules.rules("node-1"))), "the service's ruleset, as is");
+    assert.deepEqual(r.body, JSON.parse(JSON.stringify(server.rules.rules(SYSTEM, "node-1"))), "the service's ruleset, as is");
     assert.match(r.body.ipset, /^create PODWALL-PODS-\S+ hash:ip family inet /m);
     assert.match(r.body.iptables, /^-A PODWALL-FORWARD .* -d 10\.1\.1\.1 -j PODWALL-IN-/m);
     assert.match(r.body.ip6tables, /^-A PODWALL-FORWARD .* -d fd10::1:1 -j PODWALL-IN-/m);

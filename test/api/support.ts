@@ -135,3 +135,10 @@ function ruleFromProto(r: RuleVerdict): Record<string, unknown> {
 export function writeFromProto(w: { generation: bigint; applied: string[]; skipped: string[] }): Record<string, unknown> {
   return { generation: Number(w.generation), applied: [...w.applied], skipped: [...w.skipped] };
 }
+
+/** A decision without its answer's id: every answer has its own, the rest of two answers to one question is equal. */
+export function sansId<T>(d: T): T {
+  if (typeof d !== "object" || d === null) return d;
+  const { decisionId: _, ...rest } = d as Record<string, unknown>;
+  return rest as T;
+}

@@ -21,7 +21,7 @@ const GOLDEN_MODELS = ["dev-default-deny", "ipblock-and-pod-peer", "named-ports"
 );
 
 function allRulesets(rules: RulesService, service: PodwallService): Ruleset[] {
-  return [...service.cluster.nodes.keys()].sort().map((n) => rules.rules(n));
+  return [...service.cluster.nodes.keys()].sort().map((n) => rules.rules(SYSTEM, n));
 }
 
 /** A ruleset as plain data (its texts may be getters). */
@@ -78,10 +78,10 @@ describe("determinism", () => {
 
   it("gives the same version for the same content, and another one when the content changes", async () => {
     const objects = GOLDEN_MODELS[1]!;
-    const v1 = (await load(objects)).rules.rules("node-1").version;
-    assert.equal((await load([...objects].reverse())).rules.rules("node-1").version, v1);
+    const v1 = (await load(objects)).rules.rules(SYSTEM, "node-1").version;
+    assert.equal((await load([...objects].reverse())).rules.rules(SYSTEM, "node-1").version, v1);
     const changed = await load([...objects, pod("prod/client-2", { labels: { app: "client" }, node: "node-2", ips: ["10.1.2.21"] })]);
-    assert.notEqual(changed.rules.rules("node-1").version, v1, "a new member of a peer set changes the version");
+    assert.notEqual(changed.rules.rules(SYSTEM, "node-1").version, v1, "a new member of a peer set changes the version");
   });
 });
 
@@ -202,7 +202,7 @@ describe("rules from peers, ports and protocols", () => {
     assert.equal(pi.rules.length, 2, "one rule per peer");
     assert.notEqual(pi.rules[0]!.match[3], pi.rules[1]!.match[3], "each peer matches its own set");
     const run = new FakeRunner();
-    await applyRuleset(run, rules.rules("node-1"));
+    await applyRuleset(run, rules.rules(SYSTEM, "node-1"));
     const r = run.node.forward({ family: "ipv4", src: "10.1.7.7", dst: "10.1.1.10", protocol: "TCP", dport: 80 });
     assert.equal(r.verdict, "ACCEPT", "excepted by the first peer, allowed by the second");
     assert.equal(service.check(SYSTEM, { src: "10.1.7.7", dst: "10.1.1.10", port: 80 }).allowed, true);
@@ -279,7 +279,7 @@ describe("rules from peers, ports and protocols", () => {
         ingress: [{ from: [{ podSelector: {} }, { ipBlock: { cidr: "192.168.0.0/16" } }], ports: [{ port: 80 }, { protocol: "UDP", port: 53 }] }],
         egress: [{}, { to: [{ namespaceSelector: {} }] }],
       }),
-    ])).rules.rules("node-1");
+    ])).rules.rules(SYSTEM, "node-1");
     const comments = (text: string, prefix: string) =>
       text.split("\n").filter((l) => l.startsWith(`-A ${prefix}`)).map((l) => tokenize(l)[5]);
     assert.deepEqual(comments(r.iptables, "PODWALL-PI-"), [

@@ -147,13 +147,13 @@ async function incrementally(objects: Record<string, unknown>[], earlier: Record
   const s1 = await PodwallService.start({ cacheSize: 0 });
   const r1 = new RulesService(s1);
   await s1.applyObjects(SYSTEM, earlier, true);
-  for (const n of nodes) before.set(n, r1.rules(n));
+  for (const n of nodes) before.set(n, r1.rules(SYSTEM, n));
   await s1.applyObjects(SYSTEM, objects, true);
   const s2 = await PodwallService.start({ cacheSize: 0 });
   const r2 = new RulesService(s2);
   await s2.applyObjects(SYSTEM, objects.filter((o) => o["kind"] !== "NetworkPolicy"));
   for (const o of objects.filter((x) => x["kind"] === "NetworkPolicy")) {
-    for (const n of nodes) r2.rules(n);
+    for (const n of nodes) r2.rules(SYSTEM, n);
     await s2.applyObjects(SYSTEM, [o]);
   }
   // The earlier model updated object by object into this one: what this model lacks is deleted,
@@ -165,19 +165,19 @@ async function incrementally(objects: Record<string, unknown>[], earlier: Record
   const keys = new Set(objects.map(keyOf));
   for (const o of earlier) {
     if (keys.has(keyOf(o))) continue;
-    for (const n of nodes) r3.rules(n);
+    for (const n of nodes) r3.rules(SYSTEM, n);
     const m = o["metadata"] as { namespace: string; name: string };
     await s3.delete(SYSTEM, o["kind"] as "Pod" | "NetworkPolicy", m.namespace, m.name);
   }
   for (const o of objects) {
-    for (const n of nodes) r3.rules(n);
+    for (const n of nodes) r3.rules(SYSTEM, n);
     await s3.applyObjects(SYSTEM, [o]);
   }
   for (const n of nodes) {
-    const want = plain(fresh.rules(n));
-    assert.deepEqual(plain(r1.rules(n)), want, `${n}: the earlier model replaced by this one gives another ruleset than a compile from scratch`);
-    assert.deepEqual(plain(r2.rules(n)), want, `${n}: this model written policy by policy gives another ruleset than a compile from scratch`);
-    assert.deepEqual(plain(r3.rules(n)), want, `${n}: the earlier model updated object by object into this one gives another ruleset than a compile from scratch`);
+    const want = plain(fresh.rules(SYSTEM, n));
+    assert.deepEqual(plain(r1.rules(SYSTEM, n)), want, `${n}: the earlier model replaced by this one gives another ruleset than a compile from scratch`);
+    assert.deepEqual(plain(r2.rules(SYSTEM, n)), want, `${n}: this model written policy by policy gives another ruleset than a compile from scratch`);
+    assert.deepEqual(plain(r3.rules(SYSTEM, n)), want, `${n}: the earlier model updated object by object into this one gives another ruleset than a compile from scratch`);
   }
   stats.incremental += 3 * nodes.length;
   return before;
@@ -186,7 +186,7 @@ async function incrementally(objects: Record<string, unknown>[], earlier: Record
 async function install(rules: RulesService, service: PodwallService, before: Map<string, Ruleset>): Promise<Map<string, FakeNode>> {
   const nodes = new Map<string, FakeNode>();
   for (const name of [...service.cluster.nodes.keys()].sort()) {
-    const r = rules.rules(name);
+    const r = rules.rules(SYSTEM, name);
     const fresh = new FakeRunner();
     await applyRuleset(fresh, r);
     assertHoldsPlan(fresh.node, service, name, r);

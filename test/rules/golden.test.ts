@@ -101,7 +101,7 @@ function models(): string[] {
 async function rulesOf(model: string): Promise<{ service: PodwallService; ruleset: Ruleset }> {
   const service = await PodwallService.start({ cacheSize: 0 });
   await service.applyObjects(SYSTEM, readManifestPaths([join(MODELS, `${model}.yaml`)]), true);
-  return { service, ruleset: new RulesService(service).rules(NODE) };
+  return { service, ruleset: new RulesService(service).rules(SYSTEM, NODE) };
 }
 
 function goldenText(model: string, r: Ruleset): string {

@@ -43,7 +43,7 @@ const TEAMS = ["payments", "search", "identity", "checkout", "platform", "data",
 
 /** Applies one change to the service through its public writes. Changes that the model rejects are skipped. */
 async function applyChange(s: PodwallService, c: Change): Promise<void> {
-  const model = JSON.parse(s.model("json").text) as { items: Manifest[] };
+  const model = JSON.parse(s.model(SYSTEM, "json").text) as { items: Manifest[] };
   const of = (kind: string) => model.items.filter((m) => m["kind"] === kind);
   const pods = of("Pod");
   const at = <T>(xs: T[], i: number): T | undefined => xs[i % Math.max(1, xs.length)];
@@ -112,7 +112,7 @@ async function applyChange(s: PodwallService, c: Change): Promise<void> {
 
 async function rebuilt(s: PodwallService): Promise<{ service: PodwallService; rules: RulesService }> {
   const fresh = await PodwallService.start({ cacheSize: 0 });
-  await fresh.applyObjects(SYSTEM, (JSON.parse(s.model("json").text) as { items: unknown[] }).items, true);
+  await fresh.applyObjects(SYSTEM, (JSON.parse(s.model(SYSTEM, "json").text) as { items: unknown[] }).items, true);
   return { service: fresh, rules: new RulesService(fresh) };
 }
 
@@ -126,19 +126,19 @@ describe("incremental rulesets and decisions equal a rebuild from scratch", () =
         await service.applyObjects(SYSTEM, allObjects(base), true);
         const rules = new RulesService(service);
         const nodes = [...service.cluster.nodes.keys()];
-        for (const n of nodes) rules.rules(n);
+        for (const n of nodes) rules.rules(SYSTEM, n);
         for (const c of changes) {
           await applyChange(service, c);
           steps++;
           const fresh = await rebuilt(service);
           for (const n of service.cluster.nodes.keys()) {
-            assert.deepEqual(rules.rules(n), fresh.rules.rules(n), `node ${n} after ${JSON.stringify(c)}`);
+            assert.deepEqual(rules.rules(SYSTEM, n), fresh.rules.rules(SYSTEM, n), `node ${n} after ${JSON.stringify(c)}`);
             compared++;
           }
           const pods = [...service.cluster.pods.keys()];
           for (let i = 0; i < 20; i++) {
             const q = { src: pods[(i * 37 + steps) % pods.length]!, dst: pods[(i * 101 + 7) % pods.length]!, port: [8080, 8000, 9090, 53][i % 4]!, explain: true };
-            assert.deepEqual({ ...service.check(SYSTEM, q), generation: 0 }, { ...fresh.service.check(SYSTEM, q), generation: 0 });
+            assert.deepEqual({ ...service.check(SYSTEM, q), generation: 0, decisionId: "" }, { ...fresh.service.check(SYSTEM, q), generation: 0, decisionId: "" });
           }
         }
       }),

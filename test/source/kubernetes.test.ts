@@ -192,7 +192,7 @@ describe("serve --kubernetes", { timeout: 600_000 }, () => {
       assert.equal(put.status, 200, JSON.stringify(put.body));
       const pods = double.objects("Pod").map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
       const checks = pods.flatMap((src) => pods.flatMap((dst) => [80, 81].map((port) => ({ src, dst, port, explain: true }))));
-      const decide = async (url: string) => ((await http({ url }, "POST", "/v1/check/batch", { checks })).body.results as Record<string, unknown>[]).map((d) => ({ ...d, generation: 0 }));
+      const decide = async (url: string) => ((await http({ url }, "POST", "/v1/check/batch", { checks })).body.results as Record<string, unknown>[]).map((d) => ({ ...d, generation: 0, decisionId: "" }));
       assert.deepEqual(await decide(s.url), await decide(loaded.url));
     } finally {
       await loaded.close();

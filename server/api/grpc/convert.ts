@@ -11,17 +11,9 @@ import {
 } from "../../gen/podwall/v1/podwall_pb.js";
 import type { Decision, DirectionView, EndpointView, WriteResult } from "../../service/index.js";
 
-/** A decision the cache answered is the same object again: its message is made once. */
-const messages = new WeakMap<Decision, DecisionMsg>();
-
 export function decisionToProto(d: Decision): DecisionMsg {
-  let m = messages.get(d);
-  if (!m) messages.set(d, (m = makeDecision(d)));
-  return m;
-}
-
-function makeDecision(d: Decision): DecisionMsg {
   return create(DecisionSchema, {
+    decisionId: d.decisionId ?? "",
     allowed: d.allowed,
     generation: BigInt(d.generation),
     reason: d.reason,
@@ -58,5 +50,5 @@ function directionToProto(d: DirectionView): DirectionMsg {
 }
 
 export function writeToProto(w: WriteResult): WriteResponse {
-  return create(WriteResponseSchema, { generation: BigInt(w.generation), applied: [...w.applied], skipped: [...w.skipped] });
+  return create(WriteResponseSchema, { generation: BigInt(w.generation), applied: [...w.applied], skipped: [...w.skipped], warnings: [...(w.warnings ?? [])] });
 }

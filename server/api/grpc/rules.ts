@@ -1,24 +1,35 @@
 /** DecisionService.GetRules and WatchRules over the rules service. */
 import { create } from "@bufbuild/protobuf";
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import { type GetRulesRequest, type Ruleset as RulesetMsg, RulesetSchema, type WatchRulesRequest } from "../../gen/podwall/v1/podwall_pb.js";
 import type { Ruleset } from "../../rules/index.js";
 import { PodwallError, type RulesService, toPodwallError } from "../../service/index.js";
-import { type RulesHandlers, toGrpcError, unary } from "./server.js";
+import { type GrpcDoor, type RulesHandlers, toGrpcError } from "./server.js";
 
 export function rulesetToProto(r: Ruleset): RulesetMsg {
   return create(RulesetSchema, { node: r.node, version: r.version, ipset: r.ipset, iptables: r.iptables, ip6tables: r.ip6tables, hooks: r.hooks.map((h) => ({ ...h })) });
 }
 
-export function rulesHandlers(rules: RulesService): RulesHandlers {
+export function rulesHandlers(rules: RulesService, door: GrpcDoor): RulesHandlers {
   return {
-    getRules: unary((req: GetRulesRequest) => rulesetToProto(rules.rules(req.node))),
+    getRules: door.unary("GetRules", (req: GetRulesRequest, ctx) => rulesetToProto(rules.rules(ctx, req.node))),
     watchRules: (call: grpc.ServerWritableStream<WatchRulesRequest, RulesetMsg>) => {
-      const node = call.request.node;
-      let last = call.request.version;
-      const fail = (e: unknown) => {
+      const started = process.hrtime.bigint();
+      let node = "";
+      let last = "";
+      let open = true;
+      let stop = () => {};
+      const end = (code: grpc.status) => {
+        if (!open) return;
+        open = false;
         stop();
-        call.emit("error", toGrpcError(toPodwallError(e)));
+        door.metrics.watchStreams.dec();
+        door.ended("WatchRules", code, started);
+      };
+      const fail = (e: unknown) => {
+        const err = toGrpcError(toPodwallError(e));
+        end(err.code ?? grpc.status.UNKNOWN);
+        call.emit("error", err);
       };
       const send = (r: Ruleset | PodwallError) => {
         if (r instanceof PodwallError) return fail(r);
@@ -26,11 +37,15 @@ export function rulesHandlers(rules: RulesService): RulesHandlers {
         last = r.version;
         call.write(rulesetToProto(r));
       };
-      const stop = rules.subscribe(node, send);
-      call.on("cancelled", stop);
-      call.on("close", stop);
+      door.metrics.watchStreams.inc();
+      call.on("cancelled", () => end(grpc.status.CANCELLED));
+      call.on("close", () => end(grpc.status.OK));
       try {
-        send(rules.rules(node));
+        // A request that could not be read (malformed protobuf) throws here and ends the stream INVALID_ARGUMENT.
+        ({ node, version: last } = call.request);
+        const ctx = door.context(call);
+        stop = rules.subscribe(ctx, node, send);
+        send(rules.rules(ctx, node));
       } catch (e) {
         fail(e);
       }

@@ -19,78 +19,143 @@ import {
   type ApplyRequest,
   type ReplaceRequest,
 } from "../../gen/podwall/v1/podwall_pb.js";
-import { ANONYMOUS, ANONYMOUS_REQUEST, type PodwallService, PodwallError, type RequestContext, toPodwallError } from "../../service/index.js";
+import { DEFAULT_LIMITS, type Limits } from "../rest/body.js";
+import type { Authenticator } from "../../auth/authenticator.js";
+import { type Metrics, OPEN, OPEN_REQUEST, type PodwallService, PodwallError, type RequestContext, toPodwallError } from "../../service/index.js";
 import { parseKind } from "../../model/types.js";
 import { decisionToProto, writeToProto } from "./convert.js";
-import { descriptorSet, serviceDefinition } from "./definitions.js";
+import { descriptorSet, errorsMetadata, serviceDefinition, statusDetails } from "./definitions.js";
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => void;
 
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
 /**
- * Runs a handler, turning a PodwallError into its gRPC status (field errors in
- * `podwall-errors` metadata). A handler that answers at once is answered in
- * the same turn; one that returns a promise, when it settles.
+ * What every gRPC handler shares: the request context made from the call's
+ * credentials (`authorization: Bearer T` metadata, or a client certificate the
+ * TLS handshake verified), and calls counted by method and status code.
  */
-export function unary<Req, Res>(fn: (req: Req, ctx: RequestContext) => Res | Promise<Res>): Unary<Req, Res> {
-  return (call, cb) => {
-    const fail = (err: unknown) => cb(toGrpcError(toPodwallError(err)));
-    try {
-      const r = fn(call.request, contextOf(call));
-      if (r instanceof Promise) r.then((v) => cb(null, v), fail);
-      else cb(null, r);
-    } catch (err) {
-      fail(err);
-    }
-  };
+export class GrpcDoor {
+  constructor(
+    readonly auth: Authenticator,
+    readonly metrics: Metrics,
+  ) {}
+
+  /** The call's context: who asks, from where, and its deadline. */
+  context(call: AnyCall): RequestContext {
+    const d = call.getDeadline();
+    const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? d : undefined;
+    if (!this.auth.required && deadline === undefined) return OPEN_REQUEST;
+    const authorization = call.metadata.get("authorization")[0];
+    const principal = this.auth.required
+      ? this.auth.principal({ authorization: typeof authorization === "string" ? authorization : undefined, certificateName: certificateName(call) })
+      : OPEN;
+    return { principal, peer: call.getPeer(), ...(deadline !== undefined ? { deadline } : {}) };
+  }
+
+  /** A call ended with `code`: counted and timed. */
+  ended(method: string, code: grpc.status, startedNs: bigint): void {
+    this.metrics.requests.inc({ door: "grpc", route: method, code: grpc.status[code] ?? String(code) });
+    this.metrics.requestSeconds.observe({ door: "grpc", route: method }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+  }
+
+  /**
+   * Runs a handler, turning a PodwallError into its gRPC status (field errors
+   * in `podwall-errors` metadata). A handler that answers at once is answered
+   * in the same turn; one that returns a promise, when it settles.
+   */
+  unary<Req, Res>(method: string, fn: (req: Req, ctx: RequestContext) => Res | Promise<Res>): Unary<Req, Res> {
+    return (call, cb) => {
+      const started = process.hrtime.bigint();
+      const fail = (err: unknown) => {
+        const e = toGrpcError(toPodwallError(err));
+        this.ended(method, e.code ?? grpc.status.UNKNOWN, started);
+        cb(e);
+      };
+      const ok = (v: Res) => {
+        this.ended(method, grpc.status.OK, started);
+        cb(null, v);
+      };
+      try {
+        const r = fn(call.request, this.context(call));
+        if (r instanceof Promise) r.then(ok, fail);
+        else ok(r);
+      } catch (err) {
+        fail(err);
+      }
+    };
+  }
 }
 
-/** The call's context: who asks, and its deadline. */
-function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>): RequestContext {
-  const d = call.getDeadline();
-  const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? d : undefined;
-  return deadline === undefined ? ANONYMOUS_REQUEST : { principal: ANONYMOUS, deadline };
+/** The subject common name of a client certificate the TLS handshake verified. */
+function certificateName(call: AnyCall): string | undefined {
+  const cn = call.getAuthContext().sslPeerCertificate?.subject?.CN;
+  return typeof cn === "string" ? cn : undefined;
 }
 
+/**
+ * The status of a failed call: the message as its details, the field errors as
+ * JSON in `podwall-errors` metadata, and `podwall-errors-omitted`, the count
+ * of those left out. Both are sent in HTTP/2 trailers, made safe and small
+ * enough for any client (definitions.ts).
+ */
 export function toGrpcError(e: PodwallError): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
-  if (e.errors.length > 0) metadata.set("podwall-errors", JSON.stringify(e.toJSON()["errors"]));
-  return { code: e.grpcStatus, details: e.message, metadata };
+  const errors = e.toJSON()["errors"] as unknown[];
+  let omitted = e.omittedErrors;
+  if (errors.length > 0) {
+    const m = errorsMetadata(errors);
+    metadata.set("podwall-errors", m.value);
+    omitted += m.left;
+  }
+  if (omitted > 0) metadata.set("podwall-errors-omitted", String(omitted));
+  return { code: e.grpcStatus, details: statusDetails(e.message), metadata };
 }
+
+/** What grpc.health.v1 answers for: the server as a whole and each of its services. */
+export const HEALTH_NAMES = ["", "podwall.v1.DecisionService", "podwall.v1.ModelService"] as const;
 
 /** The extra handlers of DecisionService beyond Check, supplied by the rules layer. */
 export type RulesHandlers = Pick<grpc.UntypedServiceImplementation, "getRules" | "watchRules">;
 
-export function createGrpcServer(service: PodwallService, rules?: RulesHandlers): { server: grpc.Server; health: HealthImplementation } {
-  const server = new grpc.Server();
+export function createGrpcServer(
+  service: PodwallService,
+  door: GrpcDoor,
+  rules?: RulesHandlers,
+  limits: Limits = DEFAULT_LIMITS,
+): { server: grpc.Server; health: HealthImplementation } {
+  // A message as large as a REST body may be, and no larger.
+  const server = new grpc.Server({ "grpc.max_receive_message_length": limits.bodyBytes });
+  const manifestLimits = { limits };
   server.addService(serviceDefinition(DecisionService), {
-    check: unary((req: CheckRequest, ctx) => decisionToProto(service.check(ctx, checkInput(req)))),
-    batchCheck: unary((req: BatchCheckRequest, ctx) => {
+    check: door.unary("Check", (req: CheckRequest, ctx) => decisionToProto(service.check(ctx, checkInput(req)))),
+    batchCheck: door.unary("BatchCheck", (req: BatchCheckRequest, ctx) => {
       const r = service.batch(ctx, req.checks.map(checkInput));
       return create(BatchCheckResponseSchema, { results: r.results.map(decisionToProto), generation: BigInt(r.generation) });
     }),
     ...rules,
   });
   server.addService(serviceDefinition(ModelService), {
-    apply: unary(async (req: ApplyRequest, ctx) => writeToProto(await service.apply(ctx, req.manifests))),
-    replace: unary(async (req: ReplaceRequest, ctx) => writeToProto(await service.replace(ctx, req.manifests))),
-    delete: unary(async (req: DeleteRequest, ctx) => {
+    apply: door.unary("Apply", async (req: ApplyRequest, ctx) => writeToProto(await service.apply(ctx, req.manifests, manifestLimits))),
+    replace: door.unary("Replace", async (req: ReplaceRequest, ctx) => writeToProto(await service.replace(ctx, req.manifests, { ...manifestLimits, allowEmpty: req.allowEmpty }))),
+    delete: door.unary("Delete", async (req: DeleteRequest, ctx) => {
       const kind = parseKind(req.kind);
       if (!kind) throw new PodwallError("bad-request", `kind ${JSON.stringify(req.kind)} is not one of Namespace, Node, Pod, NetworkPolicy`);
       return writeToProto(await service.delete(ctx, kind, req.namespace, req.name));
     }),
-    get: unary((req: GetModelRequest) => {
+    get: door.unary("Get", (req: GetModelRequest, ctx) => {
       const format = req.format === "" || req.format === "yaml" ? "yaml" : req.format === "json" ? "json" : undefined;
       if (!format) throw new PodwallError("bad-request", `format ${JSON.stringify(req.format)} is not "yaml" or "json"`);
-      const m = service.model(format);
+      const m = service.model(ctx, format);
       return create(GetModelResponseSchema, { generation: BigInt(m.generation), manifests: m.text });
     }),
   });
   // Serving only once the model is loaded: a client that asks health first
   // does not send a question that would be answered UNAVAILABLE.
-  const status = () => (service.ready ? "SERVING" : "NOT_SERVING");
-  const health = new HealthImplementation({ "": status(), "podwall.v1.DecisionService": status(), "podwall.v1.ModelService": status() });
+  const status = service.ready ? "SERVING" : "NOT_SERVING";
+  const health = new HealthImplementation(Object.fromEntries(HEALTH_NAMES.map((n) => [n, status])));
   service.onReady(() => {
-    for (const name of ["", "podwall.v1.DecisionService", "podwall.v1.ModelService"]) health.setStatus(name, "SERVING");
+    for (const name of HEALTH_NAMES) health.setStatus(name, "SERVING");
   });
   health.addToServer(server);
   new ReflectionService(loadFileDescriptorSetFromBuffer(descriptorSet())).addToServer(server);
@@ -101,8 +166,8 @@ function checkInput(req: CheckRequest) {
   return { src: req.src, dst: req.dst, protocol: req.protocol, port: req.port === 0 ? undefined : req.port, explain: req.explain };
 }
 
-export function listen(server: grpc.Server, address: string): Promise<number> {
+export function listen(server: grpc.Server, address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
 }

@@ -3,31 +3,45 @@
  * JSON. No semantics here.
  */
 import express, { type NextFunction, type Request, type Response } from "express";
-import { ANONYMOUS, ANONYMOUS_REQUEST, type Decision, type PodwallService, PodwallError, type RequestContext, RulesService, toPodwallError } from "../../service/index.js";
+import { Authenticator } from "../../auth/authenticator.js";
+import { type Decision, type PodwallService, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
+import { DEFAULT_LIMITS, type Limits, bodyParsers, queryFlag, warningHeaders } from "./body.js";
+import { requireCredentials, restContext, waitingContext } from "./context.js";
 import { rulesRoutes } from "./rules-routes.js";
 
 export interface RestOptions {
-  /** Largest request body, e.g. "64mb". */
+  /** Largest request body, e.g. "64mb"; stands for `limits.bodyBytes`. */
   readonly bodyLimit?: string;
+  /** The limits of what a request may ask (body size and depth, manifests, status reports), where they differ from DEFAULT_LIMITS. */
+  readonly limits?: Partial<Limits>;
   /** The rulesets of the same service; made here when not given. */
   readonly rules?: RulesService;
+  /** Who may ask what; an open server when not given. */
+  readonly auth?: Authenticator;
+  /** True once the server is stopping: answers close their connections, so clients reconnect elsewhere. */
+  readonly draining?: () => boolean;
 }
 
 export function createRestApp(service: PodwallService, opts: RestOptions = {}): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  const limit = opts.bodyLimit ?? "64mb";
-  const text = express.text({ type: () => true, limit });
-  const json = express.json({ type: () => true, limit, strict: true });
+  const auth = opts.auth ?? Authenticator.open();
+  const ctx = (req: Request) => restContext(auth, req);
+  const writing = (req: Request, res: Response) => waitingContext(auth, req, res);
+  app.use(requestMetrics(service, opts.draining));
+  if (auth.required) app.use(requireCredentials(auth));
+  const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const body = bodyParsers(limits, opts.bodyLimit ?? limits.bodyBytes);
+  const json = body.object;
 
   // Decisions first: the hottest routes are matched before any other.
   app.get("/v1/check", (req, res) => {
     const q = req.query;
-    sendDecision(res, service.check(ANONYMOUS_REQUEST, { src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
+    sendDecision(res, service.check(ctx(req), { src: q["src"], dst: q["dst"], protocol: q["protocol"], port: q["port"], explain: q["explain"] }));
   });
   app.post("/v1/check", json, (req, res) => {
-    sendDecision(res, service.check(ANONYMOUS_REQUEST, bodyObject(req)));
+    sendDecision(res, service.check(ctx(req), bodyObject(req)));
   });
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -36,19 +50,20 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
     const r = service.readiness();
     res.status(r.ready ? 200 : 503).json(r);
   });
-  app.get("/metrics", async (_req, res) => {
-    res.type(service.metrics.registry.contentType).send(await service.metrics.registry.metrics());
+  app.get("/metrics", async (req, res) => {
+    const m = await service.metricsText(ctx(req));
+    res.type(m.contentType).send(m.text);
   });
 
-  app.put("/v1/model", text, async (req, res) => {
-    res.json(await service.replace(writing(req, res), bodyText(req)));
+  app.put("/v1/model", body.manifests, async (req, res) => {
+    sendWrite(res, await service.replace(writing(req, res), bodyText(req), { allowEmpty: queryFlag(req, "allowEmpty"), limits }));
   });
-  app.post("/v1/apply", text, async (req, res) => {
-    res.json(await service.apply(writing(req, res), bodyText(req)));
+  app.post("/v1/apply", body.manifests, async (req, res) => {
+    sendWrite(res, await service.apply(writing(req, res), bodyText(req), { limits }));
   });
   app.get("/v1/model", (req, res) => {
     const yaml = req.accepts(["application/json", "application/yaml"]) === "application/yaml";
-    const m = service.model(yaml ? "yaml" : "json");
+    const m = service.model(ctx(req), yaml ? "yaml" : "json");
     res.type(yaml ? "application/yaml" : "application/json").send(m.text);
   });
   app.delete("/v1/namespaces/:ns", async (req, res) => {
@@ -71,40 +86,62 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
         { field: "checks", type: "FieldValueRequired", detail: "an array of checks" },
       ]);
     }
-    res.json(service.batch(ANONYMOUS_REQUEST, checks));
+    sendBatch(res, service.batch(ctx(req), checks));
   });
 
-  app.use(rulesRoutes(opts.rules ?? new RulesService(service), json));
+  app.use(rulesRoutes(opts.rules ?? new RulesService(service), body.statusReport, { answered: ctx, waiting: writing }));
 
   app.use((req, _res, next) => next(new PodwallError("not-found", `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = fromHttpError(err);
+    if (e.code === "unauthenticated") res.set("WWW-Authenticate", 'Bearer realm="podwall"');
+    if (e.code === "too-many-requests") res.set("Retry-After", "1");
     res.status(e.httpStatus).json(e.toJSON());
   });
   return app;
 }
 
-/** A decision the cache answered is the same object again: its JSON is made once. */
-const decisionJson = new WeakMap<Decision, Buffer>();
+const DECISION_ID_HEADER = "X-Podwall-Decision-Id";
 
 function sendDecision(res: Response, d: Decision): void {
-  let body = decisionJson.get(d);
-  if (body === undefined) decisionJson.set(d, (body = Buffer.from(JSON.stringify(d))));
+  const body = Buffer.from(JSON.stringify(d));
   // The hottest answer: written as it is, without res.send's content negotiation.
-  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length }).end(body);
+  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length, [DECISION_ID_HEADER]: d.decisionId ?? "" }).end(body);
 }
 
-/** The context of a write: who asks, and a signal that fires if the caller goes away before it is answered. */
-function writing(_req: Request, res: Response): RequestContext {
-  const gone = new AbortController();
-  res.on("close", () => {
-    if (!res.writableFinished) gone.abort();
-  });
-  return { principal: ANONYMOUS, signal: gone.signal };
+/** A batch's answers each carry their own id; the header names the first. */
+function sendBatch(res: Response, r: { results: Decision[]; generation: number }): void {
+  const first = r.results[0]?.decisionId;
+  if (first !== undefined) res.set(DECISION_ID_HEADER, first);
+  res.json(r);
+}
+
+/**
+ * Requests by route, method and status code, with their durations; while the
+ * server stops, every answer also closes its connection.
+ */
+function requestMetrics(service: PodwallService, draining?: () => boolean): express.RequestHandler {
+  const m = service.metrics;
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    if (draining?.()) res.set("Connection", "close");
+    res.once("finish", () => {
+      const route = req.route ? `${req.method} ${req.baseUrl}${String(req.route.path)}` : `${req.method} unmatched`;
+      m.requests.inc({ door: "rest", route, code: String(res.statusCode) });
+      m.requestSeconds.observe({ door: "rest", route }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  };
 }
 
 function param(req: Request, name: string): string {
   return String(req.params[name]);
+}
+
+/** A write's answer; the fields the API server would drop are also named in `Warning` headers, which kubectl prints. */
+function sendWrite(res: Response, r: { readonly warnings?: readonly string[] }): void {
+  if (r.warnings && r.warnings.length > 0) res.set("Warning", warningHeaders(r.warnings));
+  res.json(r);
 }
 
 function bodyText(req: Request): string {
@@ -120,14 +157,15 @@ function bodyObject(req: Request): Record<string, unknown> {
 }
 
 /**
- * body-parser and router errors carry an HTTP status: 413 too large; any other
- * 4xx (malformed body, unsupported charset or content encoding, undecodable
- * path parameter) is a malformed request.
+ * body-parser and router errors carry an HTTP status: 413 too large; 415 a
+ * charset or content encoding the server does not read; any other 4xx
+ * (malformed body, undecodable path parameter) is a malformed request.
  */
 function fromHttpError(err: unknown): PodwallError {
   if (err instanceof PodwallError) return err;
   const e = err as { status?: number; type?: string; message?: string };
   if (e?.type === "entity.too.large") return new PodwallError("too-large", `request body too large: ${e.message}`);
+  if (e?.type === "charset.unsupported" || e?.type === "encoding.unsupported") return new PodwallError("unsupported-media-type", String(e.message));
   if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
     return new PodwallError("bad-request", `malformed request${typeof e.type === "string" ? " body" : ""}: ${e.message}`);
   }

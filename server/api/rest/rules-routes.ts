@@ -3,9 +3,9 @@
  * agents' status reports, and the nodes overview.
  */
 import { gzipSync } from "node:zlib";
-import { type RequestHandler, Router } from "express";
+import { type Request, type RequestHandler, type Response, Router } from "express";
 import type { Ruleset } from "../../rules/index.js";
-import { PodwallError, type RulesService } from "../../service/index.js";
+import { PodwallError, type RequestContext, type RulesService } from "../../service/index.js";
 
 /** The generation a ruleset is current at, and the stored model it counts in (the agent reads them under these names). */
 const GENERATION_HEADER = "Podwall-Generation";
@@ -16,11 +16,17 @@ type Format = (typeof FORMATS)[number];
 /** The longest long poll a request may ask for, in seconds. */
 export const MAX_WAIT_SECONDS = 300;
 
-export function rulesRoutes(rules: RulesService, json: RequestHandler): Router {
+/** How a route reads its request context: answered at once, or waiting (with a signal for a caller that goes away). */
+export interface Contexts {
+  readonly answered: (req: Request) => RequestContext;
+  readonly waiting: (req: Request, res: Response) => RequestContext;
+}
+
+export function rulesRoutes(rules: RulesService, json: RequestHandler, ctx: Contexts): Router {
   const r = Router();
 
-  r.get("/v1/nodes", (_req, res) => {
-    res.json(rules.nodes());
+  r.get("/v1/nodes", (req, res) => {
+    res.json(rules.nodes(ctx.answered(req)));
   });
 
   r.get("/v1/nodes/:node/rules", async (req, res) => {
@@ -28,16 +34,16 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler): Router {
     const format = parseFormat(req.query["format"]);
     const wait = parseWait(req.query["wait"]);
     const held = etagValue(req.get("if-none-match"));
-    let ruleset: Ruleset | undefined = rules.rules(node);
+    let ruleset: Ruleset | undefined = rules.rules(ctx.answered(req), node);
     if (held !== undefined && held === ruleset.version) {
       if (wait > 0) {
-        const abort = new AbortController();
-        res.on("close", () => abort.abort());
-        ruleset = await rules.waitForChange(node, held, wait * 1000, abort.signal);
+        ruleset = await rules.waitForChange(ctx.waiting(req, res), node, held, wait * 1000);
       } else {
         ruleset = undefined;
       }
     }
+    // A stopping server's answers close their connections: the agent's next poll goes to another replica.
+    if (rules.draining) res.set("Connection", "close");
     if (!ruleset) {
       res.status(304).set("ETag", `"${held}"`).end();
       return;
@@ -55,7 +61,7 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler): Router {
   r.put("/v1/nodes/:node/status", json, (req, res) => {
     const body: unknown = req.body;
     if (typeof body !== "object" || body === null || Array.isArray(body)) throw new PodwallError("bad-request", "body must be a JSON object");
-    res.json(rules.report(String(req.params["node"]), body as Record<string, unknown>));
+    res.json(rules.report(ctx.answered(req), String(req.params["node"]), body as Record<string, unknown>));
   });
 
   return r;
