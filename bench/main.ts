@@ -6,7 +6,7 @@
  * bench/results/.
  *
  * Options: --quick (shorter runs, no huge profile), --seconds N (load duration),
- * --only checkLatency|rulesets|frontDoors|stores|watch (one section).
+ * --only checkLatency|rulesets|frontDoors|stores|watch|soak (one section).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -16,6 +16,7 @@ import { PROFILES, allObjects, generate, rng } from "./generate.js";
 import { child, run } from "./processes.js";
 import { median } from "./stats.js";
 import { agentsBench, rulesetBench } from "./rules-bench.js";
+import { soakSection } from "./soak-bench.js";
 import { storeBench } from "./store-bench.js";
 import { latencySummary, watchBench } from "./watch-bench.js";
 
@@ -163,7 +164,9 @@ async function watch(): Promise<void> {
   add({ figure: "one pod relabelled in the cluster, large: event until every changed ruleset is served", value: `median ${l.median.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms (${r.latencyMs.length} events, up to ${r.changedNodes} nodes changed)`, target: "median ≤ 100 ms", met: l.median <= 100, raw: r.latencyMs });
 }
 
-const sections = [checkLatency, rulesets, frontDoors, stores, watch].filter((f) => only < 0 || f.name === process.argv[only + 1]);
+const soak = () => soakSection(add, { quick, seconds });
+
+const sections = [checkLatency, rulesets, frontDoors, stores, watch, soak].filter((f) => only < 0 || f.name === process.argv[only + 1]);
 for (const section of sections) {
   try {
     await section();
