@@ -15,8 +15,8 @@ export interface Child<T> {
 }
 
 /** Runs a bench script in a child Node process and resolves with the first JSON line it prints. */
-export function child<T>(script: string, args: string[]): Promise<Child<T>> {
-  const proc = spawn(process.execPath, [...FLAGS, "--import", "tsx", here(script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+export function child<T>(script: string, args: string[], nodeFlags: readonly string[] = []): Promise<Child<T>> {
+  const proc = spawn(process.execPath, [...FLAGS, ...nodeFlags, "--import", "tsx", here(script), ...args], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once("line", (line) => {
       resolve({ proc, ready: JSON.parse(line) as T, stop: () => proc.kill("SIGKILL") });
