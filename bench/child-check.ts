@@ -25,7 +25,7 @@ const questions = Array.from({ length: 4096 }, (_, i) => {
   const a = pods[Math.floor(rand() * pods.length)]!;
   const b = pods[Math.floor(rand() * pods.length)]!;
   // One in eight asks by address, as node agents and packet logs do.
-  const dst = i % 8 === 0 ? b.ips[0]?.text ?? b.key : b.key;
+  const dst = i % 8 === 0 ? (b.ips[0]?.text ?? b.key) : b.key;
   return { src: a.key, dst, port: ports[i % ports.length]!, protocol: i % 6 === 5 ? "UDP" : "TCP" };
 });
 for (let i = 0; i < 20_000; i++) service.check(SYSTEM, questions[i % questions.length]!);

@@ -108,8 +108,7 @@ export function generate(profile: Profile, seed = 1): Generated {
 function generatePolicies(profile: Profile, nsNames: string[], apps: { ns: string; app: string; tier: string }[], rand: () => number): Manifest[] {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const out: Manifest[] = [];
-  const np = (ns: string, name: string, spec: Manifest) =>
-    out.push({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace: ns }, spec });
+  const np = (ns: string, name: string, spec: Manifest) => out.push({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace: ns }, spec });
   // One default deny of ingress per namespace, and egress limited to DNS in a quarter of them.
   for (const [i, ns] of nsNames.entries()) {
     if (out.length >= profile.policies) break;
@@ -121,7 +120,10 @@ function generatePolicies(profile: Profile, nsNames: string[], apps: { ns: strin
         egress: [
           {
             to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-            ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
           },
           { to: [{ podSelector: {} }] },
         ],
@@ -143,7 +145,12 @@ function generatePolicies(profile: Profile, nsNames: string[], apps: { ns: strin
           podSelector: target,
           ingress: [
             {
-              from: [{ namespaceSelector: { matchLabels: { team: pick(TEAMS) } }, podSelector: { matchExpressions: [{ key: "tier", operator: "In", values: ["frontend", "backend"] }] } }],
+              from: [
+                {
+                  namespaceSelector: { matchLabels: { team: pick(TEAMS) } },
+                  podSelector: { matchExpressions: [{ key: "tier", operator: "In", values: ["frontend", "backend"] }] },
+                },
+              ],
               ports: [{ port: "http" }, { port: "grpc" }],
             },
           ],
@@ -152,20 +159,34 @@ function generatePolicies(profile: Profile, nsNames: string[], apps: { ns: strin
       case "ip-block":
         np(a.ns, name, {
           podSelector: target,
-          ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/8", except: [`10.${Math.floor(rand() * 4)}.0.0/16`] } }, { podSelector: { matchLabels: { tier: "frontend" } } }], ports: [{ port: 9090 }] }],
+          ingress: [
+            {
+              from: [{ ipBlock: { cidr: "10.0.0.0/8", except: [`10.${Math.floor(rand() * 4)}.0.0/16`] } }, { podSelector: { matchLabels: { tier: "frontend" } } }],
+              ports: [{ port: 9090 }],
+            },
+          ],
         });
         break;
       case "named-port":
-        np(a.ns, name, { podSelector: target, ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: pick(["prod", "staging", "dev"]) } } }], ports: [{ port: "metrics" }] }] });
+        np(a.ns, name, {
+          podSelector: target,
+          ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: pick(["prod", "staging", "dev"]) } } }], ports: [{ port: "metrics" }] }],
+        });
         break;
       case "range":
-        np(a.ns, name, { podSelector: target, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { tier: "backend" } } }], ports: [{ port: 8000, endPort: 8100 }] }] });
+        np(a.ns, name, {
+          podSelector: target,
+          ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { tier: "backend" } } }], ports: [{ port: 8000, endPort: 8100 }] }],
+        });
         break;
       case "egress-external":
         np(a.ns, name, {
           podSelector: target,
           policyTypes: ["Egress"],
-          egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }], ports: [{ protocol: "TCP", port: 443 }] }, { to: [{ podSelector: { matchLabels: { tier: "db" } } }], ports: [{ port: 5432 }] }],
+          egress: [
+            { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }], ports: [{ protocol: "TCP", port: 443 }] },
+            { to: [{ podSelector: { matchLabels: { tier: "db" } } }], ports: [{ port: 5432 }] },
+          ],
         });
         break;
     }

@@ -80,7 +80,10 @@ export async function rulesetBench(service: PodwallService, g: Generated): Promi
       apiVersion: "networking.k8s.io/v1",
       kind: "NetworkPolicy",
       metadata: { name: `bench-added-${i}`, namespace: ns },
-      spec: { podSelector: { matchLabels: { tier: "backend" } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: "prod" } }, podSelector: { matchLabels: { tier: "frontend" } } }], ports: [{ port: "grpc" }] }] },
+      spec: {
+        podSelector: { matchLabels: { tier: "backend" } },
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: "prod" } }, podSelector: { matchLabels: { tier: "frontend" } } }], ports: [{ port: "grpc" }] }],
+      },
     };
     t0 = performance.now();
     await service.applyObjects(SYSTEM, [policy]);
@@ -157,19 +160,23 @@ export async function agentsBench(url: string, rounds: number, agentCount = 1000
   const pool = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const poll = (a: (typeof agents)[number], signal: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
-      const req = http.get(`${url}/v1/nodes/${a.node}/rules?wait=60`, { agent: pool, signal, headers: { "accept-encoding": "gzip", ...(a.held ? { "if-none-match": `"${a.held}"` } : {}) } }, (res) => {
-        let n = 0;
-        res.on("data", (chunk: Buffer) => (n += chunk.length));
-        res.on("end", () => {
-          if (res.statusCode === 200) {
-            a.held = String(res.headers.etag ?? "").replaceAll('"', "");
-            a.at = performance.now();
-            bytes += n;
-          }
-          resolve();
-        });
-        res.on("error", reject);
-      });
+      const req = http.get(
+        `${url}/v1/nodes/${a.node}/rules?wait=60`,
+        { agent: pool, signal, headers: { "accept-encoding": "gzip", ...(a.held ? { "if-none-match": `"${a.held}"` } : {}) } },
+        (res) => {
+          let n = 0;
+          res.on("data", (chunk: Buffer) => (n += chunk.length));
+          res.on("end", () => {
+            if (res.statusCode === 200) {
+              a.held = String(res.headers.etag ?? "").replaceAll('"', "");
+              a.at = performance.now();
+              bytes += n;
+            }
+            resolve();
+          });
+          res.on("error", reject);
+        },
+      );
       req.on("error", reject);
     });
   const loops = agents.map(async (a, i) => {
@@ -205,7 +212,11 @@ export async function agentsBench(url: string, rounds: number, agentCount = 1000
       });
     });
     const t0 = performance.now();
-    const res = await fetch(`${url}/v1/apply`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"apiVersion":"v1","kind":"List","items":[${docs.join(",")}]}` });
+    const res = await fetch(`${url}/v1/apply`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"apiVersion":"v1","kind":"List","items":[${docs.join(",")}]}`,
+    });
     if (!res.ok) throw new Error(`apply: ${res.status}`);
     await res.arrayBuffer();
     const want = new Map((await nodesOf()).map((n) => [n.node, n.version]));

@@ -104,7 +104,9 @@ const url = (port: number) => `http://127.0.0.1:${port}`;
 export async function soakSection(add: (r: Row) => void, opts: { quick: boolean; seconds: number }): Promise<void> {
   const soakSeconds = opts.quick ? 10 : 60;
   const warmupSeconds = soakSeconds / 4;
-  console.error(`soak: server on ${SERVER.profile} in its own process; maximum GET /v1/check rate, then ${soakSeconds} s at ${LOAD_SHARE * 100} % of it with a long poll per node and a write every ${WRITE_EVERY_MS / 1000} s`);
+  console.error(
+    `soak: server on ${SERVER.profile} in its own process; maximum GET /v1/check rate, then ${soakSeconds} s at ${LOAD_SHARE * 100} % of it with a long poll per node and a write every ${WRITE_EVERY_MS / 1000} s`,
+  );
   // The heap bounded as a container's memory limit would bound it (V8 keeps what it once committed, up to its limit).
   const server = await child<Ready>("soak-bench.ts", ["server", SERVER.profile], [`--max-old-space-size=${SERVER_HEAP_MB}`]);
   const pid = server.proc.pid!;
@@ -312,7 +314,11 @@ async function write(base: string, round: number): Promise<void> {
     spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "web" } } }], ports: [{ protocol: "TCP", port }] }] },
   });
   const items = round < 0 ? Array.from({ length: WRITTEN_POLICIES }, (_, k) => policy(k, 7000)) : [policy(round % WRITTEN_POLICIES, 7001 + (round % 500))];
-  const res = await fetch(`${base}/v1/apply`, { method: "POST", headers: { ...SERVER.headers, "content-type": "application/json" }, body: JSON.stringify({ apiVersion: "v1", kind: "List", items }) });
+  const res = await fetch(`${base}/v1/apply`, {
+    method: "POST",
+    headers: { ...SERVER.headers, "content-type": "application/json" },
+    body: JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+  });
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`POST /v1/apply: ${res.status}`);
 }

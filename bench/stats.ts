@@ -5,7 +5,10 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
 }
 
 export function median(xs: readonly number[]): number {
-  return percentile([...xs].sort((a, b) => a - b), 0.5);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 export function time<T>(fn: () => T): { ms: number; value: T } {

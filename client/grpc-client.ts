@@ -35,9 +35,7 @@ export class GrpcClient<S extends GenService<GenServiceMethods>> {
     const method = this.svc.method[name]!;
     const msg = create(method.input, req as never);
     return new Promise((resolve, reject) => {
-      this.client[name]!(msg, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: MessageShape<Out<S, K>>) =>
-        err ? reject(err) : resolve(res),
-      );
+      this.client[name]!(msg, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: MessageShape<Out<S, K>>) => (err ? reject(err) : resolve(res)));
     });
   }
 

@@ -8,16 +8,15 @@ export function renderDecision(d: Decision): string {
     direction("egress", d.egress, d.src),
     direction("ingress", d.ingress, d.dst),
   ];
-  for (const [name, dir] of [["egress", d.egress], ["ingress", d.ingress]] as const) {
+  for (const [name, dir] of [
+    ["egress", d.egress],
+    ["ingress", d.ingress],
+  ] as const) {
     for (const v of dir.verdicts ?? []) {
       lines.push(`  ${name} policy ${v.policy}: ${v.allowed ? "allows" : "does not allow"}`);
       if (v.rules.length === 0) lines.push(`    no ${name} rules: allows nothing`);
       for (const r of v.rules) {
-        lines.push(
-          r.result === "matched"
-            ? `    ${r.field}: matched (peer ${r.peer}, port ${r.port})`
-            : `    ${r.field}: ${r.result}: ${r.detail}`,
-        );
+        lines.push(r.result === "matched" ? `    ${r.field}: matched (peer ${r.peer}, port ${r.port})` : `    ${r.field}: ${r.result}: ${r.detail}`);
       }
     }
   }

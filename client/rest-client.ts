@@ -28,7 +28,7 @@ export class RestClient {
 
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
     const url = new URL(path, this.baseUrl);
-    let res;
+    let res: Awaited<ReturnType<Transport["fetch"]>>;
     try {
       res = await this.transport.fetch(url, {
         method,

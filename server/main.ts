@@ -109,7 +109,17 @@ export async function serve(opts: ServeOptions = {}): Promise<Running> {
   const { rules, restPort, grpcPort, http, grpcServer, health } = doors;
   const rest = parseListen(opts.listen ?? ":8080");
   const g = parseListen(opts.grpcListen ?? ":50051");
-  logger.info({ rest: `${rest.host}:${restPort}`, grpc: `${g.host}:${grpcPort}`, store: store.kind, location: store.location, tls: tls !== undefined, clientCertificates: opts.tls?.clientCa !== undefined }, "listening");
+  logger.info(
+    {
+      rest: `${rest.host}:${restPort}`,
+      grpc: `${g.host}:${grpcPort}`,
+      store: store.kind,
+      location: store.location,
+      tls: tls !== undefined,
+      clientCertificates: opts.tls?.clientCa !== undefined,
+    },
+    "listening",
+  );
   if (auth.required) logger.info({ file: opts.auth, ...auth.size }, "requests need credentials");
   else logger.warn("no --auth: the server is open, every caller may read and replace the model");
 

@@ -55,7 +55,10 @@ export class Agent {
   readonly metrics: AgentMetrics;
 
   constructor(private readonly o: AgentOptions) {
-    this.servers = o.server.split(",").map((u) => u.trim()).filter((u) => u !== "");
+    this.servers = o.server
+      .split(",")
+      .map((u) => u.trim())
+      .filter((u) => u !== "");
     if (this.servers.length === 0) throw new Error("--server names no server");
     this.ownsTransport = o.transport === undefined;
     this.transport = o.transport ?? new Transport();
@@ -193,10 +196,14 @@ export class Agent {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
       const t = setTimeout(resolve, ms);
-      this.stopper.signal.addEventListener("abort", () => {
-        clearTimeout(t);
-        resolve();
-      }, { once: true });
+      this.stopper.signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

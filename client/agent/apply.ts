@@ -28,7 +28,11 @@ export async function applyRuleset(run: Runner, r: Ruleset): Promise<void> {
     const t = TOOLS[family];
     const text = family === "ipv4" ? r.iptables : r.ip6tables;
     await run.write([t.restore, "--noflush", "-w"], text);
-    await ensureHooks(run, t, r.hooks.filter((h) => h.family === family).map((h) => ({ chain: h.chain, rule: h.rule })));
+    await ensureHooks(
+      run,
+      t,
+      r.hooks.filter((h) => h.family === family).map((h) => ({ chain: h.chain, rule: h.rule })),
+    );
     await removeStaleChains(run, t, declaredChains(text));
   }
   await removeStaleSets(run, declaredSets(r.ipset));

@@ -126,7 +126,9 @@ function parseCount(text: string): number {
 
 /** Where `serve` keeps (or finds) the model: one of the stores, or the cluster it follows. */
 function storeSpec(o: ServeFlags): StoreSpec {
-  const named = [o.dataDir !== undefined && "--data-dir", o.inMemory && "--in-memory", o.etcd !== undefined && "--etcd", o.kubernetes && "--kubernetes"].filter((x): x is string => typeof x === "string");
+  const named = [o.dataDir !== undefined && "--data-dir", o.inMemory && "--in-memory", o.etcd !== undefined && "--etcd", o.kubernetes && "--kubernetes"].filter(
+    (x): x is string => typeof x === "string",
+  );
   if (named.length > 1) throw new UsageError(`${named.join(" and ")} name different places for the model: choose one`);
   if ((o.kubeconfig !== undefined || o.context !== undefined) && !o.kubernetes) throw new UsageError("--kubeconfig and --context go with --kubernetes");
   if (o.kubernetes && o.manifests.length > 0) throw new UsageError("--manifests cannot be applied to a model that follows a cluster: apply them to the cluster");

@@ -51,7 +51,11 @@ export function parseAuthTable(raw: unknown, errors: FieldError[]): AuthTable {
     const identity = parseIdentity(t, at, "name", errors, names);
     const sha = t["sha256"];
     if (typeof sha !== "string" || !/^[0-9a-fA-F]{64}$/.test(sha)) {
-      errors.push(sha === undefined ? fieldError.required(at.child("sha256"), "the hex SHA-256 of the token") : fieldError.invalid(at.child("sha256"), sha, "must be 64 hex digits: the SHA-256 of the token"));
+      errors.push(
+        sha === undefined
+          ? fieldError.required(at.child("sha256"), "the hex SHA-256 of the token")
+          : fieldError.invalid(at.child("sha256"), sha, "must be 64 hex digits: the SHA-256 of the token"),
+      );
     } else if (digests.has(sha.toLowerCase())) {
       errors.push(fieldError.duplicate(at.child("sha256"), sha));
     } else {
@@ -78,7 +82,8 @@ function parseIdentity(o: Record<string, unknown>, at: Path, nameField: string, 
   else if (nameField === "name" && names.has(name)) errors.push(fieldError.duplicate(at.child(nameField), name));
   else names.add(name);
   const role = o["role"];
-  if (!ROLES.includes(role as Role)) errors.push(role === undefined ? fieldError.required(at.child("role"), `one of ${ROLES.join(", ")}`) : fieldError.notSupported(at.child("role"), role, ROLES));
+  if (!ROLES.includes(role as Role))
+    errors.push(role === undefined ? fieldError.required(at.child("role"), `one of ${ROLES.join(", ")}`) : fieldError.notSupported(at.child("role"), role, ROLES));
   const node = o["node"];
   if (role === "agent" && (typeof node !== "string" || node === "")) errors.push(fieldError.required(at.child("node"), "the node an agent identity acts for"));
   else if (role !== "agent" && node !== undefined) errors.push(fieldError.forbidden(at.child("node"), "only an agent identity acts for a node"));
@@ -87,7 +92,11 @@ function parseIdentity(o: Record<string, unknown>, at: Path, nameField: string, 
 }
 
 function record(v: unknown, at: Path, errors: FieldError[], fields: readonly string[]): Record<string, unknown> | undefined {
-  if (v === null || v === undefined) return at.toString() === "" ? {} : (errors.push(fieldError.required(at, "an object")), undefined);
+  if (v === null || v === undefined) {
+    if (at.toString() === "") return {};
+    errors.push(fieldError.required(at, "an object"));
+    return undefined;
+  }
   if (typeof v !== "object" || Array.isArray(v)) {
     errors.push(fieldError.typeInvalid(at, v, "object"));
     return undefined;

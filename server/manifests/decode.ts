@@ -268,7 +268,7 @@ function decodePodIPs(r: Reader, status: Json, p: Path, mode: IPMode): Address[]
   // The API server reports a bad address at `status.podIPs[i]` (podIP alone
   // becomes podIPs[0] when the object is converted).
   list.forEach((raw, i) => {
-    const ip = r.string((r.object(raw, p.child("podIPs").index(i)) ?? {})["ip"], p.child("podIPs").index(i).child("ip"));
+    const ip = r.string(r.object(raw, p.child("podIPs").index(i))?.["ip"], p.child("podIPs").index(i).child("ip"));
     if (ip !== undefined) texts.push([ip, p.child("podIPs").index(i)]);
   });
   if (texts.length === 0 && podIP !== undefined) texts.push([podIP, p.child("podIPs").index(0)]);
@@ -282,7 +282,13 @@ function decodePodIPs(r: Reader, status: Json, p: Path, mode: IPMode): Address[]
     const a = parseAddress(text, "legacy");
     if (!a) continue;
     if (out.some((b) => b.family === a.family)) {
-      r.add(fieldError.invalid(p.child("podIPs"), texts.map((t) => t[0]), "may specify no more than one IP for each IP family"));
+      r.add(
+        fieldError.invalid(
+          p.child("podIPs"),
+          texts.map((t) => t[0]),
+          "may specify no more than one IP for each IP family",
+        ),
+      );
       continue;
     }
     out.push(a);

@@ -104,9 +104,7 @@ export interface Rule {
 }
 
 /** Which namespaces a pod peer may be in. */
-export type NamespaceScope =
-  | { readonly kind: "same" }
-  | { readonly kind: "selector"; readonly selector: Selector };
+export type NamespaceScope = { readonly kind: "same" } | { readonly kind: "selector"; readonly selector: Selector };
 
 export type Peer =
   /** A rule with no `from`/`to`: every peer, in the cluster or outside it. */

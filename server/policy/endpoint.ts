@@ -11,9 +11,7 @@ export type Endpoint =
   | { readonly kind: "node"; readonly node: Node; readonly ip: Address }
   | { readonly kind: "external"; readonly ip: Address };
 
-export type Reference =
-  | { readonly kind: "pod"; readonly namespace: string; readonly name: string }
-  | { readonly kind: "address"; readonly address: Address };
+export type Reference = { readonly kind: "pod"; readonly namespace: string; readonly name: string } | { readonly kind: "address"; readonly address: Address };
 
 export function parseReference(text: string): Reference | { readonly kind: "invalid"; readonly detail: string } {
   const address = parseAddress(text);
@@ -27,13 +25,8 @@ export function parseReference(text: string): Reference | { readonly kind: "inva
  * Resolves both ends of a connection. A connection has one address family:
  * that of an address given, else the source pod's primary address.
  */
-export function resolveEndpoints(
-  cluster: Cluster,
-  src: Reference,
-  dst: Reference,
-): { src: Endpoint; dst: Endpoint } | { kind: "not-found"; detail: string } {
-  const family: Family | undefined =
-    src.kind === "address" ? src.address.family : dst.kind === "address" ? dst.address.family : undefined;
+export function resolveEndpoints(cluster: Cluster, src: Reference, dst: Reference): { src: Endpoint; dst: Endpoint } | { kind: "not-found"; detail: string } {
+  const family: Family | undefined = src.kind === "address" ? src.address.family : dst.kind === "address" ? dst.address.family : undefined;
   const s = resolve(cluster, src, family);
   if ("detail" in s) return s;
   const d = resolve(cluster, dst, family ?? s.ip?.family);

@@ -92,15 +92,7 @@ function isNodeSide(e: Endpoint): boolean {
  * and recorded; without, the first rule that matches decides and nothing is
  * recorded. Either way the rules are evaluated by the same `evaluateRule`.
  */
-export function evaluateSubject(
-  cluster: Cluster,
-  subject: Pod,
-  dir: Direction,
-  peer: Endpoint,
-  dstPod: Pod | undefined,
-  t: Traffic,
-  explain = true,
-): DirectionVerdict {
+export function evaluateSubject(cluster: Cluster, subject: Pod, dir: Direction, peer: Endpoint, dstPod: Pod | undefined, t: Traffic, explain = true): DirectionVerdict {
   if (subject.hostNetwork) {
     return { subject: subject.key, allowed: true, isolated: false, reason: "host-network", policies: [], verdicts: NO_VERDICTS };
   }

@@ -36,14 +36,7 @@ const POLICY_TYPES = ["Ingress", "Egress"] as const;
  * write (StrictIPCIDRValidation), "legacy" as older ones did. decodeObject
  * chooses, strict by default; the default here reads what an API server holds.
  */
-export function decodeNetworkPolicySpec(
-  r: Reader,
-  namespace: string,
-  name: string,
-  raw: unknown,
-  p: Path,
-  cidr: IPMode = "legacy",
-): NetworkPolicy {
+export function decodeNetworkPolicySpec(r: Reader, namespace: string, name: string, raw: unknown, p: Path, cidr: IPMode = "legacy"): NetworkPolicy {
   const spec = r.object(raw, p) ?? {};
   const podSelector = decodeSelector(r, spec["podSelector"], p.child("podSelector"));
   const ingress = decodeRules(r, spec["ingress"], "ingress", p.child("ingress"), cidr);
@@ -91,14 +84,8 @@ function decodeRules(r: Reader, raw: unknown, dir: Direction, p: Path, cidr: IPM
     const rawPeers = r.array(rule[peersKey], rp.child(peersKey)) ?? [];
     // "If this field is empty or missing, this rule matches all ports" /
     // "... this rule matches all sources (traffic not restricted by source)".
-    const ports: PortMatcher[] =
-      rawPorts.length === 0
-        ? [{ kind: "all", field: `${rp}` }]
-        : rawPorts.map((port, j) => decodePort(r, port, rp.child("ports").index(j)));
-    const peers: Peer[] =
-      rawPeers.length === 0
-        ? [{ kind: "all", field: `${rp}` }]
-        : rawPeers.map((peer, j) => decodePeer(r, peer, rp.child(peersKey).index(j), cidr));
+    const ports: PortMatcher[] = rawPorts.length === 0 ? [{ kind: "all", field: `${rp}` }] : rawPorts.map((port, j) => decodePort(r, port, rp.child("ports").index(j)));
+    const peers: Peer[] = rawPeers.length === 0 ? [{ kind: "all", field: `${rp}` }] : rawPeers.map((peer, j) => decodePeer(r, peer, rp.child(peersKey).index(j), cidr));
     return { field: `${rp}`, peers, ports };
   });
 }
@@ -145,9 +132,7 @@ function decodePeer(r: Reader, raw: unknown, p: Path, cidr: IPMode): Peer {
   const has = (k: string) => o[k] !== undefined && o[k] !== null;
   const given = ["podSelector", "namespaceSelector", "ipBlock"].filter(has);
   const podSel = has("podSelector") ? decodeSelector(r, o["podSelector"], p.child("podSelector")) : EVERYTHING;
-  const nsSel = has("namespaceSelector")
-    ? decodeSelector(r, o["namespaceSelector"], p.child("namespaceSelector"))
-    : undefined;
+  const nsSel = has("namespaceSelector") ? decodeSelector(r, o["namespaceSelector"], p.child("namespaceSelector")) : undefined;
   const block = has("ipBlock") ? decodeIpBlock(r, o["ipBlock"], p.child("ipBlock"), cidr) : undefined;
   if (given.length === 0) r.add(fieldError.required(p, "must specify a peer"));
   else if (given.length > 1 && has("ipBlock")) r.add(fieldError.forbidden(p, "may not specify both ipBlock and another peer"));

@@ -43,9 +43,7 @@ function decodeRequirement(r: Reader, raw: unknown, p: Path): Requirement | unde
   const o = r.object(raw, p) ?? {};
   const key = r.string(o["key"], p.child("key")) ?? "";
   const op = r.string(o["operator"], p.child("operator")) ?? "";
-  const values = (r.array(o["values"], p.child("values")) ?? []).map(
-    (v, i) => r.string(v, p.child("values").index(i)) ?? "",
-  );
+  const values = (r.array(o["values"], p.child("values")) ?? []).map((v, i) => r.string(v, p.child("values").index(i)) ?? "");
   const before = r.errors.length;
   // The API server's order: operator and values, then key, then each value.
   if (!OPERATORS.includes(op as Operator)) {

@@ -88,9 +88,7 @@ class FamilyCompiler {
   }
 
   compile(): ChainPlan[] {
-    const top: RulePlan[] = [
-      { match: ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"], target: ACCEPT, origin: { note: "replies of allowed connections" } },
-    ];
+    const top: RulePlan[] = [{ match: ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"], target: ACCEPT, origin: { note: "replies of allowed connections" } }];
     const podChains: ChainPlan[] = [];
     for (const pod of this.locals) {
       for (const dir of ["egress", "ingress"] as const) {
@@ -174,7 +172,11 @@ class FamilyCompiler {
             rules.push({
               match: [...peer.match, ...port.match],
               target: SET_MARK,
-              origin: { policy: p.key, field: rule.field, note: `${peer.field.slice(rule.field.length + 1) || "all peers"} ${port.field.slice(rule.field.length + 1) || "all ports"}` },
+              origin: {
+                policy: p.key,
+                field: rule.field,
+                note: `${peer.field.slice(rule.field.length + 1) || "all peers"} ${port.field.slice(rule.field.length + 1) || "all ports"}`,
+              },
             });
           }
         }
@@ -199,16 +201,25 @@ class FamilyCompiler {
         // `except` may name one CIDR twice: the set holds it once.
         const except = [...new Map(peer.except.map((c) => [c.text, c])).values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
         const texts = except.map((c) => c.text);
-        const name = this.addSet("NETS", `nets\0${this.family}\0${peer.cidr.text}\0${texts.join(",")}`, "hash:net", { kind: "nets", cidr: peer.cidr, except },
-          `${peer.cidr.text}${texts.length ? ` except ${texts.join(", ")}` : ""}`);
+        const name = this.addSet(
+          "NETS",
+          `nets\0${this.family}\0${peer.cidr.text}\0${texts.join(",")}`,
+          "hash:net",
+          { kind: "nets", cidr: peer.cidr, except },
+          `${peer.cidr.text}${texts.length ? ` except ${texts.join(", ")}` : ""}`,
+        );
         return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
       }
       case "pods": {
         const ns = peer.namespaces;
         const scope = ns.kind === "same" ? `ns:${p.namespace}` : `nsSelector:${JSON.stringify(ns.selector)}`;
-        const name = this.addSet("PODS", `pods\0${this.family}\0${scope}\0${JSON.stringify(peer.pods)}`, "hash:ip",
+        const name = this.addSet(
+          "PODS",
+          `pods\0${this.family}\0${scope}\0${JSON.stringify(peer.pods)}`,
+          "hash:ip",
           { kind: "pods", policyNamespace: p.namespace, namespaces: ns, pods: peer.pods },
-          `pods ${ns.kind === "same" ? `of namespace ${p.namespace}` : `of namespaces ${describeSelector(ns.selector)}`} matching ${describeSelector(peer.pods)}`);
+          `pods ${ns.kind === "same" ? `of namespace ${p.namespace}` : `of namespaces ${describeSelector(ns.selector)}`} matching ${describeSelector(peer.pods)}`,
+        );
         return [{ match: ["-m", "set", "--match-set", name, side], field: peer.field }];
       }
     }
@@ -231,9 +242,13 @@ class FamilyCompiler {
         this.consulted?.add(portGroupKey(m.protocol, m.name));
         const ports = [...namedPortGroups(this.cluster, this.cache, m.protocol, m.name).keys()].sort((a, b) => a - b);
         return ports.map((port) => {
-          const name = this.addSet("PORT", `port\0${this.family}\0${m.protocol}\0${m.name}\0${port}`, "hash:ip",
+          const name = this.addSet(
+            "PORT",
+            `port\0${this.family}\0${m.protocol}\0${m.name}\0${port}`,
+            "hash:ip",
             { kind: "port", protocol: m.protocol, name: m.name, port },
-            `pods where ${m.protocol} port ${m.name} is ${port}`);
+            `pods where ${m.protocol} port ${m.name} is ${port}`,
+          );
           return { match: ["-m", "set", "--match-set", name, "dst", ...proto(m.protocol), "--dport", `${port}`], field: m.field };
         });
       }

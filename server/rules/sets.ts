@@ -51,7 +51,9 @@ function members(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetEntry
     case "nets":
       // Each member once: ipset refuses to add an element twice, and an except may be a half of a /0.
       return [
-        ...splitZero(s.cidr).filter((value) => !s.except.some((c) => c.text === value)).map((value) => ({ value, nomatch: false })),
+        ...splitZero(s.cidr)
+          .filter((value) => !s.except.some((c) => c.text === value))
+          .map((value) => ({ value, nomatch: false })),
         ...s.except.map((c) => ({ value: c.text, nomatch: true })),
       ];
     case "pods":

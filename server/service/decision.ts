@@ -38,12 +38,7 @@ export interface Decision {
   readonly ingress: DirectionView;
 }
 
-export function toDecision(
-  e: Evaluation,
-  ends: { src: Endpoint; dst: Endpoint },
-  q: { protocol: Protocol; port: number; explain: boolean },
-  generation: number,
-): Decision {
+export function toDecision(e: Evaluation, ends: { src: Endpoint; dst: Endpoint }, q: { protocol: Protocol; port: number; explain: boolean }, generation: number): Decision {
   return {
     allowed: e.allowed,
     generation,

@@ -74,10 +74,13 @@ export class ModelView {
           resolve();
         },
       };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new PodwallError("unavailable", `generation ${generation} is committed, but this instance has not received it yet (at ${this.generation})`));
-      }, remainingMs(ctx, fallbackMs));
+      const timer = setTimeout(
+        () => {
+          this.waiters.delete(waiter);
+          reject(new PodwallError("unavailable", `generation ${generation} is committed, but this instance has not received it yet (at ${this.generation})`));
+        },
+        remainingMs(ctx, fallbackMs),
+      );
       this.waiters.add(waiter);
     });
   }

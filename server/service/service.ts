@@ -65,8 +65,6 @@ export interface ServiceOptions {
 /** The most questions one batch asks, unless configured. */
 export const DEFAULT_MAX_BATCH = 10_000;
 
-
-
 export type WriteListener = (generation: number) => void;
 
 /** Where the service is in its life, and what /readyz says of it. */

@@ -92,4 +92,3 @@ export function prefixEnd(prefix: Buffer): Buffer {
   }
   return Buffer.from([0]);
 }
-

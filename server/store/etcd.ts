@@ -301,7 +301,11 @@ export class EtcdStore implements Store {
   /** Watches the prefix from the revision after the last one seen. */
   private watch(): void {
     if (this.closed) return;
-    const watcher = this.client.watch().prefix(this.prefix).startRevision(String(this.seen + 1)).watcher();
+    const watcher = this.client
+      .watch()
+      .prefix(this.prefix)
+      .startRevision(String(this.seen + 1))
+      .watcher();
     this.watcher = watcher;
     watcher.on("connected", () => {
       if (this.watcher !== watcher) return;

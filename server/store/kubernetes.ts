@@ -223,7 +223,12 @@ function errorText(err: unknown): string {
 function watchMetrics(registry: Registry, lastEventAt: () => number) {
   return {
     events: new Counter({ name: "podwall_kubernetes_events_total", help: "Watch events received, by kind and type", labelNames: ["kind", "type"] as const, registers: [registry] }),
-    relists: new Counter({ name: "podwall_kubernetes_relists_total", help: "Lists after the first (a watch that expired or failed), by kind", labelNames: ["kind"] as const, registers: [registry] }),
+    relists: new Counter({
+      name: "podwall_kubernetes_relists_total",
+      help: "Lists after the first (a watch that expired or failed), by kind",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+    }),
     synced: new Gauge({ name: "podwall_kubernetes_synced", help: "1 while the list/watch of a kind is in and running", labelNames: ["kind"] as const, registers: [registry] }),
     sinceLast: new Gauge({
       name: "podwall_kubernetes_seconds_since_last_event",

@@ -20,17 +20,7 @@ import { type RootDatabase, open as openLmdb } from "lmdb";
 import { KINDS, type Kind, type Manifest } from "../model/types.js";
 import { PodwallError } from "../service/errors.js";
 import { DirLock } from "./dir-lock.js";
-import {
-  type Change,
-  type Commit,
-  type ObjectRef,
-  type Store,
-  type StoreHealth,
-  type StoredModel,
-  StoreConflict,
-  StoreOpenError,
-  refKey,
-} from "./types.js";
+import { type Change, type Commit, type ObjectRef, type Store, type StoreHealth, type StoredModel, StoreConflict, StoreOpenError, refKey } from "./types.js";
 
 /** The layout version this podwall reads and writes. */
 export const FORMAT = 1;
@@ -135,7 +125,10 @@ function checkDataFile(dir: string): void {
   const txnid = (page: number) => buf.readBigUInt64LE(page * pageSize + META + 128);
   const latest = txnid(1) > txnid(0) ? 1 : 0;
   const pages = BigInt(Math.floor(size / pageSize));
-  for (const [tree, offset] of [["free-page", 64], ["main", 112]] as const) {
+  for (const [tree, offset] of [
+    ["free-page", 64],
+    ["main", 112],
+  ] as const) {
     const root = buf.readBigUInt64LE(latest * pageSize + META + offset);
     if (root !== 0xffffffffffffffffn && root >= pages) {
       throw new StoreOpenError(`${file} is truncated: its ${tree} tree's root is page ${root}, the file has ${pages} pages (MDB_CORRUPTED)`);

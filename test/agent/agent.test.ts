@@ -30,14 +30,27 @@ function seedForeign(run: FakeRunner): void {
   run.node.ipsetCommand(["add", "KUBE-CLUSTER-IP", "10.96.0.1"]);
   run.node.iptablesRestore(
     "ipv4",
-    ["*filter", ":KUBE-FORWARD - [0:0]", ":KUBE-SERVICES - [0:0]", "-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst -j ACCEPT", "-A FORWARD -j KUBE-FORWARD", "-A INPUT -j KUBE-SERVICES", "COMMIT", ""].join("\n"),
+    [
+      "*filter",
+      ":KUBE-FORWARD - [0:0]",
+      ":KUBE-SERVICES - [0:0]",
+      "-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst -j ACCEPT",
+      "-A FORWARD -j KUBE-FORWARD",
+      "-A INPUT -j KUBE-SERVICES",
+      "COMMIT",
+      "",
+    ].join("\n"),
     true,
   );
   run.node.iptablesRestore("ipv6", ["*filter", ":KUBE-FORWARD - [0:0]", "-A FORWARD -j KUBE-FORWARD", "COMMIT", ""].join("\n"), true);
 }
 
 function foreign(run: FakeRunner): string {
-  const keep = (text: string) => text.split("\n").filter((l) => l.includes("KUBE-") || /^:(INPUT|FORWARD|OUTPUT) /.test(l)).join("\n");
+  const keep = (text: string) =>
+    text
+      .split("\n")
+      .filter((l) => l.includes("KUBE-") || /^:(INPUT|FORWARD|OUTPUT) /.test(l))
+      .join("\n");
   const sets = [...run.node.sets].filter(([n]) => !n.startsWith("PODWALL-")).map(([n, s]) => `${n} ${[...s.entries.keys()].join(",")}`);
   return [keep(run.node.save("ipv4")), keep(run.node.save("ipv6")), ...sets].join("\n");
 }
@@ -99,10 +112,14 @@ async function nodeStatus(server: TestServer, name = "node-1"): Promise<Record<s
  */
 async function inSync(server: TestServer, what: string): Promise<Record<string, any>> {
   const current = started.at(-1);
-  return eventually(async () => {
-    const s = await nodeStatus(server);
-    return s.inSync && (!current || current.agent.applied === s.applied.version) ? s : undefined;
-  }, 5000, what);
+  return eventually(
+    async () => {
+      const s = await nodeStatus(server);
+      return s.inSync && (!current || current.agent.applied === s.applied.version) ? s : undefined;
+    },
+    5000,
+    what,
+  );
 }
 
 describe("the agent", () => {
@@ -163,12 +180,19 @@ describe("the agent", () => {
 
     const mark = run.calls.length;
     assert.equal((await http(server, "POST", "/v1/apply", EXTRA)).status, 200);
-    const second = await eventually(async () => {
-      const s = await nodeStatus(server);
-      return s.inSync && s.applied.version !== first.applied.version ? s : undefined;
-    }, 5000, "the second apply");
+    const second = await eventually(
+      async () => {
+        const s = await nodeStatus(server);
+        return s.inSync && s.applied.version !== first.applied.version ? s : undefined;
+      },
+      5000,
+      "the second apply",
+    );
     assert.equal(second.applied.version, server.rules.rules(SYSTEM, "node-1").version);
-    const later = run.calls.slice(mark).filter((c) => c.kind === "write").map((c) => c.cmd.join(" "));
+    const later = run.calls
+      .slice(mark)
+      .filter((c) => c.kind === "write")
+      .map((c) => c.cmd.join(" "));
     assert.deepEqual(later, ["ipset restore", "iptables-restore --noflush -w", "ip6tables-restore --noflush -w"], "the hooks are in place: no -D, no -I");
     assert.deepEqual(chainRules(run, "ipv4", "FORWARD"), ["-j PODWALL-FORWARD", "-j KUBE-FORWARD"]);
     assert.equal(foreign(run), before, "KUBE-* chains, rules and sets are as they were");
@@ -201,7 +225,11 @@ describe("the agent", () => {
       ].join("\n"),
       true,
     );
-    run.node.iptablesRestore("ipv6", ["*filter", ":PODWALL-OLD6 - [0:0]", "-A PODWALL-OLD6 -m set --match-set PODWALL-NETS-OLD6 dst -j RETURN", "-A FORWARD -j PODWALL-OLD6", "COMMIT", ""].join("\n"), true);
+    run.node.iptablesRestore(
+      "ipv6",
+      ["*filter", ":PODWALL-OLD6 - [0:0]", "-A PODWALL-OLD6 -m set --match-set PODWALL-NETS-OLD6 dst -j RETURN", "-A FORWARD -j PODWALL-OLD6", "COMMIT", ""].join("\n"),
+      true,
+    );
     // The out-of-place hook sits behind KUBE-FORWARD.
     run.node.tableCommand("ipv4", run.node.tables.ipv4, ["-D", "FORWARD", "-j", "KUBE-FORWARD"]);
     run.node.tableCommand("ipv4", run.node.tables.ipv4, ["-I", "FORWARD", "1", "-j", "KUBE-FORWARD"]);
@@ -219,7 +247,11 @@ describe("the agent", () => {
     assert.equal(indexOf(run, /^iptables -w -D FORWARD -j PODWALL-OLD$/) < hook4, true, "stale jumps go before the hook is put first");
     assert.ok(indexOf(run, /^iptables -w -D INPUT -j PODWALL-OLD$/) >= 0, "a stale jump in INPUT goes too");
     assert.ok(indexOf(run, /^ip6tables -w -D FORWARD -j PODWALL-OLD6$/) >= 0);
-    assert.deepEqual(w.filter((x) => x.startsWith("ipset destroy")), ["ipset destroy PODWALL-NETS-OLD6", "ipset destroy PODWALL-PODS-OLD"], "sets last, after every chain");
+    assert.deepEqual(
+      w.filter((x) => x.startsWith("ipset destroy")),
+      ["ipset destroy PODWALL-NETS-OLD6", "ipset destroy PODWALL-PODS-OLD"],
+      "sets last, after every chain",
+    );
     assert.ok(w.lastIndexOf("ip6tables-restore --noflush -w") < destroy);
     const staleText = run.calls.filter((c) => c.kind === "write")[stale4]!.input!;
     assert.deepEqual(staleText.split("\n"), ["*filter", ":PODWALL-IN-OLD - [0:0]", ":PODWALL-OLD - [0:0]", "-X PODWALL-IN-OLD", "-X PODWALL-OLD", "COMMIT", ""]);
@@ -268,10 +300,14 @@ describe("the agent", () => {
     run.failing = (cmd) => cmd[0] === "iptables-restore";
     assert.equal((await http(server, "POST", "/v1/apply", EXTRA)).status, 200);
     const next = server.rules.rules(SYSTEM, "node-1").version;
-    const failed = await eventually(async () => {
-      const s = await nodeStatus(server);
-      return s.applied?.error ? s : undefined;
-    }, 5000, "the error report");
+    const failed = await eventually(
+      async () => {
+        const s = await nodeStatus(server);
+        return s.applied?.error ? s : undefined;
+      },
+      5000,
+      "the error report",
+    );
     assert.equal(failed.inSync, false);
     assert.equal(failed.applied.version, next, "the report names the version that failed");
     assert.match(failed.applied.error, /iptables-restore --noflush -w failed .*injected failure/);

@@ -217,25 +217,37 @@ describe("the agent's metrics", () => {
     assert.equal(sample(text, `podwall_agent_applied_ruleset_info{node="node-1",version="${v1}"}`), 1);
     assert.equal(sample(text, `podwall_agent_server_info{server="${server.url}"}`), 1);
 
-    text = await eventually(async () => {
-      const t = await scrape();
-      return (sample(t, 'podwall_agent_polls_total{result="unchanged"}') ?? 0) >= 1 ? t : undefined;
-    }, WAIT_MS, "a long poll that ran out unchanged");
+    text = await eventually(
+      async () => {
+        const t = await scrape();
+        return (sample(t, 'podwall_agent_polls_total{result="unchanged"}') ?? 0) >= 1 ? t : undefined;
+      },
+      WAIT_MS,
+      "a long poll that ran out unchanged",
+    );
 
     runner.failing = (cmd) => cmd[0] === "iptables-restore";
     assert.equal((await http(server, "POST", "/v1/apply", EXTRA)).status, 200);
-    text = await eventually(async () => {
-      const t = await scrape();
-      return (sample(t, 'podwall_agent_applies_total{outcome="failed"}') ?? 0) >= 1 ? t : undefined;
-    }, WAIT_MS, "a failed apply");
+    text = await eventually(
+      async () => {
+        const t = await scrape();
+        return (sample(t, 'podwall_agent_applies_total{outcome="failed"}') ?? 0) >= 1 ? t : undefined;
+      },
+      WAIT_MS,
+      "a failed apply",
+    );
     assert.equal(sample(text, `podwall_agent_applied_ruleset_info{node="node-1",version="${v1}"}`), 1, "a failure leaves the version in force");
 
     runner.failing = undefined;
     const v2 = server.rules.rules(SYSTEM, "node-1").version;
-    text = await eventually(async () => {
-      const t = await scrape();
-      return sample(t, 'podwall_agent_applies_total{outcome="ok"}') === 2 ? t : undefined;
-    }, WAIT_MS, "the second apply");
+    text = await eventually(
+      async () => {
+        const t = await scrape();
+        return sample(t, 'podwall_agent_applies_total{outcome="ok"}') === 2 ? t : undefined;
+      },
+      WAIT_MS,
+      "the second apply",
+    );
     assert.equal(sample(text, `podwall_agent_applied_ruleset_info{node="node-1",version="${v2}"}`), 1);
     assert.equal(text.split("\n").filter((l) => l.startsWith("podwall_agent_applied_ruleset_info{")).length, 1, "one version in force");
     const failed = sample(text, 'podwall_agent_applies_total{outcome="failed"}')!;

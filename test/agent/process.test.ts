@@ -127,10 +127,14 @@ describe("podwall agent, the process", () => {
     children.push(a);
     await eventually(() => a.logs.some((l) => l.msg === "ruleset applied"), WAIT_MS, "the apply");
     const version = s.server.rules.rules(SYSTEM, "node-1").version;
-    await eventually(async () => {
-      const nodes = (await admin.request<{ nodes: { node: string; applied?: { appliedAt: string; version: string } }[] }>("GET", "/v1/nodes")).body.nodes;
-      return nodes.find((n) => n.node === "node-1")?.applied?.version === version;
-    }, WAIT_MS, "the report, after which the agent long-polls for five minutes");
+    await eventually(
+      async () => {
+        const nodes = (await admin.request<{ nodes: { node: string; applied?: { appliedAt: string; version: string } }[] }>("GET", "/v1/nodes")).body.nodes;
+        return nodes.find((n) => n.node === "node-1")?.applied?.version === version;
+      },
+      WAIT_MS,
+      "the report, after which the agent long-polls for five minutes",
+    );
     a.proc.kill("SIGTERM");
     assert.equal(await a.exited, 0);
     assert.ok(a.logs.some((l) => l.msg.startsWith("agent stopped")));

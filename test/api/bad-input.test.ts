@@ -226,7 +226,7 @@ const INVALID: Case[] = [
       code: 422,
       reason: "Invalid",
       message:
-        'Namespace "Upper" is invalid: metadata.name: Invalid value: "Upper": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character (e.g. \'my-name\',  or \'123-abc\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?\'); ' +
+        "Namespace \"Upper\" is invalid: metadata.name: Invalid value: \"Upper\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?'); " +
         // As the API server: containerPort 0 is its Go zero value, "missing"; a set's values are listed sorted.
         'Pod "p" is invalid: [spec.containers[0].ports[0].containerPort: Required value, spec.containers[0].ports[1].protocol: Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"]',
       errors: [
@@ -309,14 +309,38 @@ const MISSING: Case[] = [
     status: 404,
     want: notFound('namespaces "x" not found (Pod x/a)'),
   },
-  { name: "an unknown source pod in GET /v1/check", method: "GET", path: "/v1/check?src=x/zz&dst=x/a&port=80", status: 404, want: notFound('pods "zz" not found in namespace "x"') },
-  { name: "an unknown destination pod in GET /v1/check", method: "GET", path: "/v1/check?src=x/a&dst=nope/a&port=80", status: 404, want: notFound('pods "a" not found in namespace "nope"') },
-  { name: "an unknown pod in POST /v1/check", method: "POST", path: "/v1/check", body: { src: "x/a", dst: "y/zz", port: 80 }, status: 404, want: notFound('pods "zz" not found in namespace "y"') },
+  {
+    name: "an unknown source pod in GET /v1/check",
+    method: "GET",
+    path: "/v1/check?src=x/zz&dst=x/a&port=80",
+    status: 404,
+    want: notFound('pods "zz" not found in namespace "x"'),
+  },
+  {
+    name: "an unknown destination pod in GET /v1/check",
+    method: "GET",
+    path: "/v1/check?src=x/a&dst=nope/a&port=80",
+    status: 404,
+    want: notFound('pods "a" not found in namespace "nope"'),
+  },
+  {
+    name: "an unknown pod in POST /v1/check",
+    method: "POST",
+    path: "/v1/check",
+    body: { src: "x/a", dst: "y/zz", port: 80 },
+    status: 404,
+    want: notFound('pods "zz" not found in namespace "y"'),
+  },
   {
     name: "an unknown pod in POST /v1/check/batch",
     method: "POST",
     path: "/v1/check/batch",
-    body: { checks: [{ src: "x/a", dst: "y/b", port: 80 }, { src: "z/zz", dst: "y/b", port: 80 }] },
+    body: {
+      checks: [
+        { src: "x/a", dst: "y/b", port: 80 },
+        { src: "z/zz", dst: "y/b", port: 80 },
+      ],
+    },
     status: 404,
     want: notFound('pods "zz" not found in namespace "z"'),
   },
@@ -331,7 +355,9 @@ interface BadCheck {
   readonly error: (value: "query" | "json") => Record<string, unknown> & { field: string; detail: string };
 }
 
-const invalidPort = (q: string, j: unknown): BadCheck["error"] => (v) => ({ field: "port", type: "FieldValueInvalid", value: v === "query" ? q : j, detail: PORT_RANGE });
+const invalidPort =
+  (q: string, j: unknown): BadCheck["error"] =>
+  (v) => ({ field: "port", type: "FieldValueInvalid", value: v === "query" ? q : j, detail: PORT_RANGE });
 const BAD_CHECKS: BadCheck[] = [
   { name: "port 0", query: { port: "0" }, json: { port: 0 }, error: invalidPort("0", 0) },
   { name: "port 65536", query: { port: "65536" }, json: { port: 65536 }, error: invalidPort("65536", 65536) },
@@ -369,7 +395,13 @@ function checkCases(): Case[] {
       name: `${b.name} in POST /v1/check/batch`,
       method: "POST",
       path: "/v1/check/batch",
-      body: { checks: [{ src: "x/a", dst: "y/b", port: 80 }, { src: "x/a", dst: "y/b", ...b.json }, { src: "x/a", dst: "y/b", port: 81 }] },
+      body: {
+        checks: [
+          { src: "x/a", dst: "y/b", port: 80 },
+          { src: "x/a", dst: "y/b", ...b.json },
+          { src: "x/a", dst: "y/b", port: 81 },
+        ],
+      },
       status: 400,
       want: bad(msg(be), [be]),
     });
@@ -426,7 +458,10 @@ describe("bad input over REST", () => {
   it("the valid objects of a rejected batch were not applied", async () => {
     assert.equal((await http(server, "POST", "/v1/apply", LAST_INVALID)).status, 422);
     const items = (await http(server, "GET", "/v1/model")).body.items as { metadata: { name: string } }[];
-    assert.equal(items.some((i) => i.metadata.name === "fresh"), false);
+    assert.equal(
+      items.some((i) => i.metadata.name === "fresh"),
+      false,
+    );
     assert.equal((await http(server, "GET", "/v1/check?src=fresh/p&dst=x/a&port=80")).status, 404);
   });
 
@@ -445,7 +480,10 @@ describe("a body larger than the limit is 413", () => {
   let server: { url: string; close(): Promise<void> };
   before(async () => {
     const service = await PodwallService.start();
-    await service.replace(SYSTEM, "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nstatus: {podIP: 10.1.1.1}\n");
+    await service.replace(
+      SYSTEM,
+      "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nstatus: {podIP: 10.1.1.1}\n",
+    );
     server = await serveApp(createRestApp(service, { bodyLimit: "1kb" }));
   });
   after(async () => server.close());
@@ -585,14 +623,26 @@ describe("bad input over gRPC", () => {
     },
     {
       name: "DecisionService.BatchCheck with port 0 in the second check",
-      call: () => decisions.unary("batchCheck", { checks: [{ src: "x/a", dst: "x/b", port: 80 }, { src: "x/a", dst: "x/b" }] }),
+      call: () =>
+        decisions.unary("batchCheck", {
+          checks: [
+            { src: "x/a", dst: "x/b", port: 80 },
+            { src: "x/a", dst: "x/b" },
+          ],
+        }),
       code: GrpcStatus.INVALID_ARGUMENT,
       details: `invalid check: checks[1].port: ${PORT_RANGE}`,
       errors: [portError("checks[1].port", "FieldValueRequired")],
     },
     {
       name: "DecisionService.BatchCheck with an unknown pod",
-      call: () => decisions.unary("batchCheck", { checks: [{ src: "x/a", dst: "x/b", port: 80 }, { src: "x/a", dst: "q/b", port: 80 }] }),
+      call: () =>
+        decisions.unary("batchCheck", {
+          checks: [
+            { src: "x/a", dst: "x/b", port: 80 },
+            { src: "x/a", dst: "q/b", port: 80 },
+          ],
+        }),
       code: GrpcStatus.NOT_FOUND,
       details: 'pods "b" not found in namespace "q"',
       errors: undefined,

@@ -92,13 +92,20 @@ describe("decision ids and the decision log", () => {
     client.close();
     assert.match(rpc.decisionId, UUID);
 
-    const logged = await eventually(() => {
-      const all = entries();
-      const batch = ids.map((id) => all.find((e) => e.decisionId === id));
-      const single = all.find((e) => e.decisionId === rpc.decisionId);
-      return batch.every((e) => e !== undefined) && single ? { batch: batch as Entry[], single } : undefined;
-    }, 30_000, "every line");
-    assert.deepEqual(logged.batch.map((e) => e.batch), [0, 1, 2]);
+    const logged = await eventually(
+      () => {
+        const all = entries();
+        const batch = ids.map((id) => all.find((e) => e.decisionId === id));
+        const single = all.find((e) => e.decisionId === rpc.decisionId);
+        return batch.every((e) => e !== undefined) && single ? { batch: batch as Entry[], single } : undefined;
+      },
+      30_000,
+      "every line",
+    );
+    assert.deepEqual(
+      logged.batch.map((e) => e.batch),
+      [0, 1, 2],
+    );
     assert.deepEqual(logged.batch[1]!.question, { src: "app/a", dst: "app/b", protocol: "UDP", port: 443 });
     assert.equal(logged.single.principal, "dashboards");
     assert.equal(logged.single.batch, undefined);
@@ -123,7 +130,9 @@ describe("a decision log that cannot keep up", () => {
     const counts = Object.fromEntries((await metrics.decisionLog.get()).values.map((v) => [v.labels["outcome"], v.value]));
     assert.ok((counts["dropped"] ?? 0) > 0, "some lines were dropped");
     assert.equal((counts["written"] ?? 0) + (counts["dropped"] ?? 0), 1000);
-    const lines = readFileSync(path, "utf8").split("\n").filter((l) => l !== "");
+    const lines = readFileSync(path, "utf8")
+      .split("\n")
+      .filter((l) => l !== "");
     assert.equal(lines.length, counts["written"]);
     for (const l of lines) assert.equal((JSON.parse(l) as Entry).question.src, "a/b");
   });

@@ -68,15 +68,19 @@ describe("limits", () => {
 
     // Once one ends, there is room again.
     first.cancel();
-    await eventually(async () => {
-      const s = watch(agent.token);
-      const ok = await new Promise<boolean>((resolve) => {
-        s.once("data", () => resolve(true));
-        s.on("error", (err: grpc.ServiceError) => resolve(err.code === grpc.status.CANCELLED));
-      });
-      s.cancel();
-      return ok;
-    }, 30_000, "room for a new watch");
+    await eventually(
+      async () => {
+        const s = watch(agent.token);
+        const ok = await new Promise<boolean>((resolve) => {
+          s.once("data", () => resolve(true));
+          s.on("error", (err: grpc.ServiceError) => resolve(err.code === grpc.status.CANCELLED));
+        });
+        s.cancel();
+        return ok;
+      },
+      30_000,
+      "room for a new watch",
+    );
     second.cancel();
   });
 
@@ -84,7 +88,10 @@ describe("limits", () => {
     const checks = Array.from({ length: 4 }, () => ({ src: "app/b", dst: "app/a", port: 80 }));
     const r = await http(server, "POST", "/v1/check/batch", { checks }, bearer(reader.token));
     assert.equal(r.status, 413);
-    assert.deepEqual(r.body.errors.map((x: { field: string; type: string }) => `${x.field} ${x.type}`), ["checks FieldValueTooMany"]);
+    assert.deepEqual(
+      r.body.errors.map((x: { field: string; type: string }) => `${x.field} ${x.type}`),
+      ["checks FieldValueTooMany"],
+    );
     const ok = await http(server, "POST", "/v1/check/batch", { checks: checks.slice(1) }, bearer(reader.token));
     assert.equal(ok.status, 200);
     const e = await new Promise<grpc.ServiceError>((resolve) =>

@@ -76,11 +76,7 @@ describe("REST model input", () => {
         body: JSON.stringify({
           apiVersion: "v1",
           kind: "List",
-          items: [
-            { apiVersion: "v1", kind: "List", items: SMALL_DOCS.slice(0, 3) },
-            { apiVersion: "v1", kind: "PodList", items: SMALL_DOCS.slice(3, 5) },
-            SMALL_DOCS[5],
-          ],
+          items: [{ apiVersion: "v1", kind: "List", items: SMALL_DOCS.slice(0, 3) }, { apiVersion: "v1", kind: "PodList", items: SMALL_DOCS.slice(3, 5) }, SMALL_DOCS[5]],
         }),
         headers: JSON_TYPE,
       },
@@ -104,9 +100,7 @@ describe("REST model input", () => {
       const res = await http(server, "PUT", "/v1/model", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "solo" } }), JSON_TYPE);
       assert.equal(res.status, 200);
       assert.deepEqual(res.body, { generation: 1, applied: ["Namespace solo"], skipped: [] });
-      assert.deepEqual(await modelItems(server), [
-        { apiVersion: "v1", kind: "Namespace", metadata: { name: "solo", labels: { "kubernetes.io/metadata.name": "solo" } } },
-      ]);
+      assert.deepEqual(await modelItems(server), [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "solo", labels: { "kubernetes.io/metadata.name": "solo" } } }]);
     });
 
     it("replaces the whole model: what the new body lacks is gone", async () => {
@@ -329,7 +323,12 @@ describe("REST model input", () => {
 
     const one: { name: string; path: string; applied: string; items: unknown[] }[] = [
       { name: "a pod", path: "/v1/namespaces/db/pods/pg", applied: "Pod db/pg", items: [NS_APP, NS_DB, NODE_N1, POD_WEB, POLICY] },
-      { name: "a network policy", path: "/v1/namespaces/db/networkpolicies/db-from-app", applied: "NetworkPolicy db/db-from-app", items: [NS_APP, NS_DB, NODE_N1, POD_WEB, POD_PG] },
+      {
+        name: "a network policy",
+        path: "/v1/namespaces/db/networkpolicies/db-from-app",
+        applied: "NetworkPolicy db/db-from-app",
+        items: [NS_APP, NS_DB, NODE_N1, POD_WEB, POD_PG],
+      },
       { name: "a node", path: "/v1/nodes/n1", applied: "Node n1", items: [NS_APP, NS_DB, POD_WEB, POD_PG, POLICY] },
     ];
     for (const c of one) {

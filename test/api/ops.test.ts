@@ -52,7 +52,12 @@ describe("service plumbing", () => {
     it("GET /readyz: the model is loaded, with its generation", async () => {
       const res = await http(server, "GET", "/readyz");
       assert.equal(res.status, 200);
-      assert.deepEqual(res.body, { ready: true, status: "ready", generation: (await http(server, "GET", "/v1/model")).body.metadata.generation, store: { kind: "memory", writable: true } });
+      assert.deepEqual(res.body, {
+        ready: true,
+        status: "ready",
+        generation: (await http(server, "GET", "/v1/model")).body.metadata.generation,
+        store: { kind: "memory", writable: true },
+      });
     });
 
     it("GET /readyz of a server started without manifests: ready, with an empty model", async () => {

@@ -45,17 +45,30 @@ describe("request metrics", () => {
     const client = decisionClient(server.grpcAddress);
     const stream = client.stream("watchRules", { node: "node-2" });
     stream.on("error", () => {});
-    await eventually(async () => {
-      const m = await metrics();
-      return value(m, "podwall_long_polls_open") === 1 && value(m, "podwall_watch_streams_open") === 1;
-    }, 30_000, "one long poll and one watch stream");
+    await eventually(
+      async () => {
+        const m = await metrics();
+        return value(m, "podwall_long_polls_open") === 1 && value(m, "podwall_watch_streams_open") === 1;
+      },
+      30_000,
+      "one long poll and one watch stream",
+    );
     stream.cancel();
-    await http(server, "POST", "/v1/apply", "apiVersion: v1\nkind: Pod\nmetadata: {name: c, namespace: app, labels: {app: b}}\nspec: {nodeName: node-1}\nstatus: {podIP: 10.1.1.9}\n");
+    await http(
+      server,
+      "POST",
+      "/v1/apply",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: c, namespace: app, labels: {app: b}}\nspec: {nodeName: node-1}\nstatus: {podIP: 10.1.1.9}\n",
+    );
     assert.equal((await poll).status, 200);
-    await eventually(async () => {
-      const m = await metrics();
-      return value(m, "podwall_long_polls_open") === 0 && value(m, "podwall_watch_streams_open") === 0;
-    }, 30_000, "both to be closed");
+    await eventually(
+      async () => {
+        const m = await metrics();
+        return value(m, "podwall_long_polls_open") === 0 && value(m, "podwall_watch_streams_open") === 0;
+      },
+      30_000,
+      "both to be closed",
+    );
     client.close();
   });
 });

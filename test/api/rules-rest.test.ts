@@ -97,7 +97,11 @@ describe("GET /v1/nodes/{node}/rules", () => {
       const r = await http(server, "GET", b.path);
       assert.equal(r.status, b.status);
       assert.equal(r.body.code, b.status);
-      if (b.field) assert.deepEqual(r.body.errors.map((e: { field: string }) => e.field), [b.field]);
+      if (b.field)
+        assert.deepEqual(
+          r.body.errors.map((e: { field: string }) => e.field),
+          [b.field],
+        );
       else assert.match(r.body.message, /nodes "node-9" not found/);
     });
   }
@@ -247,7 +251,11 @@ describe("PUT /v1/nodes/{node}/status and GET /v1/nodes", () => {
       const r = { status: res.status, body: (await res.json()) as { code: number; errors: { field: string }[] } };
       assert.equal(r.status, 400);
       assert.equal(r.body.code, 400);
-      if (b.field) assert.deepEqual(r.body.errors.map((e) => e.field), [b.field]);
+      if (b.field)
+        assert.deepEqual(
+          r.body.errors.map((e) => e.field),
+          [b.field],
+        );
       assert.deepEqual((await nodes())["node-2"], before);
     });
   }

@@ -24,7 +24,7 @@ async function halfSentPut(port: number, path: string, body: string): Promise<{ 
   await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
   const bytes = Buffer.from(body);
   const half = Math.floor(bytes.length / 2);
-  socket.write(`${["PUT " + path + " HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/yaml", `Content-Length: ${bytes.length}`].join("\r\n")}\r\n\r\n`);
+  socket.write(`${[`PUT ${path} HTTP/1.1`, "Host: 127.0.0.1", "Content-Type: application/yaml", `Content-Length: ${bytes.length}`].join("\r\n")}\r\n\r\n`);
   socket.write(bytes.subarray(0, half));
   const chunks: Buffer[] = [];
   socket.on("data", (c: Buffer) => chunks.push(c));

@@ -13,19 +13,30 @@ import { type TestServer, http, startServer } from "../helpers/server.js";
 import { assertUnchanged, snapshot } from "./support.js";
 
 const NS = "apiVersion: v1\nkind: Namespace\nmetadata: {name: x, labels: {team: a}}\n";
-const policy = (ingress: string) => `---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {}\n  ingress:\n${ingress}`;
+const policy = (ingress: string) =>
+  `---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {}\n  ingress:\n${ingress}`;
 const OBJECT = 'NetworkPolicy.networking.k8s.io "p"';
 
 const STRICT_CASES = [
   {
     name: "a CIDR with bits set beyond its prefix",
     body: policy("  - from:\n    - ipBlock: {cidr: 10.1.2.3/8}\n"),
-    errors: [{ object: OBJECT, field: "spec.ingress[0].from[0].ipBlock.cidr", type: "FieldValueInvalid", value: "10.1.2.3/8", detail: "must not have bits set beyond the prefix length" }],
+    errors: [
+      { object: OBJECT, field: "spec.ingress[0].from[0].ipBlock.cidr", type: "FieldValueInvalid", value: "10.1.2.3/8", detail: "must not have bits set beyond the prefix length" },
+    ],
   },
   {
     name: "an except with leading zeros",
     body: policy("  - from:\n    - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16, 010.2.0.0/16]}\n"),
-    errors: [{ object: OBJECT, field: "spec.ingress[0].from[0].ipBlock.except[1]", type: "FieldValueInvalid", value: "010.2.0.0/16", detail: "must not have leading 0s in IP or prefix length" }],
+    errors: [
+      {
+        object: OBJECT,
+        field: "spec.ingress[0].from[0].ipBlock.except[1]",
+        type: "FieldValueInvalid",
+        value: "010.2.0.0/16",
+        detail: "must not have leading 0s in IP or prefix length",
+      },
+    ],
   },
   {
     name: "a pod address with leading zeros",
@@ -70,7 +81,12 @@ describe("validation as a current API server", () => {
   }
 
   it("--legacy-cidr-validation takes what an older API server took, and decides on the network it names", async () => {
-    const r = await http(legacy, "POST", "/v1/apply", `${NS}${policy("  - from:\n    - ipBlock: {cidr: 10.1.2.3/8, except: [010.2.0.0/16]}\n")}---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nstatus: {podIP: 192.168.0.5}\n`);
+    const r = await http(
+      legacy,
+      "POST",
+      "/v1/apply",
+      `${NS}${policy("  - from:\n    - ipBlock: {cidr: 10.1.2.3/8, except: [010.2.0.0/16]}\n")}---\napiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nstatus: {podIP: 192.168.0.5}\n`,
+    );
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal((await http(legacy, "GET", "/v1/check?src=10.9.9.9&dst=x/a&port=80")).body.allowed, true, "10.9.9.9 is in 10.0.0.0/8");
     assert.equal((await http(legacy, "GET", "/v1/check?src=10.2.0.1&dst=x/a&port=80")).body.allowed, false, "10.2.0.1 is in the except");
@@ -98,7 +114,12 @@ describe("legacy values a cluster holds are taken as the API server holds them",
     double.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } });
     double.create({ apiVersion: "v1", kind: "Pod", metadata: { name: "a", namespace: "x" }, spec: { nodeName: "n1" }, status: { phase: "Running", podIP: "10.1.1.1" } });
     // Written while an older API server served the cluster: kept, and still served, after the upgrade.
-    double.create({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "legacy", namespace: "x" }, spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "192.168.1.7/16", except: ["192.168.010.0/24"] } }] }] } });
+    double.create({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "legacy", namespace: "x" },
+      spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "192.168.1.7/16", except: ["192.168.010.0/24"] } }] }] },
+    });
     server = await follow(double);
     await server.ready;
   });

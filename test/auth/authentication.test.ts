@@ -24,10 +24,10 @@ describe("the auth file", () => {
       [
         "tokens:",
         "  - {name: a, sha256: abc, role: admin}",
-        "  - {name: a, sha256: " + "0".repeat(64) + ", role: root}",
-        "  - {name: c, sha256: " + "1".repeat(64) + ", role: agent}",
-        "  - {name: d, sha256: " + "2".repeat(64) + ", role: reader, node: n}",
-        "  - {name: e, sha256: " + "2".repeat(64) + ", role: reader, color: red}",
+        `  - {name: a, sha256: ${"0".repeat(64)}, role: root}`,
+        `  - {name: c, sha256: ${"1".repeat(64)}, role: agent}`,
+        `  - {name: d, sha256: ${"2".repeat(64)}, role: reader, node: n}`,
+        `  - {name: e, sha256: ${"2".repeat(64)}, role: reader, color: red}`,
         "certificates:",
         "  - {role: admin}",
         "extra: 1",
@@ -61,7 +61,10 @@ describe("the auth file", () => {
   it("that cannot be read stops `serve` with exit code 2 and says why", async () => {
     const files = authFiles("tokens: [{name: a, role: admin}]\n");
     try {
-      const p = spawnSync(process.execPath, ["--import", "tsx", CLI, "serve", "--in-memory", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--auth", files.auth], { cwd: ROOT, encoding: "utf8" });
+      const p = spawnSync(process.execPath, ["--import", "tsx", CLI, "serve", "--in-memory", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--auth", files.auth], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
       assert.equal(p.status, 2, p.stderr);
       assert.match(p.stderr, /tokens\[0\]\.sha256: Required value/);
     } finally {

@@ -122,7 +122,14 @@ describe("authorization: every route and method × every role", () => {
   type GrpcCall = (token: string | undefined) => Promise<unknown>;
   const G = grpc.status;
   /** gRPC codes by caller: OK, or the status the call ends with. */
-  const gKnown = (a: number, r: number, self: number, other: number): Row => ({ none: G.UNAUTHENTICATED, bad: G.UNAUTHENTICATED, admin: a, reader: r, agentSelf: self, agentOther: other });
+  const gKnown = (a: number, r: number, self: number, other: number): Row => ({
+    none: G.UNAUTHENTICATED,
+    bad: G.UNAUTHENTICATED,
+    admin: a,
+    reader: r,
+    agentSelf: self,
+    agentOther: other,
+  });
 
   const meta = (token: string | undefined) => {
     const m = new grpc.Metadata();
@@ -142,7 +149,11 @@ describe("authorization: every route and method × every role", () => {
     const { create } = await import("@bufbuild/protobuf");
     const pb = await import("../../server/gen/podwall/v1/podwall_pb.js");
     const calls: { name: string; call: GrpcCall; want: Row }[] = [
-      { name: "Check", call: (t) => unary(d.client, "check", create(pb.CheckRequestSchema, { src: "app/b", dst: "app/a", port: 80 }), t), want: gKnown(G.OK, G.OK, G.PERMISSION_DENIED, G.PERMISSION_DENIED) },
+      {
+        name: "Check",
+        call: (t) => unary(d.client, "check", create(pb.CheckRequestSchema, { src: "app/b", dst: "app/a", port: 80 }), t),
+        want: gKnown(G.OK, G.OK, G.PERMISSION_DENIED, G.PERMISSION_DENIED),
+      },
       {
         name: "BatchCheck",
         call: (t) => unary(d.client, "batchCheck", create(pb.BatchCheckRequestSchema, { checks: [{ src: "app/b", dst: "app/a", port: 80 }] }), t),
@@ -163,7 +174,11 @@ describe("authorization: every route and method × every role", () => {
         want: gKnown(G.OK, G.OK, G.OK, G.PERMISSION_DENIED),
       },
       { name: "Get", call: (t) => unary(m.client, "get", create(pb.GetModelRequestSchema, {}), t), want: gKnown(G.OK, G.OK, G.PERMISSION_DENIED, G.PERMISSION_DENIED) },
-      { name: "Apply", call: (t) => unary(m.client, "apply", create(pb.ApplyRequestSchema, { manifests: TWO_NODES }), t), want: gKnown(G.OK, G.PERMISSION_DENIED, G.PERMISSION_DENIED, G.PERMISSION_DENIED) },
+      {
+        name: "Apply",
+        call: (t) => unary(m.client, "apply", create(pb.ApplyRequestSchema, { manifests: TWO_NODES }), t),
+        want: gKnown(G.OK, G.PERMISSION_DENIED, G.PERMISSION_DENIED, G.PERMISSION_DENIED),
+      },
       {
         name: "Replace",
         call: (t) => unary(m.client, "replace", create(pb.ReplaceRequestSchema, { manifests: TWO_NODES }), t),

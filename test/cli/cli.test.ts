@@ -278,7 +278,12 @@ describe("podwall serve --data-dir", () => {
     const data = join(dir, "restart");
     const first = await spawnServe(["--data-dir", data, "--manifests", "examples/cluster"]);
     await untilReady(first);
-    const w = await http({ url: first.url }, "POST", "/v1/apply", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}}\n");
+    const w = await http(
+      { url: first.url },
+      "POST",
+      "/v1/apply",
+      "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}}\n",
+    );
     assert.equal(w.status, 200);
     assert.equal(w.body.generation, 2);
     first.proc.kill("SIGTERM");
@@ -288,7 +293,10 @@ describe("podwall serve --data-dir", () => {
       await untilReady(second);
       assert.deepEqual((await http({ url: second.url }, "GET", "/readyz")).body, { ready: true, status: "ready", generation: 2, store: { kind: "lmdb", writable: true } });
       const items = (await http({ url: second.url }, "GET", "/v1/model")).body.items as { kind: string; metadata: { name: string; namespace?: string } }[];
-      assert.ok(items.some((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "x" && o.metadata.name === "deny"), "the policy written before the restart");
+      assert.ok(
+        items.some((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "x" && o.metadata.name === "deny"),
+        "the policy written before the restart",
+      );
     } finally {
       await second.kill();
     }

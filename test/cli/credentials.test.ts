@@ -45,7 +45,10 @@ describe("podwall check and rules with credentials", () => {
     const byEnv = await podwall(["check", "x/a", "y/b", "80", "--ca", s.pki.caCert], { PODWALL_SERVER: s.url, PODWALL_TOKEN_FILE: s.tokenFiles.reader });
     assert.equal(byEnv.code, 0, byEnv.stderr);
     assert.equal(byEnv.stdout, byFlags.stdout);
-    const flagWins = await podwall(["check", "x/a", "y/b", "80", "--ca", s.pki.caCert, "--token-file", s.tokenFiles.reader], { PODWALL_SERVER: s.url, PODWALL_TOKEN_FILE: join(s.pki.dir, "no-such-file") });
+    const flagWins = await podwall(["check", "x/a", "y/b", "80", "--ca", s.pki.caCert, "--token-file", s.tokenFiles.reader], {
+      PODWALL_SERVER: s.url,
+      PODWALL_TOKEN_FILE: join(s.pki.dir, "no-such-file"),
+    });
     assert.equal(flagWins.code, 0, flagWins.stderr);
 
     const rules = await podwall(["rules", "node-1", "--format", "json", "--server", s.url, "--ca", s.pki.caCert, "--cert", s.agentCert.cert, "--key", s.agentCert.key]);
@@ -55,7 +58,11 @@ describe("podwall check and rules with credentials", () => {
 
   it("refused, they exit 2 and say why and what to give", async () => {
     const none = await podwall(["check", "x/a", "y/b", "80", "--server", s.url, "--ca", s.pki.caCert]);
-    assert.deepEqual(none, { code: 2, stdout: "", stderr: `error: Unauthorized: no valid credentials were given (${s.url} asks for credentials: give --token-file FILE, or --cert FILE --key FILE)\n` });
+    assert.deepEqual(none, {
+      code: 2,
+      stdout: "",
+      stderr: `error: Unauthorized: no valid credentials were given (${s.url} asks for credentials: give --token-file FILE, or --cert FILE --key FILE)\n`,
+    });
     const forbidden = await podwall(["rules", "node-2", "--server", s.url, "--ca", s.pki.caCert, "--token-file", s.tokenFiles.agent1]);
     assert.deepEqual(forbidden, {
       code: 2,
@@ -63,7 +70,11 @@ describe("podwall check and rules with credentials", () => {
       stderr: `error: agent-node-1 (role agent for node "node-1") may not rules:read of node "node-2" (${s.url} knows the credentials of --token-file ${s.tokenFiles.agent1}, but their role does not allow this)\n`,
     });
     const untrusted = await podwall(["check", "x/a", "y/b", "80", "--server", s.url, "--token-file", s.tokenFiles.reader]);
-    assert.deepEqual(untrusted, { code: 2, stdout: "", stderr: `error: cannot reach ${s.url}: self-signed certificate in certificate chain (the server's certificate is not trusted: give its CA with --ca FILE)\n` });
+    assert.deepEqual(untrusted, {
+      code: 2,
+      stdout: "",
+      stderr: `error: cannot reach ${s.url}: self-signed certificate in certificate chain (the server's certificate is not trusted: give its CA with --ca FILE)\n`,
+    });
     const halfCert = await podwall(["check", "x/a", "y/b", "80", "--server", s.url, "--ca", s.pki.caCert, "--cert", s.agentCert.cert]);
     assert.deepEqual(halfCert, { code: 2, stdout: "", stderr: "error: --cert and --key go together: give both or neither\n" });
     const noFile = join(s.pki.dir, "missing.token");

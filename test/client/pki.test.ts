@@ -79,11 +79,7 @@ describe("makePki", () => {
 
   it("issues client certificates by common name from the CA, and foreign ones from another CA", async () => {
     const ca = x509(pki.caCert);
-    const [mine, again, foreign] = await Promise.all([
-      pki.client("podwall-agent:node-2"),
-      pki.client("podwall-agent:node-2"),
-      pki.foreignClient("podwall-agent:node-2"),
-    ]);
+    const [mine, again, foreign] = await Promise.all([pki.client("podwall-agent:node-2"), pki.client("podwall-agent:node-2"), pki.foreignClient("podwall-agent:node-2")]);
     assert.notEqual(mine.cert, again.cert, "two clients never share files");
     for (const c of [mine, again, foreign]) assert.equal(x509(c.cert).subject, "CN=podwall-agent:node-2");
     assert.equal(x509(mine.cert).verify(ca.publicKey), true);

@@ -60,7 +60,10 @@ describe("clients of a server with TLS and an auth file", () => {
       const e403 = await rejection(reader.request("POST", "/v1/apply", { apiVersion: "v1", kind: "Namespace", metadata: { name: "nope" } }));
       assert.ok(e403 instanceof PodwallError);
       assert.equal(e403.code, "forbidden");
-      assert.equal(e403.message, `dashboards (role reader) may not model:write (${s.url} knows the credentials of --token-file ${s.tokenFiles.reader}, but their role does not allow this)`);
+      assert.equal(
+        e403.message,
+        `dashboards (role reader) may not model:write (${s.url} knows the credentials of --token-file ${s.tokenFiles.reader}, but their role does not allow this)`,
+      );
     } finally {
       await Promise.all([admin.close(), reader.close(), nobody.close()]);
     }
@@ -91,7 +94,7 @@ describe("clients of a server with TLS and an auth file", () => {
     writeFileSync(file, TOKENS.reader);
     const c = s.rest({ tokenFile: file });
     try {
-      assert.equal((await rejection(c.request("DELETE", "/v1/namespaces/nope")) as PodwallError).code, "forbidden");
+      assert.equal(((await rejection(c.request("DELETE", "/v1/namespaces/nope"))) as PodwallError).code, "forbidden");
       writeFileSync(file, `${TOKENS.admin}\n`);
       const e = await rejection(c.request("DELETE", "/v1/namespaces/nope"));
       assert.equal((e as PodwallError).code, "not-found", "the admin got past authorization");
@@ -182,11 +185,15 @@ describe("clients of a server with TLS and an auth file", () => {
     try {
       const version = s.server.rules.rules(SYSTEM, "node-1").version;
       await eventually(() => agent.applied === version, WAIT_MS, "the apply");
-      const status = await eventually(async () => {
-        const nodes = (await admin.request<{ nodes: { node: string; inSync: boolean; applied?: { version: string } }[] }>("GET", "/v1/nodes")).body.nodes;
-        const n = nodes.find((x) => x.node === "node-1");
-        return n?.inSync ? n : undefined;
-      }, WAIT_MS, "the report");
+      const status = await eventually(
+        async () => {
+          const nodes = (await admin.request<{ nodes: { node: string; inSync: boolean; applied?: { version: string } }[] }>("GET", "/v1/nodes")).body.nodes;
+          const n = nodes.find((x) => x.node === "node-1");
+          return n?.inSync ? n : undefined;
+        },
+        WAIT_MS,
+        "the report",
+      );
       assert.equal(status.applied?.version, version);
     } finally {
       agent.stop();

@@ -94,7 +94,9 @@ describe("the client transport over TLS", () => {
         return true;
       }
       if (req.url === "/denied") {
-        res.writeHead(401, { "content-type": "application/json", "www-authenticate": "Bearer" }).end('{"code":401,"message":"Unauthorized: no valid credentials were given","errors":[]}');
+        res
+          .writeHead(401, { "content-type": "application/json", "www-authenticate": "Bearer" })
+          .end('{"code":401,"message":"Unauthorized: no valid credentials were given","errors":[]}');
         return true;
       }
       if (req.url === "/forbidden") {
@@ -208,12 +210,19 @@ describe("the client transport over TLS", () => {
 
   it("fails, naming the file and never its content, when the token file is missing, empty or not a token", async () => {
     const missing = join(pki.dir, "no-such-token");
-    assert.throws(() => new Transport({ tokenFile: missing }), (e: unknown) => e instanceof CredentialsError && e.message === `cannot read the token file ${missing}: ENOENT`);
+    assert.throws(
+      () => new Transport({ tokenFile: missing }),
+      (e: unknown) => e instanceof CredentialsError && e.message === `cannot read the token file ${missing}: ENOENT`,
+    );
     const file = join(pki.dir, "bad-token");
     writeFileSync(file, "\n \n");
     assert.throws(() => new Transport({ tokenFile: file }), { message: `the token file ${file} is empty` });
     writeFileSync(file, "s3cret-part-one\ns3cret-part-two\n");
-    assert.throws(() => new Transport({ tokenFile: file }), (e: unknown) => e instanceof Error && e.message === `the token file ${file} holds characters a bearer token cannot have (or more than one line)` && !e.message.includes("s3cret"));
+    assert.throws(
+      () => new Transport({ tokenFile: file }),
+      (e: unknown) =>
+        e instanceof Error && e.message === `the token file ${file} holds characters a bearer token cannot have (or more than one line)` && !e.message.includes("s3cret"),
+    );
 
     writeFileSync(file, "good-token");
     const t = new Transport({ ca: pki.caCert, tokenFile: file });
@@ -279,7 +288,10 @@ describe("the client transport over TLS", () => {
       const e403 = await rejection(withToken.request("PUT", "/forbidden", {}));
       assert.ok(e403 instanceof PodwallError);
       assert.equal(e403.code, "forbidden");
-      assert.equal(e403.message, `dashboards (role reader) may not replace the model (${server.url} knows the credentials of --token-file ${file}, but their role does not allow this)`);
+      assert.equal(
+        e403.message,
+        `dashboards (role reader) may not replace the model (${server.url} knows the credentials of --token-file ${file}, but their role does not allow this)`,
+      );
     } finally {
       await bare.close();
       await withToken.close();

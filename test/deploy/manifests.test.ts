@@ -38,14 +38,20 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 
 /** Every object in deploy/, as `kubectl apply -f deploy/` reads them: .json, .yaml and .yml files, YAML 1.1, `List`s unwrapped. */
 function readDeploy(): Doc[] {
-  const files = readdirSync(DEPLOY).filter((f) => /\.(json|ya?ml)$/.test(f)).sort();
+  const files = readdirSync(DEPLOY)
+    .filter((f) => /\.(json|ya?ml)$/.test(f))
+    .sort();
   assert.ok(files.length > 0, "deploy/ holds no manifests");
   const out: Doc[] = [];
   for (const file of files) {
     const docs = parseAllDocuments(readFileSync(join(DEPLOY, file), "utf8"), { version: "1.1" });
     if (!Array.isArray(docs)) assert.fail(`${file}: not YAML documents`);
     docs.forEach((doc, i) => {
-      assert.deepEqual(doc.errors.map((e) => e.message), [], `${file} document ${i}: YAML errors`);
+      assert.deepEqual(
+        doc.errors.map((e) => e.message),
+        [],
+        `${file} document ${i}: YAML errors`,
+      );
       const object: unknown = doc.toJS();
       if (object === null || object === undefined) return;
       assert.ok(isObj(object), `${file} document ${i}: not an object`);
@@ -193,7 +199,7 @@ describe("deploy/ manifests", () => {
     const wrongType = structuredClone(deployment);
     (wrongType.spec as Obj).replicas = "two";
     const wrongTypeProblems = await problems(wrongType);
-    assert.equal(wrongTypeProblems.length, 1, "replicas: \"two\" is rejected");
+    assert.equal(wrongTypeProblems.length, 1, 'replicas: "two" is rejected');
     assert.match(wrongTypeProblems[0]!, /replicas/);
 
     const typo = structuredClone(deployment) as unknown as IDeployment;
@@ -232,7 +238,8 @@ describe("deploy/ manifests", () => {
       for (const group of rule.apiGroups ?? []) for (const resource of rule.resources ?? []) for (const verb of rule.verbs) granted.add(`${group}/${resource}:${verb}`);
     }
     const expected = new Set<string>();
-    for (const resource of ["/namespaces", "/nodes", "/pods", "networking.k8s.io/networkpolicies"]) for (const verb of ["get", "list", "watch"]) expected.add(`${resource}:${verb}`);
+    for (const resource of ["/namespaces", "/nodes", "/pods", "networking.k8s.io/networkpolicies"])
+      for (const verb of ["get", "list", "watch"]) expected.add(`${resource}:${verb}`);
     assert.deepEqual([...granted].sort(), [...expected].sort());
 
     const binding = one<IClusterRoleBinding>("ClusterRoleBinding", "podwall");
@@ -283,9 +290,10 @@ describe("deploy/ manifests", () => {
     const selects = (sel: { matchLabels?: Record<string, string> } | undefined) =>
       sel?.matchLabels !== undefined && Object.entries(sel.matchLabels).every(([k, v]) => labels[k] === v);
     const spread = (pod.topologySpreadConstraints ?? []).some((t) => t.topologyKey === "kubernetes.io/hostname" && t.maxSkew === 1 && selects(t.labelSelector));
-    const anti = [...(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []), ...(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((p) => p.podAffinityTerm)].some(
-      (t) => t.topologyKey === "kubernetes.io/hostname" && selects(t.labelSelector),
-    );
+    const anti = [
+      ...(pod.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []),
+      ...(pod.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((p) => p.podAffinityTerm),
+    ].some((t) => t.topologyKey === "kubernetes.io/hostname" && selects(t.labelSelector));
     assert.ok(spread || anti, "replicas spread across nodes");
     assert.ok(selects(spec.selector), "the Deployment selects its own pods");
   });
@@ -311,7 +319,10 @@ describe("deploy/ manifests", () => {
     assert.equal(pod.dnsPolicy, "ClusterFirstWithHostNet", "a host-network pod resolves Service names only with this policy");
     assert.equal(pod.priorityClassName, "system-node-critical");
     assert.equal(pod.automountServiceAccountToken, false, "the agent needs no Kubernetes credentials");
-    assert.ok((pod.tolerations ?? []).some((t) => t.operator === "Exists" && t.key === undefined && t.effect === undefined), "tolerates every taint, control plane included");
+    assert.ok(
+      (pod.tolerations ?? []).some((t) => t.operator === "Exists" && t.key === undefined && t.effect === undefined),
+      "tolerates every taint, control plane included",
+    );
 
     const c = onlyContainer(pod, "agent");
     const sc = effective(pod, c);
@@ -335,7 +346,10 @@ describe("deploy/ manifests", () => {
     assert.equal(flag("--server"), "http://podwall.podwall.svc:8080");
     const svc = one<IService>("Service", "podwall");
     assert.equal(svc.metadata?.namespace, "podwall");
-    assert.ok((svc.spec?.ports ?? []).some((p) => p.port === 8080), "the Service serves the port the agent asks");
+    assert.ok(
+      (svc.spec?.ports ?? []).some((p) => p.port === 8080),
+      "the Service serves the port the agent asks",
+    );
 
     const requests = must(c.resources?.requests, "agent resources.requests");
     assert.ok(requests.cpu !== undefined && requests.memory !== undefined, "agent requests cpu and memory");

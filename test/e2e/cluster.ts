@@ -52,7 +52,12 @@ export function node(name: string, ip: string): Manifest {
     apiVersion: "v1",
     kind: "Node",
     metadata: { name, labels: { "kubernetes.io/hostname": name } },
-    status: { addresses: [{ type: "InternalIP", address: ip }, { type: "Hostname", address: name }] },
+    status: {
+      addresses: [
+        { type: "InternalIP", address: ip },
+        { type: "Hostname", address: name },
+      ],
+    },
   };
 }
 
@@ -101,11 +106,7 @@ export function toYaml(objects: readonly Manifest[]): string {
 
 /** The whole base cluster, without policies: what every scenario starts from. */
 export function baseCluster(): Manifest[] {
-  return [
-    ...NAMESPACES.map((ns) => namespace(ns)),
-    ...NODES.map((n) => node(n.name, n.ip)),
-    ...ALL_PODS.map((key) => pod(key)),
-  ];
+  return [...NAMESPACES.map((ns) => namespace(ns)), ...NODES.map((n) => node(n.name, n.ip)), ...ALL_PODS.map((key) => pod(key))];
 }
 
 export const BASE_CLUSTER_YAML = toYaml(baseCluster());

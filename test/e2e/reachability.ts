@@ -41,7 +41,10 @@ export const ANY: Peer = {};
 export class Reachability {
   private readonly cells: boolean[][];
 
-  constructor(readonly pods: readonly string[], initial = true) {
+  constructor(
+    readonly pods: readonly string[],
+    initial = true,
+  ) {
     this.cells = pods.map(() => pods.map(() => initial));
   }
 

@@ -65,13 +65,7 @@ export function applying(objects: readonly Manifest[]): (api: ClusterApi) => Pro
 }
 
 /** The common shape: apply some objects to the base cluster, then assert tables (and cells). */
-export function scenario(
-  name: string,
-  doc: string,
-  objects: readonly Manifest[],
-  cases: readonly PortCase[],
-  cells: readonly AddressCell[] = [],
-): Scenario {
+export function scenario(name: string, doc: string, objects: readonly Manifest[], cases: readonly PortCase[], cells: readonly AddressCell[] = []): Scenario {
   return { name, doc, steps: [{ name: "applied", act: applying(objects), cases, cells }] };
 }
 

@@ -30,19 +30,13 @@ export const isolationScenarios: Scenario[] = [
   scenario(
     "allow all ingress ([{}]) to x/a alongside a default deny in x",
     "an ingress rule with no from and no ports matches all traffic; policies are additive, so x/a is reachable while x/b and x/c stay isolated",
-    [
-      denyIngressX,
-      networkPolicy("x", "allow-all-to-a", { podSelector: { matchLabels: { pod: "a" } }, policyTypes: ["Ingress"], ingress: [{}] }),
-    ],
+    [denyIngressX, networkPolicy("x", "allow-all-to-a", { podSelector: { matchLabels: { pod: "a" } }, policyTypes: ["Ingress"], ingress: [{}] })],
     on([TCP80, UDP81], (r) => r.expectAllIngress({ ns: "x", pod: ["b", "c"] }, false)),
   ),
   scenario(
     "allow all egress ([{}]) alongside a default deny egress in x",
     "an egress rule with no to and no ports allows all outgoing traffic, whatever other policies say",
-    [
-      denyEgressX,
-      networkPolicy("x", "allow-all-egress", { podSelector: {}, policyTypes: ["Egress"], egress: [{}] }),
-    ],
+    [denyEgressX, networkPolicy("x", "allow-all-egress", { podSelector: {}, policyTypes: ["Egress"], egress: [{}] })],
     allAllowed(TCP80, TCP81, UDP80),
   ),
   scenario(

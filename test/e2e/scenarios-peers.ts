@@ -102,10 +102,7 @@ export const peerScenarios: Scenario[] = [
     steps: [
       {
         name: "x/a admits pods having a tier label, from anywhere",
-        act: applying([
-          ...tierLabels,
-          ingressToXA("has-tier", [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: "tier", operator: "Exists" }] } }]),
-        ]),
+        act: applying([...tierLabels, ingressToXA("has-tier", [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: "tier", operator: "Exists" }] } }])]),
         cases: on([TCP80, UDP80], (r) => r.expectIngressOnlyFrom("x/a", ["y/a", "z/b"])),
       },
     ],
@@ -132,9 +129,7 @@ export const peerScenarios: Scenario[] = [
         name: "x/a admits pod b having a tier label, from anywhere",
         act: applying([
           ...tierLabels,
-          ingressToXA("b-with-tier", [
-            { namespaceSelector: {}, podSelector: { matchLabels: { pod: "b" }, matchExpressions: [{ key: "tier", operator: "Exists" }] } },
-          ]),
+          ingressToXA("b-with-tier", [{ namespaceSelector: {}, podSelector: { matchLabels: { pod: "b" }, matchExpressions: [{ key: "tier", operator: "Exists" }] } }]),
         ]),
         cases: on([TCP80, TCP81], (r) => r.expectIngressOnlyFrom("x/a", "z/b")),
       },

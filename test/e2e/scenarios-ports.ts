@@ -58,9 +58,7 @@ export const portScenarios: Scenario[] = [
         name: "z/c serves serve-81-tcp on 80 and serve-80-tcp on 81; x may send to serve-81-tcp only",
         act: applying([
           pod("z/c", {
-            ports: SERVE_PORTS.map((p) =>
-              p.protocol === "TCP" ? { ...p, name: p.containerPort === 80 ? "serve-81-tcp" : "serve-80-tcp" } : p,
-            ),
+            ports: SERVE_PORTS.map((p) => (p.protocol === "TCP" ? { ...p, name: p.containerPort === 80 ? "serve-81-tcp" : "serve-80-tcp" } : p)),
           }),
           networkPolicy("x", "egress-serve-81", { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ port: "serve-81-tcp" }] }] }),
         ]),

@@ -86,7 +86,11 @@ export const updateScenarios: Scenario[] = [
     name: "update of a policy replaces its spec",
     doc: "applying a policy of the same name replaces it: the old rules no longer apply",
     steps: [
-      { name: "x/a admits y", act: applying([ingressToXA("a-ingress", [{ namespaceSelector: { matchLabels: { ns: "y" } } }])]), cases: on([TCP80, TCP81], (r) => r.expectIngressOnlyFrom("x/a", { ns: "y" })) },
+      {
+        name: "x/a admits y",
+        act: applying([ingressToXA("a-ingress", [{ namespaceSelector: { matchLabels: { ns: "y" } } }])]),
+        cases: on([TCP80, TCP81], (r) => r.expectIngressOnlyFrom("x/a", { ns: "y" })),
+      },
       {
         name: "the same policy now admits z on TCP/81 only",
         act: applying([ingressToXA("a-ingress", [{ namespaceSelector: { matchLabels: { ns: "z" } } }], [{ protocol: "TCP", port: 81 }])]),
@@ -100,8 +104,16 @@ export const updateScenarios: Scenario[] = [
     steps: [
       {
         name: "default deny all in x, plus x/a admits y",
-        act: applying([networkPolicy("x", "deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }), ingressToXA("a-from-y", [{ namespaceSelector: { matchLabels: { ns: "y" } } }])]),
-        cases: on([TCP80], (r) => r.expectAllEgress({ ns: "x" }, false).expectAllIngress({ ns: "x", pod: ["b", "c"] }, false).expectIngressOnlyFrom("x/a", { ns: "y" })),
+        act: applying([
+          networkPolicy("x", "deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+          ingressToXA("a-from-y", [{ namespaceSelector: { matchLabels: { ns: "y" } } }]),
+        ]),
+        cases: on([TCP80], (r) =>
+          r
+            .expectAllEgress({ ns: "x" }, false)
+            .expectAllIngress({ ns: "x", pod: ["b", "c"] }, false)
+            .expectIngressOnlyFrom("x/a", { ns: "y" }),
+        ),
       },
       {
         name: "x/a-from-y deleted",

@@ -27,14 +27,7 @@ import { portScenarios } from "./scenarios-ports.js";
 import { updateScenarios } from "./scenarios-updates.js";
 import { WatchDoor } from "./watch-door.js";
 
-const SCENARIOS: readonly Scenario[] = [
-  ...isolationScenarios,
-  ...peerScenarios,
-  ...portScenarios,
-  ...ipBlockScenarios,
-  ...directionScenarios,
-  ...updateScenarios,
-];
+const SCENARIOS: readonly Scenario[] = [...isolationScenarios, ...peerScenarios, ...portScenarios, ...ipBlockScenarios, ...directionScenarios, ...updateScenarios];
 
 interface ScenarioOutcome {
   /** Cells compared: table cells plus address cells. */
@@ -88,45 +81,51 @@ const MIN_SCENARIOS = 30;
 
 /** The suite over one way of writing the model: set-up gives the API and what tears it down. */
 function truthTables(title: string, setUp: () => Promise<{ api: ClusterApi; tearDown(): Promise<void> }>): void {
-describe(title, () => {
-  let api: ClusterApi;
-  let tearDown: () => Promise<void>;
-  let ran = 0;
-  let cells = 0;
-  let tables = 0;
+  describe(title, () => {
+    let api: ClusterApi;
+    let tearDown: () => Promise<void>;
+    let ran = 0;
+    let cells = 0;
+    let tables = 0;
 
-  before(async () => {
-    ({ api, tearDown } = await setUp());
-  });
-  after(async () => tearDown());
-
-  it("has distinct scenario names, each with a documented reason and at least one table", () => {
-    const names = SCENARIOS.map((s) => s.name);
-    assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
-    for (const s of SCENARIOS) {
-      assert.ok(s.doc.length > 0, `${s.name}: no doc`);
-      assert.ok(s.steps.some((step) => step.cases.length > 0), `${s.name}: no table`);
-    }
-  });
-
-  for (const s of SCENARIOS) {
-    it(s.name, async (t) => {
-      const outcome = await runScenario(api, s);
-      cells += outcome.cells;
-      tables += outcome.tables;
-      ran++;
-      t.diagnostic(`${outcome.tables} tables, ${outcome.cells} cells`);
-      assert.ok(outcome.failures.length === 0, `${s.name} (${s.doc})\n\n${outcome.failures.join("\n\n")}`);
+    before(async () => {
+      ({ api, tearDown } = await setUp());
     });
-  }
+    after(async () => tearDown());
 
-  it(`ran at least ${MIN_SCENARIOS} scenarios`, (t) => {
-    const summary = `truth tables: ${ran} scenarios, ${tables} tables, ${cells} cells compared (${api.checksAsked} checks asked)`;
-    console.log(summary);
-    t.diagnostic(summary);
-    assert.ok(ran >= MIN_SCENARIOS, `only ${ran} of ${SCENARIOS.length} scenarios ran; at least ${MIN_SCENARIOS} must`);
+    it("has distinct scenario names, each with a documented reason and at least one table", () => {
+      const names = SCENARIOS.map((s) => s.name);
+      assert.deepEqual(
+        names.filter((n, i) => names.indexOf(n) !== i),
+        [],
+      );
+      for (const s of SCENARIOS) {
+        assert.ok(s.doc.length > 0, `${s.name}: no doc`);
+        assert.ok(
+          s.steps.some((step) => step.cases.length > 0),
+          `${s.name}: no table`,
+        );
+      }
+    });
+
+    for (const s of SCENARIOS) {
+      it(s.name, async (t) => {
+        const outcome = await runScenario(api, s);
+        cells += outcome.cells;
+        tables += outcome.tables;
+        ran++;
+        t.diagnostic(`${outcome.tables} tables, ${outcome.cells} cells`);
+        assert.ok(outcome.failures.length === 0, `${s.name} (${s.doc})\n\n${outcome.failures.join("\n\n")}`);
+      });
+    }
+
+    it(`ran at least ${MIN_SCENARIOS} scenarios`, (t) => {
+      const summary = `truth tables: ${ran} scenarios, ${tables} tables, ${cells} cells compared (${api.checksAsked} checks asked)`;
+      console.log(summary);
+      t.diagnostic(summary);
+      assert.ok(ran >= MIN_SCENARIOS, `only ${ran} of ${SCENARIOS.length} scenarios ran; at least ${MIN_SCENARIOS} must`);
+    });
   });
-});
 }
 
 truthTables("NetworkPolicy truth tables over REST (x/y/z cluster, 9 x 9)", async () => {

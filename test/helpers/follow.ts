@@ -49,10 +49,14 @@ export async function served(url: string): Promise<{ generation: number; items: 
 export async function converged(url: string, double: KubeApiServer, what: string): Promise<number> {
   let last: { generation: number; items: string[] } | undefined;
   try {
-    return await eventually(async () => {
-      last = await served(url);
-      return JSON.stringify(last.items) === JSON.stringify(expectedModel(double)) ? last.generation : undefined;
-    }, PATIENCE, what);
+    return await eventually(
+      async () => {
+        last = await served(url);
+        return JSON.stringify(last.items) === JSON.stringify(expectedModel(double)) ? last.generation : undefined;
+      },
+      PATIENCE,
+      what,
+    );
   } catch (e) {
     assert.deepEqual(last?.items, expectedModel(double), `${what}: the model is not the cluster's`);
     throw e;

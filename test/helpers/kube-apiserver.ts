@@ -284,9 +284,11 @@ function routeOf(path: string): Route | undefined {
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   for (const prefix of ["/api/v1", "/apis/networking.k8s.io/v1"]) {
     if (!trimmed.startsWith(`${prefix}/`)) continue;
-    const segments = trimmed.slice(prefix.length + 1).split("/").map(decodeURIComponent);
-    const byPlural = (plural: string | undefined) =>
-      Object.values(RESOURCES).find((r) => r.prefix === prefix && r.plural === plural);
+    const segments = trimmed
+      .slice(prefix.length + 1)
+      .split("/")
+      .map(decodeURIComponent);
+    const byPlural = (plural: string | undefined) => Object.values(RESOURCES).find((r) => r.prefix === prefix && r.plural === plural);
     const [a, b, c, d, ...rest] = segments;
     if (rest.length > 0) return undefined;
     if (a === "namespaces" && b !== undefined && c !== undefined) {
@@ -338,9 +340,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       .map(([, o]) => o);
 
   const matches = (w: Watcher, kind: Kind, obj: KubeObject): boolean =>
-    w.kind === kind &&
-    (w.namespace === undefined || w.namespace === (obj.metadata.namespace ?? "")) &&
-    (w.name === undefined || w.name === obj.metadata.name);
+    w.kind === kind && (w.namespace === undefined || w.namespace === (obj.metadata.namespace ?? "")) && (w.name === undefined || w.name === obj.metadata.name);
 
   const write = (w: Watcher, event: unknown): void => {
     if (!w.res.destroyed && !w.res.writableEnded) w.res.write(`${JSON.stringify(event)}\n`);
@@ -564,12 +564,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       }
       const snapshot = typeof parsed.rv === "number" ? snapshots.get(`${info.kind}|${route.namespace ?? ""}|${parsed.rv}`) : undefined;
       if (typeof parsed.rv !== "number" || parsed.rv < compactedAt || !snapshot) {
-        return fail(
-          res,
-          entry,
-          410,
-          "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
-        );
+        return fail(res, entry, 410, "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
       }
       items = snapshot;
       start = typeof parsed.start === "number" ? parsed.start : 0;
@@ -611,7 +606,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     entry.status = 200;
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache, private", "transfer-encoding": "chunked" });
     res.flushHeaders();
-    const w: Watcher = { kind: info.kind, namespace: route.namespace, name: route.name, bookmarks: /^(true|1)$/.test(query.get("allowWatchBookmarks") ?? ""), res, timer: undefined };
+    const w: Watcher = {
+      kind: info.kind,
+      namespace: route.namespace,
+      name: route.name,
+      bookmarks: /^(true|1)$/.test(query.get("allowWatchBookmarks") ?? ""),
+      res,
+      timer: undefined,
+    };
     if (expired) {
       write(w, { type: "ERROR", object: status(410, `too old resource version: ${rvText} (${compactedAt})`) });
       res.end();

@@ -48,9 +48,21 @@ async function makeCa(dir: string, name: string, subject: string): Promise<Ca> {
   const cert = join(dir, `${name}.crt`);
   await newKey(key);
   await openssl([
-    "req", "-x509", "-new", "-key", key, "-out", cert, "-days", "2", "-subj", subject,
-    "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    key,
+    "-out",
+    cert,
+    "-days",
+    "2",
+    "-subj",
+    subject,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   return { cert, key };
 }
@@ -64,10 +76,7 @@ async function issue(dir: string, ca: Ca, name: string, commonName: string, exte
   writeFileSync(ext, `${extensions.join("\n")}\n`);
   await newKey(key);
   await openssl(["req", "-new", "-key", key, "-out", csr, "-subj", `/CN=${escapeSubject(commonName)}`]);
-  await openssl([
-    "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", `0x${randomBytes(16).toString("hex")}`,
-    "-out", cert, "-days", "2", "-extfile", ext,
-  ]);
+  await openssl(["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", `0x${randomBytes(16).toString("hex")}`, "-out", cert, "-days", "2", "-extfile", ext]);
   return { cert, key };
 }
 
@@ -86,10 +95,7 @@ const CLIENT_EXT = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,dig
 export async function makePki(): Promise<Pki> {
   const dir = mkdtempSync(join(tmpdir(), "podwall-pki-"));
   try {
-    const [ca, foreignCa] = await Promise.all([
-      makeCa(dir, "ca", "/CN=Podwall Test CA"),
-      makeCa(dir, "foreign-ca", "/CN=Unrelated Test CA"),
-    ]);
+    const [ca, foreignCa] = await Promise.all([makeCa(dir, "ca", "/CN=Podwall Test CA"), makeCa(dir, "foreign-ca", "/CN=Unrelated Test CA")]);
     const server = await issue(dir, ca, "server", "localhost", [
       "basicConstraints=critical,CA:FALSE",
       "keyUsage=critical,digitalSignature",

@@ -21,7 +21,9 @@ export function podManifest(pod: PodSpec, labels: Record<string, string> = { pod
   const ports = PORTS.flatMap((port) =>
     ["TCP", "UDP"].map((proto) => `        - name: serve-${port}-${proto.toLowerCase()}\n          containerPort: ${port}\n          protocol: ${proto}`),
   ).join("\n");
-  const labelLines = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join("\n");
+  const labelLines = Object.entries(labels)
+    .map(([k, v]) => `    ${k}: "${v}"`)
+    .join("\n");
   return `apiVersion: v1
 kind: Pod
 metadata:
@@ -43,7 +45,7 @@ status:
 
 export function baseManifests(): string {
   const docs: string[] = [];
-  for (const ns of NAMESPACES) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"${ns}\"\n  labels:\n    ns: \"${ns}\"\n`);
+  for (const ns of NAMESPACES) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "${ns}"\n  labels:\n    ns: "${ns}"\n`);
   for (const [name, n] of Object.entries(NODES)) {
     docs.push(`apiVersion: v1\nkind: Node\nmetadata:\n  name: ${name}\nstatus:\n  addresses:\n    - type: InternalIP\n      address: ${n.ip}\n`);
   }

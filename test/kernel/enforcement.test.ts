@@ -116,8 +116,13 @@ describe("enforcement on a real kernel matches Check", { skip: unavailable, time
     const wrong = cells.filter((_, i) => observed[i] !== results[i]!.allowed);
     cellsCompared += cells.length;
     if (wrong.length > 0) {
-      const lines = wrong.map((c) => `  ${c.src} -> ${c.dst} ${c.protocol}/${c.port}: Check says ${results[cells.indexOf(c)]!.allowed ? "allowed" : "denied"}, the kernel ${observed[cells.indexOf(c)] ? "let it through" : "blocked it"}`);
-      const dump = Object.keys(NODES).map((n) => `--- ${n}\n${topo.exec(n, "iptables-save", "-t", "filter")}`).join("\n");
+      const lines = wrong.map(
+        (c) =>
+          `  ${c.src} -> ${c.dst} ${c.protocol}/${c.port}: Check says ${results[cells.indexOf(c)]!.allowed ? "allowed" : "denied"}, the kernel ${observed[cells.indexOf(c)] ? "let it through" : "blocked it"}`,
+      );
+      const dump = Object.keys(NODES)
+        .map((n) => `--- ${n}\n${topo.exec(n, "iptables-save", "-t", "filter")}`)
+        .join("\n");
       assert.fail(`${label}: ${wrong.length} of ${cells.length} cells differ\n${lines.join("\n")}\n${dump}`);
     }
   }
@@ -148,7 +153,9 @@ describe("enforcement on a real kernel matches Check", { skip: unavailable, time
     assert.ok(Number.isFinite(seen), "the deny never reached the wire");
     const sorted = [...enforceMs].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
-    t.diagnostic(`write -> probe sees the change: ${seen.toFixed(0)} ms; write -> every agent applied: median ${median.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${sorted.length} writes`);
+    t.diagnostic(
+      `write -> probe sees the change: ${seen.toFixed(0)} ms; write -> every agent applied: median ${median.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${sorted.length} writes`,
+    );
     t.diagnostic(`matrix cells compared with Check: ${cellsCompared}`);
     assert.ok(cellsCompared >= 15 * 81, `only ${cellsCompared} cells compared`);
   });

@@ -43,7 +43,11 @@ const MODELS = {
   ),
   current: docs(
     policy("x", "to-y", "podSelector: {}\npolicyTypes: [Egress]\negress:\n  - to:\n      - namespaceSelector:\n          matchLabels: {ns: 'y'}"),
-    policy("y", "from-xa", "podSelector: {}\ningress:\n  - from:\n      - namespaceSelector:\n          matchLabels: {ns: x}\n        podSelector:\n          matchLabels: {pod: a}"),
+    policy(
+      "y",
+      "from-xa",
+      "podSelector: {}\ningress:\n  - from:\n      - namespaceSelector:\n          matchLabels: {ns: x}\n        podSelector:\n          matchLabels: {pod: a}",
+    ),
     policy("z", "named", "podSelector:\n  matchLabels: {pod: c}\ningress:\n  - ports:\n      - port: serve-81-tcp"),
   ),
   afterChains: docs(
@@ -211,7 +215,11 @@ describe("faults on a real kernel", { skip: unavailable, timeout: 600_000 }, () 
     await untilReady(server);
     const restarted = await call<NodesAnswer>("GET", "/v1/nodes");
     assert.ok(restarted.generation >= before, `generation went back from ${before} to ${restarted.generation} across the restart`);
-    assert.deepEqual(await Promise.all(Object.keys(NODES).map(async (n) => (await rules(n)).version)), versions, "the restarted server serves other rulesets for the same stored model");
+    assert.deepEqual(
+      await Promise.all(Object.keys(NODES).map(async (n) => (await rules(n)).version)),
+      versions,
+      "the restarted server serves other rulesets for the same stored model",
+    );
 
     const written = await call<{ generation: number }>("POST", "/v1/apply", MODELS.afterRestart);
     assert.ok(written.generation > before);
@@ -220,7 +228,9 @@ describe("faults on a real kernel", { skip: unavailable, timeout: 600_000 }, () 
     await matchesCheck("after the restart and a new write");
   });
 
-  it("SIGKILL of an agent between its ipset restore and its iptables-restore: restarted, it converges to the current version and leaves nothing stale", { timeout: 180_000 }, async () => {
+  it("SIGKILL of an agent between its ipset restore and its iptables-restore: restarted, it converges to the current version and leaves nothing stale", {
+    timeout: 180_000,
+  }, async () => {
     const { agent, gate } = agentOf("node-1");
     const ns = topo.ns("node-1");
     const prior = kernelState(ns);
@@ -250,7 +260,9 @@ describe("faults on a real kernel", { skip: unavailable, timeout: 600_000 }, () 
     await matchesCheck("after the agent's restart");
   });
 
-  it("SIGKILL of an agent after its iptables-restore, before its hooks and clean-up: restarted, it finishes that version and leaves nothing stale", { timeout: 180_000 }, async () => {
+  it("SIGKILL of an agent after its iptables-restore, before its hooks and clean-up: restarted, it finishes that version and leaves nothing stale", {
+    timeout: 180_000,
+  }, async () => {
     const { agent, gate } = agentOf("node-1");
     const ns = topo.ns("node-1");
     gate.arm("iptables-restore");
@@ -318,7 +330,9 @@ describe("faults on a real kernel", { skip: unavailable, timeout: 600_000 }, () 
     await matchesCheck("after the agent stopped");
   });
 
-  it("SIGTERM to an agent's whole process group in the middle of an apply (Ctrl-C, systemd's control-group stop): the node still ends with the whole new version", { timeout: 180_000 }, async () => {
+  it("SIGTERM to an agent's whole process group in the middle of an apply (Ctrl-C, systemd's control-group stop): the node still ends with the whole new version", {
+    timeout: 180_000,
+  }, async () => {
     const agent = await startAgent("node-1", { detached: true });
     const { gate } = agentOf("node-1");
     await agent.applied((await rules("node-1")).version);

@@ -20,7 +20,7 @@ export interface Scenario {
 
 /** A NetworkPolicy manifest from its namespace, name and spec (YAML, indented by 2). */
 export function policy(ns: string, name: string, spec: string): string {
-  return `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: ${name}\n  namespace: \"${ns}\"\nspec:\n${spec.replace(/^/gm, "  ")}\n`;
+  return `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: ${name}\n  namespace: "${ns}"\nspec:\n${spec.replace(/^/gm, "  ")}\n`;
 }
 
 const denyIngress = (ns: string) => policy(ns, "deny-ingress", "podSelector: {}\npolicyTypes: [Ingress]");
@@ -100,7 +100,11 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "egress named port: y may send only to serve-80-tcp and serve-81-udp of any pod",
-    policies: policy("y", "named-egress", "podSelector: {}\npolicyTypes: [Egress]\negress:\n  - ports:\n      - port: serve-80-tcp\n      - protocol: UDP\n        port: serve-81-udp"),
+    policies: policy(
+      "y",
+      "named-egress",
+      "podSelector: {}\npolicyTypes: [Egress]\negress:\n  - ports:\n      - port: serve-80-tcp\n      - protocol: UDP\n        port: serve-81-udp",
+    ),
     probes: [
       { protocol: "TCP", port: 80 },
       { protocol: "TCP", port: 81 },

@@ -93,7 +93,11 @@ table("metadata.name", [
   { name: "node name with an underscore", object: node([], { name: "node_1" }), errors: [err.invalid("metadata.name", "node_1", DNS_SUBDOMAIN)] },
   { name: "node name of 254 characters", object: node([], { name: "a".repeat(254) }), errors: [err.invalid("metadata.name", "a".repeat(254), maxLen(253))] },
   { name: "namespace without a name", object: namespace({}), errors: [err.required("metadata.name", "name or generateName is required")] },
-  { name: "namespace name with a dot (a subdomain, not a label)", object: namespace({ name: "team.a" }), errors: [err.invalid("metadata.name", "team.a", "must not contain dots")] },
+  {
+    name: "namespace name with a dot (a subdomain, not a label)",
+    object: namespace({ name: "team.a" }),
+    errors: [err.invalid("metadata.name", "team.a", "must not contain dots")],
+  },
   { name: "namespace name with upper case", object: namespace({ name: "Team" }), errors: [err.invalid("metadata.name", "Team", DNS_LABEL)] },
   { name: "namespace name of 64 characters", object: namespace({ name: "a".repeat(64) }), errors: [err.invalid("metadata.name", "a".repeat(64), maxLen(63))] },
   { name: "pod in a namespace that is not a DNS label", object: pod({}, {}, { name: "p", namespace: "Prod" }), errors: [err.invalid("metadata.namespace", "Prod", DNS_LABEL)] },
@@ -102,7 +106,11 @@ table("metadata.name", [
 const labelled = (labels: Obj): Obj => namespace({ name: "ns", labels });
 
 table("label keys and values in metadata.labels", [
-  { name: "key with a prefix that is not a DNS subdomain", object: labelled({ "Example.com/app": "x" }), errors: [err.invalid("metadata.labels", "Example.com/app", `prefix part ${DNS_SUBDOMAIN}`)] },
+  {
+    name: "key with a prefix that is not a DNS subdomain",
+    object: labelled({ "Example.com/app": "x" }),
+    errors: [err.invalid("metadata.labels", "Example.com/app", `prefix part ${DNS_SUBDOMAIN}`)],
+  },
   { name: "key with an empty prefix", object: labelled({ "/app": "x" }), errors: [err.invalid("metadata.labels", "/app", "prefix part must be non-empty")] },
   { name: "key whose name part starts with a hyphen", object: labelled({ "example.com/-app": "x" }), errors: [err.invalid("metadata.labels", "example.com/-app", NAME_PART)] },
   { name: "key with a space in the name part", object: labelled({ "my app": "x" }), errors: [err.invalid("metadata.labels", "my app", NAME_PART)] },
@@ -111,7 +119,11 @@ table("label keys and values in metadata.labels", [
     object: labelled({ "example.com/": "x" }),
     errors: [err.invalid("metadata.labels", "example.com/", "name part must be non-empty"), err.invalid("metadata.labels", "example.com/", NAME_PART)],
   },
-  { name: "key whose name part has 64 characters", object: labelled({ ["k".repeat(64)]: "x" }), errors: [err.invalid("metadata.labels", "k".repeat(64), `name part ${maxLen(63)}`)] },
+  {
+    name: "key whose name part has 64 characters",
+    object: labelled({ ["k".repeat(64)]: "x" }),
+    errors: [err.invalid("metadata.labels", "k".repeat(64), `name part ${maxLen(63)}`)],
+  },
   { name: "key with two slashes", object: labelled({ "a/b/c": "x" }), errors: [err.invalid("metadata.labels", "a/b/c", QUALIFIED_NAME)] },
   { name: "value starting with a hyphen", object: labelled({ app: "-web" }), errors: [err.invalid("metadata.labels", "-web", LABEL_VALUE)] },
   { name: "value with a slash", object: labelled({ app: "a/b" }), errors: [err.invalid("metadata.labels", "a/b", LABEL_VALUE)] },
@@ -125,8 +137,16 @@ table("label keys and values in metadata.labels", [
 ]);
 
 table("matchLabels", [
-  { name: "bad key in spec.podSelector.matchLabels", object: policy({ podSelector: { matchLabels: { "-app": "web" } } }), errors: [err.invalid("spec.podSelector.matchLabels", "-app", NAME_PART)] },
-  { name: "bad value in spec.podSelector.matchLabels", object: policy({ podSelector: { matchLabels: { app: "web!" } } }), errors: [err.invalid("spec.podSelector.matchLabels", "web!", LABEL_VALUE)] },
+  {
+    name: "bad key in spec.podSelector.matchLabels",
+    object: policy({ podSelector: { matchLabels: { "-app": "web" } } }),
+    errors: [err.invalid("spec.podSelector.matchLabels", "-app", NAME_PART)],
+  },
+  {
+    name: "bad value in spec.podSelector.matchLabels",
+    object: policy({ podSelector: { matchLabels: { app: "web!" } } }),
+    errors: [err.invalid("spec.podSelector.matchLabels", "web!", LABEL_VALUE)],
+  },
   {
     name: "bad value in a peer's podSelector",
     object: policy(ingressPeers({ podSelector: { matchLabels: { app: "-x" } } })),
@@ -140,10 +160,26 @@ table("matchLabels", [
 ]);
 
 table("matchExpressions", [
-  { name: "unknown operator", object: policy(expr({ key: "app", operator: "Equals", values: ["a"] })), errors: [err.invalid(`${MS}.operator`, "Equals", "not a valid selector operator")] },
-  { name: "operator in the wrong case", object: policy(expr({ key: "app", operator: "in", values: ["a"] })), errors: [err.invalid(`${MS}.operator`, "in", "not a valid selector operator")] },
-  { name: "In without values", object: policy(expr({ key: "app", operator: "In" })), errors: [err.required(`${MS}.values`, "must be specified when `operator` is 'In' or 'NotIn'")] },
-  { name: "NotIn with empty values", object: policy(expr({ key: "app", operator: "NotIn", values: [] })), errors: [err.required(`${MS}.values`, "must be specified when `operator` is 'In' or 'NotIn'")] },
+  {
+    name: "unknown operator",
+    object: policy(expr({ key: "app", operator: "Equals", values: ["a"] })),
+    errors: [err.invalid(`${MS}.operator`, "Equals", "not a valid selector operator")],
+  },
+  {
+    name: "operator in the wrong case",
+    object: policy(expr({ key: "app", operator: "in", values: ["a"] })),
+    errors: [err.invalid(`${MS}.operator`, "in", "not a valid selector operator")],
+  },
+  {
+    name: "In without values",
+    object: policy(expr({ key: "app", operator: "In" })),
+    errors: [err.required(`${MS}.values`, "must be specified when `operator` is 'In' or 'NotIn'")],
+  },
+  {
+    name: "NotIn with empty values",
+    object: policy(expr({ key: "app", operator: "NotIn", values: [] })),
+    errors: [err.required(`${MS}.values`, "must be specified when `operator` is 'In' or 'NotIn'")],
+  },
   {
     name: "Exists with values",
     object: policy(expr({ key: "app", operator: "Exists", values: ["a"] })),
@@ -163,7 +199,16 @@ table("matchExpressions", [
   },
   {
     name: "second expression of a peer's namespaceSelector",
-    object: policy(ingressPeers({ namespaceSelector: { matchExpressions: [{ key: "a", operator: "Exists" }, { key: "b", operator: "In" }] } })),
+    object: policy(
+      ingressPeers({
+        namespaceSelector: {
+          matchExpressions: [
+            { key: "a", operator: "Exists" },
+            { key: "b", operator: "In" },
+          ],
+        },
+      }),
+    ),
     errors: [err.required("spec.ingress[0].from[0].namespaceSelector.matchExpressions[1].values", "must be specified when `operator` is 'In' or 'NotIn'")],
   },
 ]);
@@ -172,7 +217,11 @@ const PEER_FORBIDDEN = "may not specify both ipBlock and another peer";
 table("peers", [
   { name: "empty ingress peer {}", object: policy(ingressPeers({})), errors: [err.required("spec.ingress[0].from[0]", "must specify a peer")] },
   { name: "empty egress peer {}", object: policy(egressPeers({ podSelector: {} }, {})), errors: [err.required("spec.egress[0].to[1]", "must specify a peer")] },
-  { name: "ipBlock with podSelector", object: policy(ingressPeers({ ipBlock: { cidr: "10.0.0.0/8" }, podSelector: {} })), errors: [err.forbidden("spec.ingress[0].from[0]", PEER_FORBIDDEN)] },
+  {
+    name: "ipBlock with podSelector",
+    object: policy(ingressPeers({ ipBlock: { cidr: "10.0.0.0/8" }, podSelector: {} })),
+    errors: [err.forbidden("spec.ingress[0].from[0]", PEER_FORBIDDEN)],
+  },
   {
     name: "ipBlock with namespaceSelector",
     object: policy(egressPeers({ ipBlock: { cidr: "10.0.0.0/8" }, namespaceSelector: { matchLabels: { a: "b" } } })),
@@ -233,7 +282,11 @@ describe("ipBlock accepted", () => {
 const FROM1 = "spec.ingress[0].from[1].ipBlock";
 const fromSecond = (ipBlock: Obj): Obj => policy(ingressPeers({ podSelector: {} }, { ipBlock }));
 const strictCases: readonly Case[] = [
-  { name: "except with bits beyond its prefix", object: fromSecond({ cidr: "10.0.0.0/8", except: ["10.1.2.3/16"] }), errors: [err.invalid(`${FROM1}.except[0]`, "10.1.2.3/16", CIDR_HOST_BITS)] },
+  {
+    name: "except with bits beyond its prefix",
+    object: fromSecond({ cidr: "10.0.0.0/8", except: ["10.1.2.3/16"] }),
+    errors: [err.invalid(`${FROM1}.except[0]`, "10.1.2.3/16", CIDR_HOST_BITS)],
+  },
   { name: "cidr with bits beyond its prefix", object: fromSecond({ cidr: "10.1.2.3/8" }), errors: [err.invalid(`${FROM1}.cidr`, "10.1.2.3/8", CIDR_HOST_BITS)] },
   { name: "IPv6 cidr with bits beyond its prefix", object: fromSecond({ cidr: "2001:db8::1/32" }), errors: [err.invalid(`${FROM1}.cidr`, "2001:db8::1/32", CIDR_HOST_BITS)] },
   { name: "cidr with a leading zero", object: fromSecond({ cidr: "010.0.0.0/8" }), errors: [err.invalid(`${FROM1}.cidr`, "010.0.0.0/8", CIDR_LEADING_ZEROS)] },
@@ -263,8 +316,16 @@ const strictCases: readonly Case[] = [
       err.invalid("status.podIPs", ["10.0.0.1", "::ffff:10.0.0.2"], "may specify no more than one IP for each IP family"),
     ],
   },
-  { name: "node InternalIP with a leading zero", object: node([{ type: "InternalIP", address: "10.0.0.01" }]), errors: [err.invalid("status.addresses[0].address", "10.0.0.01", IP_LEADING_ZEROS)] },
-  { name: "IPv4-mapped node InternalIP", object: node([{ type: "InternalIP", address: "::ffff:10.0.0.1" }]), errors: [err.invalid("status.addresses[0].address", "::ffff:10.0.0.1", IP_MAPPED)] },
+  {
+    name: "node InternalIP with a leading zero",
+    object: node([{ type: "InternalIP", address: "10.0.0.01" }]),
+    errors: [err.invalid("status.addresses[0].address", "10.0.0.01", IP_LEADING_ZEROS)],
+  },
+  {
+    name: "IPv4-mapped node InternalIP",
+    object: node([{ type: "InternalIP", address: "::ffff:10.0.0.1" }]),
+    errors: [err.invalid("status.addresses[0].address", "::ffff:10.0.0.1", IP_MAPPED)],
+  },
 ];
 table("strict IP and CIDR validation (the default)", strictCases);
 table("strict IP and CIDR validation, asked for", strictCases.slice(0, 2), { cidr: "strict" });
@@ -281,7 +342,11 @@ table(
       errors: [err.invalid(`${FROM1}.except[0]`, "10.1.0.0/16", SUBSET)],
     },
     { name: "podIP that is not an address", object: pod({}, { podIP: "10.0.0.256" }), errors: [err.invalid("status.podIPs[0]", "10.0.0.256", IP)] },
-    { name: "node InternalIP that is not an address", object: node([{ type: "InternalIP", address: "010.0.0" }]), errors: [err.invalid("status.addresses[0].address", "010.0.0", IP)] },
+    {
+      name: "node InternalIP that is not an address",
+      object: node([{ type: "InternalIP", address: "010.0.0" }]),
+      errors: [err.invalid("status.addresses[0].address", "010.0.0", IP)],
+    },
   ],
   { cidr: "legacy" },
 );
@@ -327,7 +392,7 @@ describe("decode options", () => {
     const d = decodeObject(policy({ podSelector: {} }, { name: "p" }), { defaultNamespace: "prod" });
     assert.equal(d.kind === "object" && d.object.kind === "NetworkPolicy" ? d.object.namespace : d, "prod");
   });
-  it("without options: the namespace \"default\"", () => {
+  it('without options: the namespace "default"', () => {
     const d = decodeObject(policy({ podSelector: {} }, { name: "p" }));
     assert.equal(d.kind === "object" && d.object.kind === "NetworkPolicy" ? d.object.namespace : d, "default");
   });
@@ -364,7 +429,7 @@ table("string maps holding other types (YAML 1.1 `yes`, `on`, `0777` unquoted)",
 ]);
 
 describe("string maps: null is the empty string, as Go decodes it", () => {
-  it("matchLabels {access: null} selects access=\"\"", () => {
+  it('matchLabels {access: null} selects access=""', () => {
     const d = decodeObject(policy({ podSelector: { matchLabels: { access: null } } }));
     assert.deepEqual(d.kind === "object" && d.object.kind === "NetworkPolicy" ? d.object.policy.podSelector : d, {
       kind: "match",
@@ -381,7 +446,11 @@ table("policy ports", [
   { name: "port 65536", object: policy(ingressPorts({ port: 65536 })), errors: [err.invalid(`${P0}.port`, 65536, PORT_RANGE)] },
   { name: "port -1", object: policy(ingressPorts({ port: -1 })), errors: [err.invalid(`${P0}.port`, -1, PORT_RANGE)] },
   { name: "named port longer than 15", object: policy(ingressPorts({ port: "abcdefghijklmnop" })), errors: [err.invalid(`${P0}.port`, "abcdefghijklmnop", maxLen(15))] },
-  { name: "named port in upper case", object: policy(ingressPorts({ port: "HTTP" })), errors: [err.invalid(`${P0}.port`, "HTTP", PORT_NAME_CHARS), err.invalid(`${P0}.port`, "HTTP", PORT_NAME_LETTER)] },
+  {
+    name: "named port in upper case",
+    object: policy(ingressPorts({ port: "HTTP" })),
+    errors: [err.invalid(`${P0}.port`, "HTTP", PORT_NAME_CHARS), err.invalid(`${P0}.port`, "HTTP", PORT_NAME_LETTER)],
+  },
   { name: "named port in mixed case", object: policy(ingressPorts({ port: "Http" })), errors: [err.invalid(`${P0}.port`, "Http", PORT_NAME_CHARS)] },
   { name: "named port with consecutive hyphens", object: policy(ingressPorts({ port: "web--1" })), errors: [err.invalid(`${P0}.port`, "web--1", PORT_NAME_HYPHENS)] },
   { name: "named port without a letter", object: policy(ingressPorts({ port: "8080" })), errors: [err.invalid(`${P0}.port`, "8080", PORT_NAME_LETTER)] },
@@ -392,11 +461,27 @@ table("policy ports", [
     object: policy(ingressPorts({ port: "--" })),
     errors: [err.invalid(`${P0}.port`, "--", PORT_NAME_LETTER), err.invalid(`${P0}.port`, "--", PORT_NAME_HYPHENS), err.invalid(`${P0}.port`, "--", PORT_NAME_EDGE)],
   },
-  { name: "named port empty", object: policy(ingressPorts({ port: "" })), errors: [err.invalid(`${P0}.port`, "", PORT_NAME_CHARS), err.invalid(`${P0}.port`, "", PORT_NAME_LETTER)] },
-  { name: "endPort without port", object: policy(ingressPorts({ endPort: 8080 })), errors: [err.invalid(`${P0}.endPort`, 8080, "may not be specified when `port` is not specified")] },
-  { name: "endPort with a named port", object: policy(ingressPorts({ port: "http", endPort: 8080 })), errors: [err.invalid(`${P0}.endPort`, 8080, "may not be specified when `port` is non-numeric")] },
+  {
+    name: "named port empty",
+    object: policy(ingressPorts({ port: "" })),
+    errors: [err.invalid(`${P0}.port`, "", PORT_NAME_CHARS), err.invalid(`${P0}.port`, "", PORT_NAME_LETTER)],
+  },
+  {
+    name: "endPort without port",
+    object: policy(ingressPorts({ endPort: 8080 })),
+    errors: [err.invalid(`${P0}.endPort`, 8080, "may not be specified when `port` is not specified")],
+  },
+  {
+    name: "endPort with a named port",
+    object: policy(ingressPorts({ port: "http", endPort: 8080 })),
+    errors: [err.invalid(`${P0}.endPort`, 8080, "may not be specified when `port` is non-numeric")],
+  },
   // Released Kubernetes reports the `port` value here (kubernetes#137960 changes it to endPort).
-  { name: "endPort below port: the value reported is port's", object: policy(ingressPorts({ port: 9000, endPort: 8000 })), errors: [err.invalid(`${P0}.endPort`, 9000, "must be greater than or equal to `port`")] },
+  {
+    name: "endPort below port: the value reported is port's",
+    object: policy(ingressPorts({ port: 9000, endPort: 8000 })),
+    errors: [err.invalid(`${P0}.endPort`, 9000, "must be greater than or equal to `port`")],
+  },
   { name: "endPort 65536", object: policy(ingressPorts({ port: 80, endPort: 65536 })), errors: [err.invalid(`${P0}.endPort`, 65536, PORT_RANGE)] },
   {
     name: "egress port: path under spec.egress",
@@ -406,7 +491,11 @@ table("policy ports", [
 ]);
 
 table("policyTypes", [
-  { name: "unsupported second value", object: policy({ podSelector: {}, policyTypes: ["Ingress", "Both"] }), errors: [err.notSupported("spec.policyTypes[1]", "Both", ["Ingress", "Egress"])] },
+  {
+    name: "unsupported second value",
+    object: policy({ podSelector: {}, policyTypes: ["Ingress", "Both"] }),
+    errors: [err.notSupported("spec.policyTypes[1]", "Both", ["Ingress", "Egress"])],
+  },
   { name: "lower-case value", object: policy({ podSelector: {}, policyTypes: ["ingress"] }), errors: [err.notSupported("spec.policyTypes[0]", "ingress", ["Ingress", "Egress"])] },
   {
     name: "more than two entries",
@@ -426,7 +515,11 @@ table("pod container ports", [
     errors: [err.duplicate("spec.containers[0].ports[1].name", "http")],
   },
   { name: "invalid port name", object: pod(ports({ name: "web_http", containerPort: 80 })), errors: [err.invalid(`${CP}.name`, "web_http", PORT_NAME_CHARS)] },
-  { name: "protocol ICMP (supported values sorted)", object: pod(ports({ containerPort: 80, protocol: "ICMP" })), errors: [err.notSupported(`${CP}.protocol`, "ICMP", ["SCTP", "TCP", "UDP"])] },
+  {
+    name: "protocol ICMP (supported values sorted)",
+    object: pod(ports({ containerPort: 80, protocol: "ICMP" })),
+    errors: [err.notSupported(`${CP}.protocol`, "ICMP", ["SCTP", "TCP", "UDP"])],
+  },
   {
     name: "name, containerPort and protocol all wrong: in that order",
     object: pod(ports({ name: "HTTP", containerPort: 0, protocol: "icmp" })),
@@ -441,7 +534,14 @@ table("pod container ports", [
 
 describe("pod container ports accepted", () => {
   it("the same port name in two containers", () => {
-    const d = decodeObject(pod({ containers: [{ name: "a", ports: [{ name: "http", containerPort: 80 }] }, { name: "b", ports: [{ name: "http", containerPort: 81 }] }] }));
+    const d = decodeObject(
+      pod({
+        containers: [
+          { name: "a", ports: [{ name: "http", containerPort: 80 }] },
+          { name: "b", ports: [{ name: "http", containerPort: 81 }] },
+        ],
+      }),
+    );
     assert.equal(d.kind, "object");
     assert.deepEqual(d.kind === "object" && d.object.kind === "Pod" ? d.object.ports : undefined, [
       { name: "http", port: 80, protocol: "TCP" },
@@ -456,7 +556,11 @@ describe("pod container ports accepted", () => {
 
 table("pod IPs", [
   { name: "invalid podIP", object: pod({}, { podIP: "10.0.0.300" }), errors: [err.invalid("status.podIPs[0]", "10.0.0.300", IP)] },
-  { name: "invalid second podIPs entry", object: pod({}, { podIP: "10.0.0.1", podIPs: [{ ip: "10.0.0.1" }, { ip: "fd00::zz" }] }), errors: [err.invalid("status.podIPs[1]", "fd00::zz", IP)] },
+  {
+    name: "invalid second podIPs entry",
+    object: pod({}, { podIP: "10.0.0.1", podIPs: [{ ip: "10.0.0.1" }, { ip: "fd00::zz" }] }),
+    errors: [err.invalid("status.podIPs[1]", "fd00::zz", IP)],
+  },
   { name: "IPv4 shorthand is not an address", object: pod({}, { podIPs: [{ ip: "10.1" }] }), errors: [err.invalid("status.podIPs[0]", "10.1", IP)] },
   {
     name: "two IPv4 addresses",
@@ -469,21 +573,40 @@ table("pod IPs", [
     errors: [err.invalid("status.podIPs", ["10.0.0.1", "fd00::1", "fd00::2"], "may specify no more than one IP for each IP family")],
   },
   // Podwall's own rule: the API server would take podIP as authoritative.
-  { name: "podIP differs from podIPs[0]", object: pod({}, { podIP: "10.0.0.1", podIPs: [{ ip: "10.0.0.2" }] }), errors: [err.invalid("status.podIPs[0].ip", "10.0.0.2", "must match `podIP`")] },
+  {
+    name: "podIP differs from podIPs[0]",
+    object: pod({}, { podIP: "10.0.0.1", podIPs: [{ ip: "10.0.0.2" }] }),
+    errors: [err.invalid("status.podIPs[0].ip", "10.0.0.2", "must match `podIP`")],
+  },
 ]);
 
 table("node addresses", [
-  { name: "InternalIP that is not an address", object: node([{ type: "InternalIP", address: "10.0.0.256" }]), errors: [err.invalid("status.addresses[0].address", "10.0.0.256", IP)] },
+  {
+    name: "InternalIP that is not an address",
+    object: node([{ type: "InternalIP", address: "10.0.0.256" }]),
+    errors: [err.invalid("status.addresses[0].address", "10.0.0.256", IP)],
+  },
   {
     name: "second InternalIP invalid, after a Hostname",
-    object: node([{ type: "Hostname", address: "n1" }, { type: "InternalIP", address: "10.0.0.1" }, { type: "InternalIP", address: "fd00::1::2" }]),
+    object: node([
+      { type: "Hostname", address: "n1" },
+      { type: "InternalIP", address: "10.0.0.1" },
+      { type: "InternalIP", address: "fd00::1::2" },
+    ]),
     errors: [err.invalid("status.addresses[2].address", "fd00::1::2", IP)],
   },
 ]);
 
 describe("node addresses accepted", () => {
   it("keeps InternalIP addresses only, canonical, in order", () => {
-    const d = decodeObject(node([{ type: "Hostname", address: "n1" }, { type: "ExternalIP", address: "not-checked" }, { type: "InternalIP", address: "FD00:0::1" }, { type: "InternalIP", address: "10.0.0.1" }]));
+    const d = decodeObject(
+      node([
+        { type: "Hostname", address: "n1" },
+        { type: "ExternalIP", address: "not-checked" },
+        { type: "InternalIP", address: "FD00:0::1" },
+        { type: "InternalIP", address: "10.0.0.1" },
+      ]),
+    );
     assert.deepEqual(d.kind === "object" && d.object.kind === "Node" ? d.object.addresses.map((a) => a.text) : undefined, ["fd00::1", "10.0.0.1"]);
   });
 });
@@ -523,7 +646,10 @@ describe("several errors in one object", () => {
 
 describe("objects that are not validated", () => {
   it("skips kinds Podwall does not model", () => {
-    assert.deepEqual(decodeObject({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "prod" } }), { kind: "skipped", what: "apps/v1/Deployment prod/web" });
+    assert.deepEqual(decodeObject({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "prod" } }), {
+      kind: "skipped",
+      what: "apps/v1/Deployment prod/web",
+    });
   });
   it("requires apiVersion and kind", () => {
     const d = decodeObject({ metadata: { name: "x" } });

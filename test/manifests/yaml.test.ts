@@ -70,15 +70,13 @@ describe("YAML 1.1 scalars, as go-yaml v2 resolves them", () => {
     });
   }
 
-  it("keys resolve too, then become strings: `y:` is the key \"true\"", () => {
+  it('keys resolve too, then become strings: `y:` is the key "true"', () => {
     assert.deepEqual(parseManifests("y: 1\nno: 2\n0777: 3\n'on': 4\n"), [{ true: 1, false: 2, "511": 3, on: 4 }]);
   });
   it("merge keys and anchors, as YAML 1.1 has them", () => {
-    assert.deepEqual(parseManifests("base: &b {app: web}\nlabels:\n  <<: *b\n  tier: front\n"), [
-      { base: { app: "web" }, labels: { app: "web", tier: "front" } },
-    ]);
+    assert.deepEqual(parseManifests("base: &b {app: web}\nlabels:\n  <<: *b\n  tier: front\n"), [{ base: { app: "web" }, labels: { app: "web", tier: "front" } }]);
   });
-  it("JSON stays JSON: a quoted \"yes\" is a string", () => {
+  it('JSON stays JSON: a quoted "yes" is a string', () => {
     assert.deepEqual(parseManifests('{"metadata": {"labels": {"access": "yes", "on": true}}}'), [{ metadata: { labels: { access: "yes", on: true } } }]);
   });
   for (const [text, what] of [
@@ -116,7 +114,43 @@ describe("a YAML 1.1 boolean where a label value belongs", () => {
 });
 
 describe("stringifyManifests", () => {
-  const quoted = ["yes", "no", "on", "off", "y", "n", "Y", "N", "true", "False", "1.0", "0777", "0o17", "0X1F", "1e3", "~", "null", "", "2026-01-01", "1:20", "<<", "-", "a b", "fd00::", "x: y", "#x", "@x", "*x", "&x", "!x", "%x", "[x]", "{x}", "'x'", '"x"'];
+  const quoted = [
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "Y",
+    "N",
+    "true",
+    "False",
+    "1.0",
+    "0777",
+    "0o17",
+    "0X1F",
+    "1e3",
+    "~",
+    "null",
+    "",
+    "2026-01-01",
+    "1:20",
+    "<<",
+    "-",
+    "a b",
+    "fd00::",
+    "x: y",
+    "#x",
+    "@x",
+    "*x",
+    "&x",
+    "!x",
+    "%x",
+    "[x]",
+    "{x}",
+    "'x'",
+    '"x"',
+  ];
   for (const s of quoted) {
     it(`quotes ${JSON.stringify(s)}`, () => {
       assert.equal(stringifyManifests({ v: s }), `v: ${JSON.stringify(s)}\n`);
@@ -171,9 +205,48 @@ describe("stringifyManifests", () => {
 });
 
 /** Label keys and values, with the spellings YAML 1.1 reads as something else. */
-const TRICKY = ["yes", "no", "on", "off", "y", "n", "Y", "N", "true", "false", "True", "1", "1.0", "0777", "0x1F", "1e3", "~", "null", "", "2026-01-01", "1:20", "<<", "-", "a b", "x:", ": x", "#", "'", '"', "\\", "\n", " lead", "trail ", "\u2028", "\u0085", "\ufeff", "é", "😀"];
+const TRICKY = [
+  "yes",
+  "no",
+  "on",
+  "off",
+  "y",
+  "n",
+  "Y",
+  "N",
+  "true",
+  "false",
+  "True",
+  "1",
+  "1.0",
+  "0777",
+  "0x1F",
+  "1e3",
+  "~",
+  "null",
+  "",
+  "2026-01-01",
+  "1:20",
+  "<<",
+  "-",
+  "a b",
+  "x:",
+  ": x",
+  "#",
+  "'",
+  '"',
+  "\\",
+  "\n",
+  " lead",
+  "trail ",
+  "\u2028",
+  "\u0085",
+  "\ufeff",
+  "é",
+  "😀",
+];
 const tricky = fc.constantFrom(...TRICKY);
-const labelish = fc.stringMatching(/^[a-z0-9]([a-z0-9._\/-]{0,20}[a-z0-9])?$/);
+const labelish = fc.stringMatching(/^[a-z0-9]([a-z0-9._/-]{0,20}[a-z0-9])?$/);
 const text = fc.oneof(tricky, labelish, fc.string({ unit: "grapheme", maxLength: 12 }));
 
 describe("stringifyManifests: what kubectl reads back is what was written", () => {

@@ -65,27 +65,46 @@ function snapshot(c: Cluster): Obj {
     },
     addresses: ADDRESSES.map((a) => ({ a, pods: keys(c.podsAt(a)), node: c.nodeAt(a)?.name })),
     onNode: ["node-1", "node-2", "node-3"].map((n) => keys(c.podsOnNode(n))),
-    portNames: [["TCP", "http"], ["TCP", "pg"], ["UDP", "dns"], ["TCP", "api"]].map(([p, n]) => keys(c.podsWithPortName(p!, n!))),
+    portNames: [
+      ["TCP", "http"],
+      ["TCP", "pg"],
+      ["UDP", "dns"],
+      ["TCP", "api"],
+    ].map(([p, n]) => keys(c.podsWithPortName(p!, n!))),
   };
 }
 
 class Boom extends Error {}
 
 const writes: readonly { name: string; body: (c: Cluster) => void }[] = [
-  { name: "a new pod", body: (c) => c.put(pod("prod", "api", { app: "api" }, { podIP: "10.1.1.99" }, { nodeName: "node-1", containers: [{ name: "c", ports: [{ name: "api", containerPort: 80 }] }] })) },
+  {
+    name: "a new pod",
+    body: (c) =>
+      c.put(pod("prod", "api", { app: "api" }, { podIP: "10.1.1.99" }, { nodeName: "node-1", containers: [{ name: "c", ports: [{ name: "api", containerPort: 80 }] }] })),
+  },
   {
     name: "a pod replaced with other labels, address, node and ports",
-    body: (c) => c.put(pod("prod", "web", { app: "api" }, { podIP: "10.1.1.99" }, { nodeName: "node-2", containers: [{ name: "c", ports: [{ name: "api", containerPort: 80 }] }] })),
+    body: (c) =>
+      c.put(pod("prod", "web", { app: "api" }, { podIP: "10.1.1.99" }, { nodeName: "node-2", containers: [{ name: "c", ports: [{ name: "api", containerPort: 80 }] }] })),
   },
   { name: "a pod removed", body: (c) => assert.equal(c.remove("Pod", "prod", "web"), true) },
   { name: "a namespace removed with its pods and policies", body: (c) => assert.equal(c.remove("Namespace", "", "prod"), true) },
-  { name: "a new namespace with a pod and a policy", body: (c) => [ns("staging", { team: "c" }), pod("staging", "api", { app: "api" }, { podIP: "10.1.1.99" }), policy("staging", "p")].forEach((o) => c.put(o)) },
+  {
+    name: "a new namespace with a pod and a policy",
+    body: (c) => [ns("staging", { team: "c" }), pod("staging", "api", { app: "api" }, { podIP: "10.1.1.99" }), policy("staging", "p")].forEach((o) => c.put(o)),
+  },
   { name: "a namespace relabelled", body: (c) => c.put(ns("prod", { team: "c" })) },
-  { name: "a policy replaced and another removed", body: (c) => (c.put(policy("prod", "deny-all", { podSelector: { matchLabels: { app: "db" } } })), c.remove("NetworkPolicy", "dev", "allow-dns")) },
+  {
+    name: "a policy replaced and another removed",
+    body: (c) => (c.put(policy("prod", "deny-all", { podSelector: { matchLabels: { app: "db" } } })), c.remove("NetworkPolicy", "dev", "allow-dns")),
+  },
   { name: "a node removed", body: (c) => c.remove("Node", "", "node-1") },
   { name: "a node replaced with other addresses", body: (c) => c.put(node("node-2", "10.0.0.3")) },
   { name: "a new node", body: (c) => c.put(node("node-3", "10.0.0.3")) },
-  { name: "a pod taking a terminated pod's place at an address", body: (c) => (c.put(pod("prod", "web", { app: "web" }, { podIP: "10.1.1.10", phase: "Succeeded" })), c.put(pod("dev", "new", {}, { podIP: "10.1.1.10" }))) },
+  {
+    name: "a pod taking a terminated pod's place at an address",
+    body: (c) => (c.put(pod("prod", "web", { app: "web" }, { podIP: "10.1.1.10", phase: "Succeeded" })), c.put(pod("dev", "new", {}, { podIP: "10.1.1.10" }))),
+  },
   { name: "clear()", body: (c) => c.clear() },
   {
     name: "everything at once, including the same object written twice",
@@ -130,7 +149,10 @@ describe("Cluster.transaction rolls back when the body throws", () => {
 describe("Cluster.transaction", () => {
   it("returns the body's value and counts one generation", () => {
     const c = new Cluster();
-    assert.equal(c.transaction(() => 42), 42);
+    assert.equal(
+      c.transaction(() => 42),
+      42,
+    );
     assert.equal(c.generation, 1);
   });
   it("refuses writes outside a transaction", () => {
@@ -208,7 +230,10 @@ describe("address index", () => {
   it("addresses are looked up in canonical form", () => {
     const m = loaded();
     const dual = m.pods.get("prod/dual") as Pod;
-    assert.deepEqual(dual.ips.map((a) => a.text), ["10.1.1.70", "fd00:10::70"]);
+    assert.deepEqual(
+      dual.ips.map((a) => a.text),
+      ["10.1.1.70", "fd00:10::70"],
+    );
     assert.deepEqual(keys(m.podsAt("fd00:10:0:0::70")), [], "lookups take the canonical text; the service canonicalises first");
   });
 });

@@ -67,13 +67,31 @@ const cases: readonly Case[] = [
     spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
     want: policy({ ingress: [], egress: [] }),
   },
-  { name: "rule without from", spec: { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] }, want: policy({ ingress: [{ field: "spec.ingress[0]", peers: allPeers("spec.ingress[0]"), ports: [{ kind: "range", field: "spec.ingress[0].ports[0]", protocol: "TCP", from: 80, to: 80 }] }] }) },
+  {
+    name: "rule without from",
+    spec: { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] },
+    want: policy({
+      ingress: [{ field: "spec.ingress[0]", peers: allPeers("spec.ingress[0]"), ports: [{ kind: "range", field: "spec.ingress[0].ports[0]", protocol: "TCP", from: 80, to: 80 }] }],
+    }),
+  },
   { name: "rule with from: []", spec: { podSelector: {}, ingress: [{ from: [] }] }, want: policy({ ingress: [openRule("spec.ingress[0]")] }) },
-  { name: "egress rule with to: []", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{}, { to: [] }] }, want: policy({ ingress: undefined, egress: [openRule("spec.egress[0]"), openRule("spec.egress[1]")] }) },
+  {
+    name: "egress rule with to: []",
+    spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{}, { to: [] }] },
+    want: policy({ ingress: undefined, egress: [openRule("spec.egress[0]"), openRule("spec.egress[1]")] }),
+  },
   {
     name: "rule without ports",
     spec: { podSelector: {}, ingress: [{ from: [{ podSelector: {} }] }] },
-    want: policy({ ingress: [{ field: "spec.ingress[0]", peers: [{ kind: "pods", field: "spec.ingress[0].from[0]", namespaces: { kind: "same" }, pods: EVERYTHING }], ports: allPorts("spec.ingress[0]") }] }),
+    want: policy({
+      ingress: [
+        {
+          field: "spec.ingress[0]",
+          peers: [{ kind: "pods", field: "spec.ingress[0].from[0]", namespaces: { kind: "same" }, pods: EVERYTHING }],
+          ports: allPorts("spec.ingress[0]"),
+        },
+      ],
+    }),
   },
   { name: "rule with ports: []", spec: { podSelector: {}, ingress: [{ ports: [] }] }, want: policy({ ingress: [openRule("spec.ingress[0]")] }) },
 ];
@@ -82,18 +100,46 @@ const portCases: readonly { name: string; port: Obj; want: PortMatcher }[] = [
   { name: "port without protocol is TCP", port: { port: 443 }, want: { kind: "range", field: "spec.ingress[0].ports[0]", protocol: "TCP", from: 443, to: 443 } },
   { name: "port entry without port: every port of its protocol", port: { protocol: "UDP" }, want: { kind: "protocol", field: "spec.ingress[0].ports[0]", protocol: "UDP" } },
   { name: "port entry with neither: every TCP port", port: {}, want: { kind: "protocol", field: "spec.ingress[0].ports[0]", protocol: "TCP" } },
-  { name: "numeric port with endPort: an inclusive range", port: { port: 32000, endPort: 32768, protocol: "SCTP" }, want: { kind: "range", field: "spec.ingress[0].ports[0]", protocol: "SCTP", from: 32000, to: 32768 } },
-  { name: "endPort equal to port", port: { port: 53, endPort: 53, protocol: "UDP" }, want: { kind: "range", field: "spec.ingress[0].ports[0]", protocol: "UDP", from: 53, to: 53 } },
-  { name: "string port: named, resolved later on the destination", port: { port: "http" }, want: { kind: "named", field: "spec.ingress[0].ports[0]", protocol: "TCP", name: "http" } },
+  {
+    name: "numeric port with endPort: an inclusive range",
+    port: { port: 32000, endPort: 32768, protocol: "SCTP" },
+    want: { kind: "range", field: "spec.ingress[0].ports[0]", protocol: "SCTP", from: 32000, to: 32768 },
+  },
+  {
+    name: "endPort equal to port",
+    port: { port: 53, endPort: 53, protocol: "UDP" },
+    want: { kind: "range", field: "spec.ingress[0].ports[0]", protocol: "UDP", from: 53, to: 53 },
+  },
+  {
+    name: "string port: named, resolved later on the destination",
+    port: { port: "http" },
+    want: { kind: "named", field: "spec.ingress[0].ports[0]", protocol: "TCP", name: "http" },
+  },
   { name: "named port with a protocol", port: { port: "dns", protocol: "UDP" }, want: { kind: "named", field: "spec.ingress[0].ports[0]", protocol: "UDP", name: "dns" } },
 ];
 
 const F = "spec.egress[0].to[0]";
 const peerCases: readonly { name: string; peer: Obj; want: Peer }[] = [
-  { name: "podSelector only: pods of the policy's namespace", peer: { podSelector: { matchLabels: { app: "db" } } }, want: { kind: "pods", field: F, namespaces: { kind: "same" }, pods: app("db") } },
-  { name: "podSelector: {} only: every pod of the policy's namespace", peer: { podSelector: {} }, want: { kind: "pods", field: F, namespaces: { kind: "same" }, pods: EVERYTHING } },
-  { name: "namespaceSelector only: every pod of the selected namespaces", peer: { namespaceSelector: { matchLabels: { team: "b" } } }, want: { kind: "pods", field: F, namespaces: { kind: "selector", selector: team("b") }, pods: EVERYTHING } },
-  { name: "namespaceSelector: {}: every pod of every namespace", peer: { namespaceSelector: {} }, want: { kind: "pods", field: F, namespaces: { kind: "selector", selector: EVERYTHING }, pods: EVERYTHING } },
+  {
+    name: "podSelector only: pods of the policy's namespace",
+    peer: { podSelector: { matchLabels: { app: "db" } } },
+    want: { kind: "pods", field: F, namespaces: { kind: "same" }, pods: app("db") },
+  },
+  {
+    name: "podSelector: {} only: every pod of the policy's namespace",
+    peer: { podSelector: {} },
+    want: { kind: "pods", field: F, namespaces: { kind: "same" }, pods: EVERYTHING },
+  },
+  {
+    name: "namespaceSelector only: every pod of the selected namespaces",
+    peer: { namespaceSelector: { matchLabels: { team: "b" } } },
+    want: { kind: "pods", field: F, namespaces: { kind: "selector", selector: team("b") }, pods: EVERYTHING },
+  },
+  {
+    name: "namespaceSelector: {}: every pod of every namespace",
+    peer: { namespaceSelector: {} },
+    want: { kind: "pods", field: F, namespaces: { kind: "selector", selector: EVERYTHING }, pods: EVERYTHING },
+  },
   {
     name: "both selectors in one peer: ANDed",
     peer: { namespaceSelector: { matchLabels: { team: "b" } }, podSelector: { matchLabels: { app: "db" } } },
@@ -105,7 +151,11 @@ const peerCases: readonly { name: string; peer: Obj; want: Peer }[] = [
     peer: { ipBlock: { cidr: "10.1.2.3/8", except: ["10.1.0.0/16", "10.2.3.4/16"] } },
     want: { kind: "ipBlock", field: F, cidr: cidr("10.0.0.0/8"), except: [cidr("10.1.0.0/16"), cidr("10.2.0.0/16")] },
   },
-  { name: "IPv6 ipBlock", peer: { ipBlock: { cidr: "2001:DB8::/32", except: ["2001:db8:0:1::/64"] } }, want: { kind: "ipBlock", field: F, cidr: cidr("2001:db8::/32"), except: [cidr("2001:db8:0:1::/64")] } },
+  {
+    name: "IPv6 ipBlock",
+    peer: { ipBlock: { cidr: "2001:DB8::/32", except: ["2001:db8:0:1::/64"] } },
+    want: { kind: "ipBlock", field: F, cidr: cidr("2001:db8::/32"), except: [cidr("2001:db8:0:1::/64")] },
+  },
 ];
 
 describe("decodeNetworkPolicySpec: the case table", () => {

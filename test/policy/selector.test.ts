@@ -49,19 +49,36 @@ const cases: readonly Case[] = [
   { name: "DoesNotExist: matches an object without the key", selector: { matchExpressions: [{ key: "legacy", operator: "DoesNotExist" }] }, labels: WEB, matches: true },
   {
     name: "matchLabels AND matchExpressions: both hold",
-    selector: { matchLabels: { tier: "front" }, matchExpressions: [{ key: "app", operator: "In", values: ["web"] }, { key: "legacy", operator: "DoesNotExist" }] },
+    selector: {
+      matchLabels: { tier: "front" },
+      matchExpressions: [
+        { key: "app", operator: "In", values: ["web"] },
+        { key: "legacy", operator: "DoesNotExist" },
+      ],
+    },
     labels: WEB,
     matches: true,
   },
   {
     name: "matchLabels AND matchExpressions: one fails",
-    selector: { matchLabels: { tier: "back" }, matchExpressions: [{ key: "app", operator: "In", values: ["db"] }, { key: "legacy", operator: "DoesNotExist" }] },
+    selector: {
+      matchLabels: { tier: "back" },
+      matchExpressions: [
+        { key: "app", operator: "In", values: ["db"] },
+        { key: "legacy", operator: "DoesNotExist" },
+      ],
+    },
     labels: DB,
     matches: false,
   },
   {
     name: "two expressions on one key: both must hold",
-    selector: { matchExpressions: [{ key: "app", operator: "In", values: ["web", "db"] }, { key: "app", operator: "NotIn", values: ["db"] }] },
+    selector: {
+      matchExpressions: [
+        { key: "app", operator: "In", values: ["web", "db"] },
+        { key: "app", operator: "NotIn", values: ["db"] },
+      ],
+    },
     labels: DB,
     matches: false,
   },
@@ -94,7 +111,12 @@ describe("decodeSelector", () => {
   it("the same selector written two ways decodes equal", () => {
     assert.deepEqual(
       selector({ matchLabels: { b: "1", a: "2" } }),
-      selector({ matchExpressions: [{ key: "a", operator: "In", values: ["2"] }, { key: "b", operator: "In", values: ["1"] }] }),
+      selector({
+        matchExpressions: [
+          { key: "a", operator: "In", values: ["2"] },
+          { key: "b", operator: "In", values: ["1"] },
+        ],
+      }),
     );
   });
 });
@@ -108,7 +130,13 @@ const described: readonly { selector: Obj; text: string }[] = [
   { selector: { matchExpressions: [{ key: "legacy", operator: "Exists" }] }, text: "legacy" },
   { selector: { matchExpressions: [{ key: "legacy", operator: "DoesNotExist" }] }, text: "!legacy" },
   {
-    selector: { matchLabels: { app: "web" }, matchExpressions: [{ key: "tier", operator: "In", values: ["a", "b"] }, { key: "legacy", operator: "DoesNotExist" }] },
+    selector: {
+      matchLabels: { app: "web" },
+      matchExpressions: [
+        { key: "tier", operator: "In", values: ["a", "b"] },
+        { key: "legacy", operator: "DoesNotExist" },
+      ],
+    },
     text: "app=web,!legacy,tier in (a,b)",
   },
 ];

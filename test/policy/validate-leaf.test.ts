@@ -173,8 +173,16 @@ const IP_ROWS: readonly (readonly [string, readonly string[], readonly string[]]
   ["169.254.0.0%eth0", [IP], [IP]],
 ];
 
-table("isValidIP (strict, the default)", isValidIP, IP_ROWS.map(([v, strict]) => [v, strict] as const));
-table("isValidIP legacy", (v: string) => isValidIP(v, "legacy"), IP_ROWS.map(([v, , legacy]) => [v, legacy] as const));
+table(
+  "isValidIP (strict, the default)",
+  isValidIP,
+  IP_ROWS.map(([v, strict]) => [v, strict] as const),
+);
+table(
+  "isValidIP legacy",
+  (v: string) => isValidIP(v, "legacy"),
+  IP_ROWS.map(([v, , legacy]) => [v, legacy] as const),
+);
 
 /** Rows of [value, strict messages, legacy messages]: IsValidCIDRForLegacyField with the gate on and off. */
 const CIDR_ROWS: readonly (readonly [string, readonly string[], readonly string[]])[] = [
@@ -215,5 +223,13 @@ const CIDR_ROWS: readonly (readonly [string, readonly string[], readonly string[
   ["fe80::1%eth0/64", [CIDR], [CIDR]],
 ];
 
-table("isValidCIDR (strict, the default)", isValidCIDR, CIDR_ROWS.map(([v, strict]) => [v, strict] as const));
-table("isValidCIDR legacy", (v: string) => isValidCIDR(v, "legacy"), CIDR_ROWS.map(([v, , legacy]) => [v, legacy] as const));
+table(
+  "isValidCIDR (strict, the default)",
+  isValidCIDR,
+  CIDR_ROWS.map(([v, strict]) => [v, strict] as const),
+);
+table(
+  "isValidCIDR legacy",
+  (v: string) => isValidCIDR(v, "legacy"),
+  CIDR_ROWS.map(([v, , legacy]) => [v, legacy] as const),
+);

@@ -93,7 +93,10 @@ describe("names and what the texts may write", () => {
     it(`${name}: PODWALL-* names within the kernel limits, no built-in chain declared or written`, async () => {
       const { service, rules } = await load(objects);
       for (const r of allRulesets(rules, service)) {
-        for (const [family, text] of [["ipv4", r.iptables], ["ipv6", r.ip6tables]] as const) {
+        for (const [family, text] of [
+          ["ipv4", r.iptables],
+          ["ipv6", r.ip6tables],
+        ] as const) {
           const declared = new Set<string>();
           const lines = text.trimEnd().split("\n");
           assert.equal(lines[0], "*filter");
@@ -118,7 +121,10 @@ describe("names and what the texts may write", () => {
             assert.ok(!text.includes(`-A ${builtin} `), `${family} writes ${builtin}`);
           }
         }
-        for (const line of r.ipset.trimEnd().split("\n").filter((l) => l && !l.startsWith("#"))) {
+        for (const line of r.ipset
+          .trimEnd()
+          .split("\n")
+          .filter((l) => l && !l.startsWith("#"))) {
           const w = line.split(" ");
           const names = w[0] === "swap" ? [w[1]!, w[2]!] : [w[1]!];
           for (const n of names) {
@@ -160,11 +166,20 @@ describe("which pods get chains", () => {
   ] as const;
   for (const { family, pods } of table) {
     it(`${family}: only live local pods with an ${family} address and off the host network`, async () => {
-      const names = plan.chains[family].filter((c) => /^PODWALL-(IN|EG)-/.test(c.name)).map((c) => c.name).sort();
+      const names = plan.chains[family]
+        .filter((c) => /^PODWALL-(IN|EG)-/.test(c.name))
+        .map((c) => c.name)
+        .sort();
       assert.deepEqual(names, pods.flatMap((p) => [podChainName(p, "ingress"), podChainName(p, "egress")]).sort());
       const top = plan.chains[family][0]!;
       assert.equal(top.name, "PODWALL-FORWARD");
-      assert.deepEqual(top.rules.slice(1).map((r) => r.origin.pod).sort(), pods.flatMap((p) => [p, p]).sort());
+      assert.deepEqual(
+        top.rules
+          .slice(1)
+          .map((r) => r.origin.pod)
+          .sort(),
+        pods.flatMap((p) => [p, p]).sort(),
+      );
     });
   }
 
@@ -177,7 +192,10 @@ describe("which pods get chains", () => {
   it("gives a node without guarded pods only its top chain and the conntrack rule", async () => {
     const p = await planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1"] })], "node-2");
     for (const family of ["ipv4", "ipv6"] as const) {
-      assert.deepEqual(p.chains[family].map((c) => c.name), ["PODWALL-FORWARD"]);
+      assert.deepEqual(
+        p.chains[family].map((c) => c.name),
+        ["PODWALL-FORWARD"],
+      );
       assert.deepEqual(ruleTexts(p.chains[family][0]!), ["-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"]);
     }
     assert.deepEqual(p.sets, []);
@@ -221,10 +239,13 @@ describe("rules from peers, ports and protocols", () => {
     ];
     const plan = await planOf(objects);
     const ports = plan.sets.filter((s) => s.name.startsWith("PODWALL-PORT-"));
-    assert.deepEqual(ports.map((s) => ({ about: s.about, members: s.entries.map((e) => e.value) })).sort((a, b) => (a.about < b.about ? -1 : 1)), [
-      { about: "pods where TCP port http is 8080", members: ["10.1.1.11", "10.1.2.13"] },
-      { about: "pods where TCP port http is 9090", members: ["10.1.1.12"] },
-    ]);
+    assert.deepEqual(
+      ports.map((s) => ({ about: s.about, members: s.entries.map((e) => e.value) })).sort((a, b) => (a.about < b.about ? -1 : 1)),
+      [
+        { about: "pods where TCP port http is 8080", members: ["10.1.1.11", "10.1.2.13"] },
+        { about: "pods where TCP port http is 9090", members: ["10.1.1.12"] },
+      ],
+    );
     const pe = chain(plan, "ipv4", "PODWALL-PE-")[0]!;
     const byName = new Map(ports.map((s) => [s.about.split(" ").at(-1)!, s.name]));
     assert.deepEqual(ruleTexts(pe), [
@@ -232,7 +253,8 @@ describe("rules from peers, ports and protocols", () => {
       `-m set --match-set ${byName.get("9090")} dst -p tcp -m tcp --dport 9090 -j MARK --set-xmark 0x10000/0x10000`,
     ]);
     // Ingress: each pod's chain jumps to a policy chain holding its own number; web-d's http is UDP, so TCP http resolves to nothing there.
-    const jumpOf = (p: string) => plan.chains.ipv4.find((c) => c.name === podChainName(p, "ingress"))!.rules.find((r) => r.origin.policy === "app/web-in" && r.origin.note === "ingress")!.target[1]!;
+    const jumpOf = (p: string) =>
+      plan.chains.ipv4.find((c) => c.name === podChainName(p, "ingress"))!.rules.find((r) => r.origin.policy === "app/web-in" && r.origin.note === "ingress")!.target[1]!;
     const rulesOf = (p: string) => ruleTexts(plan.chains.ipv4.find((c) => c.name === jumpOf(p))!);
     assert.deepEqual(rulesOf("app/web-a"), ["-p tcp -m tcp --dport 8080 -j MARK --set-xmark 0x10000/0x10000"]);
     assert.deepEqual(rulesOf("app/web-b"), ["-p tcp -m tcp --dport 9090 -j MARK --set-xmark 0x10000/0x10000"]);
@@ -259,7 +281,10 @@ describe("rules from peers, ports and protocols", () => {
 
   it("rejects with a TCP reset for TCP and port unreachable of the family otherwise, as the last two rules of each pod chain", async () => {
     const plan = await planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1", "fd10::1"] }), policy("app/p", { podSelector: {}, policyTypes: ["Ingress", "Egress"] })]);
-    for (const [family, icmp] of [["ipv4", "icmp-port-unreachable"], ["ipv6", "icmp6-port-unreachable"]] as const) {
+    for (const [family, icmp] of [
+      ["ipv4", "icmp-port-unreachable"],
+      ["ipv6", "icmp6-port-unreachable"],
+    ] as const) {
       const pods = plan.chains[family].filter((c) => /^PODWALL-(IN|EG)-/.test(c.name));
       assert.equal(pods.length, 2);
       for (const c of pods) {
@@ -270,18 +295,23 @@ describe("rules from peers, ports and protocols", () => {
   });
 
   it("names the policy and the field path in each rule's comment, and accepts replies first", async () => {
-    const r = (await load([
-      ...base,
-      pod("app/x", { node: "node-1", ips: ["10.1.1.1", "fd10::1"] }),
-      policy("app/p", {
-        podSelector: {},
-        policyTypes: ["Ingress", "Egress"],
-        ingress: [{ from: [{ podSelector: {} }, { ipBlock: { cidr: "192.168.0.0/16" } }], ports: [{ port: 80 }, { protocol: "UDP", port: 53 }] }],
-        egress: [{}, { to: [{ namespaceSelector: {} }] }],
-      }),
-    ])).rules.rules(SYSTEM, "node-1");
+    const r = (
+      await load([
+        ...base,
+        pod("app/x", { node: "node-1", ips: ["10.1.1.1", "fd10::1"] }),
+        policy("app/p", {
+          podSelector: {},
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [{ from: [{ podSelector: {} }, { ipBlock: { cidr: "192.168.0.0/16" } }], ports: [{ port: 80 }, { protocol: "UDP", port: 53 }] }],
+          egress: [{}, { to: [{ namespaceSelector: {} }] }],
+        }),
+      ])
+    ).rules.rules(SYSTEM, "node-1");
     const comments = (text: string, prefix: string) =>
-      text.split("\n").filter((l) => l.startsWith(`-A ${prefix}`)).map((l) => tokenize(l)[5]);
+      text
+        .split("\n")
+        .filter((l) => l.startsWith(`-A ${prefix}`))
+        .map((l) => tokenize(l)[5]);
     assert.deepEqual(comments(r.iptables, "PODWALL-PI-"), [
       "app/p spec.ingress[0] from[0] ports[0]",
       "app/p spec.ingress[0] from[0] ports[1]",
@@ -295,7 +325,10 @@ describe("rules from peers, ports and protocols", () => {
       const rules = text.split("\n").filter((l) => l.startsWith("-A "));
       assert.equal(rules[0], '-A PODWALL-FORWARD -m comment --comment "replies of allowed connections" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
       for (const l of rules) assert.match(l, /^-A \S+ -m comment --comment "[^"]+" /, "every rule has a comment");
-      assert.ok(rules.some((l) => l.includes('--comment "app/p ingress" -j PODWALL-PI-')), "the pod chain's jump names the policy");
+      assert.ok(
+        rules.some((l) => l.includes('--comment "app/p ingress" -j PODWALL-PI-')),
+        "the pod chain's jump names the policy",
+      );
     }
   });
 });
@@ -304,7 +337,9 @@ describe("rule count grows with policies and rules, not with pairs of pods", () 
   async function scaled(n: number): Promise<RulesetPlan> {
     const objects: Manifest[] = [...base];
     for (let i = 0; i < n; i++) {
-      objects.push(pod(`app/p${i}`, { labels: { app: i % 2 ? "web" : "client" }, node: "node-1", ips: [`10.1.${1 + (i >> 8)}.${i & 255}`], ports: [{ name: "http", containerPort: 8080 }] }));
+      objects.push(
+        pod(`app/p${i}`, { labels: { app: i % 2 ? "web" : "client" }, node: "node-1", ips: [`10.1.${1 + (i >> 8)}.${i & 255}`], ports: [{ name: "http", containerPort: 8080 }] }),
+      );
     }
     objects.push(
       policy("app/from-clients", { podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { app: "client" } } }], ports: [{ port: 80 }, { port: "http" }] }] }),
@@ -325,13 +360,23 @@ describe("rule count grows with policies and rules, not with pairs of pods", () 
   it("keeps the policy chains' rules constant", async () => {
     const policyRules = plans.map((p) => count(p, /^PODWALL-P[IE]-/));
     assert.ok(policyRules[0]! > 0);
-    assert.deepEqual(policyRules, sizes.map(() => policyRules[0]));
-    assert.deepEqual(plans.map((p) => p.sets.length), sizes.map(() => plans[0]!.sets.length), "the same sets, with more members");
+    assert.deepEqual(
+      policyRules,
+      sizes.map(() => policyRules[0]),
+    );
+    assert.deepEqual(
+      plans.map((p) => p.sets.length),
+      sizes.map(() => plans[0]!.sets.length),
+      "the same sets, with more members",
+    );
   });
 
   it("grows the pod chains' rules linearly with the local pods, and the set members with the pods", async () => {
     const perPod = plans.map((p, i) => (count(p, /^PODWALL-(IN|EG)-/) + count(p, /^PODWALL-FORWARD$/) - 1) / sizes[i]!);
-    assert.ok(perPod.every((x) => x === perPod[0]), `rules per pod: ${perPod.join(", ")}`);
+    assert.ok(
+      perPod.every((x) => x === perPod[0]),
+      `rules per pod: ${perPod.join(", ")}`,
+    );
     assert.ok(perPod[0]! < 30, `${perPod[0]} rules per pod`);
     const m = plans.map(members);
     assert.ok(m[0]! < m[1]! && m[1]! < m[2]!, `members ${m.join(", ")}`);

@@ -20,7 +20,7 @@ import { isLive } from "../../server/model/types.js";
 import { type Ruleset, comment, compileNode } from "../../server/rules/index.js";
 import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 import { EXTERNALS, PORTS, PROTOCOLS, modelArb } from "./random-model.js";
-import { type Family, FakeNode, FakeRunner, type Packet, type Rule } from "./simulator.js";
+import { type Family, type FakeNode, FakeRunner, type Packet, type Rule } from "./simulator.js";
 
 const RUNS = Number(process.env["PODWALL_DIFF_RUNS"] ?? 250);
 
@@ -77,9 +77,17 @@ function assertHoldsPlan(node: FakeNode, service: PodwallService, name: string, 
     const ours = [...held.keys()].filter((c) => c.startsWith("PODWALL-")).sort();
     assert.deepEqual(ours, plan.chains[family].map((c) => c.name).sort(), `${name} ${family}: chains`);
     for (const c of plan.chains[family]) {
-      assert.deepEqual(held.get(c.name), c.rules.map((x) => ["-m", "comment", "--comment", comment(x.origin), ...x.match, ...x.target]), `${name} ${family}: ${c.name}`);
+      assert.deepEqual(
+        held.get(c.name),
+        c.rules.map((x) => ["-m", "comment", "--comment", comment(x.origin), ...x.match, ...x.target]),
+        `${name} ${family}: ${c.name}`,
+      );
     }
-    assert.deepEqual(held.get("FORWARD"), r.hooks.filter((h) => h.family === family).map((h) => h.rule.split(" ")), `${name} ${family}: hooks`);
+    assert.deepEqual(
+      held.get("FORWARD"),
+      r.hooks.filter((h) => h.family === family).map((h) => h.rule.split(" ")),
+      `${name} ${family}: hooks`,
+    );
   }
   assert.deepEqual([...node.sets.keys()].sort(), plan.sets.map((s) => s.name).sort(), `${name}: sets`);
   for (const s of plan.sets) {
@@ -90,7 +98,15 @@ function assertHoldsPlan(node: FakeNode, service: PodwallService, name: string, 
 }
 
 function snapshot(node: FakeNode): string {
-  const sets = [...node.sets].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, s]) => `${n} ${s.type} ${s.family} ${[...s.entries].map(([v, m]) => `${v}${m ? "!" : ""}`).sort().join(",")}`);
+  const sets = [...node.sets]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(
+      ([n, s]) =>
+        `${n} ${s.type} ${s.family} ${[...s.entries]
+          .map(([v, m]) => `${v}${m ? "!" : ""}`)
+          .sort()
+          .join(",")}`,
+    );
   return [node.save("ipv4"), node.save("ipv6"), ...sets].join("\n");
 }
 
@@ -100,7 +116,9 @@ const stats = { models: 0, cells: 0, allowed: 0, denied: 0, twoHops: 0, ipv6: 0,
 function namedPortRule(comment: string | undefined, objects: readonly Record<string, unknown>[]): boolean {
   const m = /^(\S+)\/(\S+) spec\.(ingress|egress)\[(\d+)\] .* ports\[(\d+)\]$/.exec(comment ?? "");
   if (!m) return false;
-  const p = objects.find((o) => o["kind"] === "NetworkPolicy" && (o["metadata"] as { namespace: string; name: string }).namespace === m[1] && (o["metadata"] as { name: string }).name === m[2]);
+  const p = objects.find(
+    (o) => o["kind"] === "NetworkPolicy" && (o["metadata"] as { namespace: string; name: string }).namespace === m[1] && (o["metadata"] as { name: string }).name === m[2],
+  );
   const spec = p?.["spec"] as Record<string, { ports?: { port?: unknown }[] }[] | undefined> | undefined;
   return typeof spec?.[m[3]!]?.[Number(m[4])]?.ports?.[Number(m[5])]?.port === "string";
 }
@@ -151,7 +169,10 @@ async function incrementally(objects: Record<string, unknown>[], earlier: Record
   await s1.applyObjects(SYSTEM, objects, true);
   const s2 = await PodwallService.start({ cacheSize: 0 });
   const r2 = new RulesService(s2);
-  await s2.applyObjects(SYSTEM, objects.filter((o) => o["kind"] !== "NetworkPolicy"));
+  await s2.applyObjects(
+    SYSTEM,
+    objects.filter((o) => o["kind"] !== "NetworkPolicy"),
+  );
   for (const o of objects.filter((x) => x["kind"] === "NetworkPolicy")) {
     for (const n of nodes) r2.rules(SYSTEM, n);
     await s2.applyObjects(SYSTEM, [o]);
@@ -263,10 +284,27 @@ describe("compiled rules against Check, on random models", () => {
       { numRuns: RUNS, includeErrorInReport: true },
     );
     const f = Object.fromEntries([...stats.features].sort());
-    t.diagnostic(`models ${stats.models}, cells ${stats.cells} (allowed ${stats.allowed}, denied ${stats.denied}, two nodes ${stats.twoHops}, ipv6 ${stats.ipv6}), applies over an earlier version ${stats.upgraded}, incremental rulesets checked ${stats.incremental}`);
+    t.diagnostic(
+      `models ${stats.models}, cells ${stats.cells} (allowed ${stats.allowed}, denied ${stats.denied}, two nodes ${stats.twoHops}, ipv6 ${stats.ipv6}), applies over an earlier version ${stats.upgraded}, incremental rulesets checked ${stats.incremental}`,
+    );
     t.diagnostic(`allow decided by: ${JSON.stringify(f)}`);
     // The generator must keep reaching every kind of rule, or this test proves less than it claims.
-    for (const feature of ["pod peer", "ipBlock peer", "named port ingress", "named port egress", "port range", "sctp", "udp", "all ports", "ipv6 allow", "egress rule", "ingress rule", "reject tcp-reset", "reject icmp-port-unreachable", "reject icmp6-port-unreachable"]) {
+    for (const feature of [
+      "pod peer",
+      "ipBlock peer",
+      "named port ingress",
+      "named port egress",
+      "port range",
+      "sctp",
+      "udp",
+      "all ports",
+      "ipv6 allow",
+      "egress rule",
+      "ingress rule",
+      "reject tcp-reset",
+      "reject icmp-port-unreachable",
+      "reject icmp6-port-unreachable",
+    ]) {
       assert.ok((stats.features.get(feature) ?? 0) > 0, `no cell was decided by a rule with ${feature}`);
     }
     assert.ok(stats.allowed > stats.cells / 10 && stats.denied > stats.cells / 10, `allowed ${stats.allowed} / denied ${stats.denied}: too lopsided`);

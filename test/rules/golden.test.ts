@@ -126,7 +126,10 @@ describe("golden rulesets", () => {
     assert.deepEqual(Object.keys(cases).sort(), names);
     if (!UPDATE) {
       const goldens = readdirSync(GOLDEN).sort();
-      assert.deepEqual(goldens, names.map((n) => `${n}.${NODE}.txt`));
+      assert.deepEqual(
+        goldens,
+        names.map((n) => `${n}.${NODE}.txt`),
+      );
     }
   });
 

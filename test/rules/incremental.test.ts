@@ -57,7 +57,8 @@ async function applyChange(s: PodwallService, c: Change): Promise<void> {
   switch (c.kind) {
     case "relabel-pod": {
       const p = at(pods, c.pod);
-      if (p) await apply({ ...p, metadata: { ...meta(p), labels: { ...meta(p).labels, app: `app-${String(c.app).padStart(3, "0")}`, tier: ["frontend", "backend", "db"][c.tier]! } } });
+      if (p)
+        await apply({ ...p, metadata: { ...meta(p), labels: { ...meta(p).labels, app: `app-${String(c.app).padStart(3, "0")}`, tier: ["frontend", "backend", "db"][c.tier]! } } });
       return;
     }
     case "relabel-namespace": {
@@ -99,7 +100,22 @@ async function applyChange(s: PodwallService, c: Change): Promise<void> {
     }
     case "rename-port": {
       const p = at(pods, c.pod);
-      if (p) await apply({ ...p, spec: { ...(p["spec"] as object), containers: [{ name: "main", ports: [{ name: "http", containerPort: c.port }, { name: "metrics", containerPort: 9090 }] }] } });
+      if (p)
+        await apply({
+          ...p,
+          spec: {
+            ...(p["spec"] as object),
+            containers: [
+              {
+                name: "main",
+                ports: [
+                  { name: "http", containerPort: c.port },
+                  { name: "metrics", containerPort: 9090 },
+                ],
+              },
+            ],
+          },
+        });
       return;
     }
     case "readdress-node": {

@@ -72,12 +72,10 @@ const namespaceSelector = fc.constantFrom<Record<string, unknown>>(
   { matchExpressions: [{ key: "team", operator: "Exists" }] },
 );
 
-const peer = fc.oneof(
-  fc.record({ podSelector }),
-  fc.record({ namespaceSelector }),
-  fc.record({ namespaceSelector, podSelector }),
-  { arbitrary: fc.record({ ipBlock: fc.constantFrom(...IP_BLOCKS) }), weight: 2 },
-);
+const peer = fc.oneof(fc.record({ podSelector }), fc.record({ namespaceSelector }), fc.record({ namespaceSelector, podSelector }), {
+  arbitrary: fc.record({ ipBlock: fc.constantFrom(...IP_BLOCKS) }),
+  weight: 2,
+});
 
 const protocol = fc.constantFrom(undefined, "TCP", "UDP", "SCTP");
 
@@ -108,10 +106,7 @@ const pod = fc.record({
   node: fc.nat(NODES.length - 1),
   app: fc.constantFrom(undefined, "web", "db", "api"),
   tier: fc.constantFrom(undefined, "fe", "be"),
-  state: fc.oneof(
-    { arbitrary: fc.constant<PodState>("running"), weight: 8 },
-    { arbitrary: fc.constantFrom<PodState>("pending", "host-network", "no-ip", "succeeded"), weight: 2 },
-  ),
+  state: fc.oneof({ arbitrary: fc.constant<PodState>("running"), weight: 8 }, { arbitrary: fc.constantFrom<PodState>("pending", "host-network", "no-ip", "succeeded"), weight: 2 }),
   dual: fc.boolean(),
   http: fc.constantFrom(80, 8080, 9090),
   ports: fc.subarray(["http", "dns", "assoc", "metrics", "plain"] as const),
@@ -138,7 +133,13 @@ function build(m: { nsLabels: readonly Of<typeof namespaceLabels>[]; pods: reado
       apiVersion: "v1",
       kind: "Node",
       metadata: { name: n.name },
-      status: { addresses: [{ type: "InternalIP", address: n.v4 }, { type: "InternalIP", address: n.v6 }, { type: "Hostname", address: n.name }] },
+      status: {
+        addresses: [
+          { type: "InternalIP", address: n.v4 },
+          { type: "InternalIP", address: n.v6 },
+          { type: "Hostname", address: n.name },
+        ],
+      },
     });
   }
   m.pods.forEach((p, i) => {

@@ -327,13 +327,7 @@ describe("client-node informers against the API server double", () => {
         await waitUntil(inSync(f, double, "Pod"), "the cache in sync");
         assert.deepEqual(
           requestsOf(double, "Pod").map((r) => `${r.verb} ${r.query.resourceVersion ?? ""} ${r.status ?? ""}`),
-          [
-            "list  200",
-            `watch ${rv} 200`,
-            `watch ${rv} ${expiredWatch === "event" ? 200 : 410}`,
-            "list  200",
-            `watch ${compactedAt} 200`,
-          ],
+          ["list  200", `watch ${rv} 200`, `watch ${rv} ${expiredWatch === "event" ? 200 : 410}`, "list  200", `watch ${compactedAt} 200`],
         );
         // The relist's diff: vanished objects are deleted (with their last known state), changed ones updated, new ones added.
         const after = f.seen.slice(f.seen.findLastIndex((s) => s.verb === "connect") + 1);
@@ -361,7 +355,10 @@ describe("client-node informers against the API server double", () => {
       assert.equal((JSON.parse(err.body as string) as { reason?: string }).reason, "InternalError");
       assert.equal(f.count("add"), 0);
       assert.equal(double.watchers("Pod"), 0);
-      assert.deepEqual(requestsOf(double, "Pod").map((r) => `${r.verb} ${r.status ?? ""}`), ["list 500"]);
+      assert.deepEqual(
+        requestsOf(double, "Pod").map((r) => `${r.verb} ${r.status ?? ""}`),
+        ["list 500"],
+      );
 
       await f.informer.start();
       assert.deepEqual(cacheOf(f), storeOf(double, "Pod"));
@@ -385,7 +382,10 @@ describe("client-node informers against the API server double", () => {
       double.create(pod("a", "p2"));
       await f.informer.start();
       await waitUntil(inSync(f, double, "Pod"), "the cache in sync");
-      assert.deepEqual(requestsOf(double, "Pod").map((r) => `${r.verb} ${r.status ?? ""}`), ["list 200", "watch 503", "watch 200"]);
+      assert.deepEqual(
+        requestsOf(double, "Pod").map((r) => `${r.verb} ${r.status ?? ""}`),
+        ["list 200", "watch 503", "watch 200"],
+      );
     });
   });
 
@@ -514,7 +514,10 @@ describe("the API server double's protocol", () => {
       double.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "a" } });
       const list = await get(double, "/api/v1/namespaces/a/pods");
       assert.equal(list.body.kind, "PodList");
-      assert.deepEqual(list.body.items.map((i: any) => i.metadata.name), ["p1"]);
+      assert.deepEqual(
+        list.body.items.map((i: any) => i.metadata.name),
+        ["p1"],
+      );
       assert.equal((await get(double, "/api/v1/namespaces/a/pods/p1")).body.kind, "Pod");
       assert.equal((await get(double, "/api/v1/namespaces/b/pods/p1")).status, 404);
       assert.equal((await get(double, "/api/v1/pods/p1")).status, 404);
@@ -550,7 +553,10 @@ describe("the API server double's protocol", () => {
         ["ADDED p1 Pod", "MODIFIED p1 Pod", "ADDED p2 Pod", "DELETED p2 Pod"],
       );
       const rvs = replay.events.map((e) => Number(e.object.metadata.resourceVersion));
-      assert.deepEqual(rvs, [...rvs].sort((a, b) => a - b));
+      assert.deepEqual(
+        rvs,
+        [...rvs].sort((a, b) => a - b),
+      );
       assert.equal(new Set(rvs).size, 4);
 
       const fresh = await openWatch(double, "/api/v1/pods?watch=true");
@@ -599,7 +605,10 @@ describe("the API server double's protocol", () => {
 
       const timed = await openWatch(double, `/api/v1/nodes?watch=true&resourceVersion=${rv}&allowWatchBookmarks=true&timeoutSeconds=1`);
       await waitUntil(timed.ended, "the timeout to end the stream");
-      assert.deepEqual(timed.events.map((e) => e.type), ["BOOKMARK"]);
+      assert.deepEqual(
+        timed.events.map((e) => e.type),
+        ["BOOKMARK"],
+      );
     });
   });
 
@@ -607,17 +616,26 @@ describe("the API server double's protocol", () => {
     await withDouble({}, async (double) => {
       for (const name of ["p1", "p2", "p3", "p4", "p5"]) double.create(pod("a", name));
       const first = await get(double, "/api/v1/pods?limit=2");
-      assert.deepEqual(first.body.items.map((i: any) => i.metadata.name), ["p1", "p2"]);
+      assert.deepEqual(
+        first.body.items.map((i: any) => i.metadata.name),
+        ["p1", "p2"],
+      );
       assert.equal(first.body.metadata.remainingItemCount, 3);
       assert.equal(first.body.items[0].kind, undefined, "list items carry no kind");
       const snapshotRv = first.body.metadata.resourceVersion;
       double.delete("Pod", "a", "p3");
       double.create(pod("a", "p6"));
       const second = await get(double, `/api/v1/pods?limit=2&continue=${encodeURIComponent(first.body.metadata.continue)}`);
-      assert.deepEqual(second.body.items.map((i: any) => i.metadata.name), ["p3", "p4"]);
+      assert.deepEqual(
+        second.body.items.map((i: any) => i.metadata.name),
+        ["p3", "p4"],
+      );
       assert.equal(second.body.metadata.resourceVersion, snapshotRv);
       const third = await get(double, `/api/v1/pods?limit=2&continue=${encodeURIComponent(second.body.metadata.continue)}`);
-      assert.deepEqual(third.body.items.map((i: any) => i.metadata.name), ["p5"]);
+      assert.deepEqual(
+        third.body.items.map((i: any) => i.metadata.name),
+        ["p5"],
+      );
       assert.equal(third.body.metadata.continue, undefined);
 
       double.compact();
@@ -647,23 +665,44 @@ describe("the API server double's protocol", () => {
       assert.match(created.metadata.uid, /^[0-9a-f-]{36}$/);
       assert.match(created.metadata.creationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       assert.equal(created.metadata.resourceVersion, double.resourceVersion());
-      assert.throws(() => double.create(pod("a", "p1")), (e: unknown) => e instanceof KubeApiError && e.status === 409);
+      assert.throws(
+        () => double.create(pod("a", "p1")),
+        (e: unknown) => e instanceof KubeApiError && e.status === 409,
+      );
       const stale = { ...pod("a", "p1", { v: "2" }), metadata: { name: "p1", namespace: "a", resourceVersion: "1" } };
-      assert.throws(() => double.update(stale), (e: unknown) => e instanceof KubeApiError && e.reason === "Conflict");
-      const updated = double.update({ ...pod("a", "p1", { v: "2" }), metadata: { name: "p1", namespace: "a", labels: { v: "2" }, resourceVersion: created.metadata.resourceVersion } });
+      assert.throws(
+        () => double.update(stale),
+        (e: unknown) => e instanceof KubeApiError && e.reason === "Conflict",
+      );
+      const updated = double.update({
+        ...pod("a", "p1", { v: "2" }),
+        metadata: { name: "p1", namespace: "a", labels: { v: "2" }, resourceVersion: created.metadata.resourceVersion },
+      });
       assert.equal(updated.metadata.uid, created.metadata.uid);
       assert.ok(Number(updated.metadata.resourceVersion) > Number(created.metadata.resourceVersion));
-      assert.throws(() => double.update(pod("a", "nope")), (e: unknown) => e instanceof KubeApiError && e.status === 404);
-      assert.throws(() => double.delete("Pod", "a", "nope"), (e: unknown) => e instanceof KubeApiError && e.status === 404);
+      assert.throws(
+        () => double.update(pod("a", "nope")),
+        (e: unknown) => e instanceof KubeApiError && e.status === 404,
+      );
+      assert.throws(
+        () => double.delete("Pod", "a", "nope"),
+        (e: unknown) => e instanceof KubeApiError && e.status === 404,
+      );
       const policy = double.create({
         kind: "NetworkPolicy",
         metadata: { name: "np", namespace: "a" },
         spec: { podSelector: {}, egress: [{ ports: [{ port: 53, protocol: "UDP" }, { port: 443 }] }] },
       });
       assert.deepEqual((policy.spec as any).policyTypes, ["Ingress", "Egress"]);
-      assert.deepEqual((policy.spec as any).egress[0].ports.map((p: any) => p.protocol), ["UDP", "TCP"]);
+      assert.deepEqual(
+        (policy.spec as any).egress[0].ports.map((p: any) => p.protocol),
+        ["UDP", "TCP"],
+      );
       assert.equal(policy.apiVersion, "networking.k8s.io/v1");
-      assert.deepEqual(double.objects("Pod").map((o) => o.metadata.name), ["p1"]);
+      assert.deepEqual(
+        double.objects("Pod").map((o) => o.metadata.name),
+        ["p1"],
+      );
     });
   });
 });

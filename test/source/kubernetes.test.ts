@@ -30,7 +30,12 @@ const pod = (namespace: string, name: string, labels: Record<string, string>, ip
   spec: { nodeName, containers: [{ name: "main", image: "registry.example/app:1", ports: [{ name: "http", containerPort: 80 }] }] },
   status: { phase: "Running", podIP: ip, podIPs: [{ ip }] },
 });
-const policy = (namespace: string, name: string, spec: Record<string, unknown>): Manifest => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace }, spec });
+const policy = (namespace: string, name: string, spec: Record<string, unknown>): Manifest => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "NetworkPolicy",
+  metadata: { name, namespace },
+  spec,
+});
 
 function seed(double: KubeApiServer): void {
   double.create(ns("x", { team: "a" }));
@@ -192,7 +197,8 @@ describe("serve --kubernetes", { timeout: 600_000 }, () => {
       assert.equal(put.status, 200, JSON.stringify(put.body));
       const pods = double.objects("Pod").map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
       const checks = pods.flatMap((src) => pods.flatMap((dst) => [80, 81].map((port) => ({ src, dst, port, explain: true }))));
-      const decide = async (url: string) => ((await http({ url }, "POST", "/v1/check/batch", { checks })).body.results as Record<string, unknown>[]).map((d) => ({ ...d, generation: 0, decisionId: "" }));
+      const decide = async (url: string) =>
+        ((await http({ url }, "POST", "/v1/check/batch", { checks })).body.results as Record<string, unknown>[]).map((d) => ({ ...d, generation: 0, decisionId: "" }));
       assert.deepEqual(await decide(s.url), await decide(loaded.url));
     } finally {
       await loaded.close();

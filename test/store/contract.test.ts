@@ -45,7 +45,11 @@ const SUBJECTS: Subject[] = [
   },
 ];
 
-const ns = (name: string, labels: Record<string, string> = {}): Manifest => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...labels, "kubernetes.io/metadata.name": name } } });
+const ns = (name: string, labels: Record<string, string> = {}): Manifest => ({
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: { name, labels: { ...labels, "kubernetes.io/metadata.name": name } },
+});
 const ref = (name: string): ObjectRef => ({ kind: "Namespace", namespace: "", name });
 const put = (m: Manifest): Change => ({ op: "put", ref: ref((m["metadata"] as { name: string }).name), manifest: m });
 const del = (name: string): Change => ({ op: "delete", ref: ref(name) });
@@ -91,8 +95,17 @@ for (const subject of SUBJECTS) {
       const g2 = await store.commit([put(ns("a", { v: "2" })), del("b")], g1);
       assert.ok(g2 > g1);
       await eventually(() => f.commits.length >= 2, 60_000, "both commits delivered");
-      assert.deepEqual(f.commits.map((c) => c.generation), [g1, g2]);
-      assert.deepEqual(f.commits.map((c) => c.changes.map((ch) => `${ch.op} ${ch.ref.name}`)), [["put a", "put b"], ["put a", "delete b"]]);
+      assert.deepEqual(
+        f.commits.map((c) => c.generation),
+        [g1, g2],
+      );
+      assert.deepEqual(
+        f.commits.map((c) => c.changes.map((ch) => `${ch.op} ${ch.ref.name}`)),
+        [
+          ["put a", "put b"],
+          ["put a", "delete b"],
+        ],
+      );
       assert.deepEqual(f.commits[1]!.changes[0], put(ns("a", { v: "2" })));
     });
 
@@ -103,7 +116,11 @@ for (const subject of SUBJECTS) {
       await assert.rejects(store.commit([put(ns("stale"))], f.generation), (e) => e instanceof StoreConflict && e.current === g1);
       const g2 = await store.commit([put(ns("c"))], g1);
       await eventually(() => f.commits.length >= 2, 60_000, "the commits delivered");
-      assert.deepEqual(f.commits.map((c) => c.generation), [g1, g2], "the refused commit was never delivered");
+      assert.deepEqual(
+        f.commits.map((c) => c.generation),
+        [g1, g2],
+        "the refused commit was never delivered",
+      );
     });
 
     it(subject.durable ? "gives back after a restart exactly what it committed, and the generation only grows" : "keeps nothing across a restart", async () => {

@@ -34,7 +34,10 @@ async function write(url: string, method: string, path: string, body?: string): 
 /** The pods of the test namespace, name → label v, and the generation. */
 async function stored(url: string): Promise<{ pods: Map<string, string>; generation: number; namespaces: string[] }> {
   const res = await fetch(`${url}/v1/model`);
-  const list = (await res.json()) as { metadata: { generation: number }; items: { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } }[] };
+  const list = (await res.json()) as {
+    metadata: { generation: number };
+    items: { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } }[];
+  };
   const pods = new Map<string, string>();
   for (const o of list.items) if (o.kind === "Pod" && o.metadata.namespace === NS) pods.set(o.metadata.name, o.metadata.labels?.["v"] ?? "");
   return { pods, generation: list.metadata.generation, namespaces: list.items.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name) };

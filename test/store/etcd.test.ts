@@ -182,9 +182,7 @@ describe("EtcdStore on a real etcd", () => {
     const g = await a.store.commit(changes, 0);
     await b.follower.reached(g);
     assert.equal(b.follower.commits.length, 1);
-    assert.deepEqual(normal(b.follower.commits), [
-      { generation: g, changes: sorted([put(namespace("x")), ...pods.map(put), put(namespace("twice", { second: "yes" }))]) },
-    ]);
+    assert.deepEqual(normal(b.follower.commits), [{ generation: g, changes: sorted([put(namespace("x")), ...pods.map(put), put(namespace("twice", { second: "yes" }))]) }]);
 
     const g2 = await a.store.commit([put(namespace("gone")), del(namespace("gone"))], g);
     await b.follower.reached(g2);

@@ -78,7 +78,6 @@ function throwsOpenError(fn: () => unknown): StoreOpenError {
   assert.fail("expected a StoreOpenError");
 }
 
-
 /** What a store gives back on open, without its id (checked on its own: stable across reopens). */
 async function held(store: LmdbStore): Promise<Omit<StoredModel, "id">> {
   const { id, ...rest } = await store.open(() => {});
@@ -107,7 +106,10 @@ describe("LmdbStore", () => {
       const raw = openLmdb<string, string>(lmdbOptions(dir));
       try {
         const keys = [...raw.getRange()].map(({ key, value }) => [key, value] as [string, string]);
-        assert.deepEqual(keys.map(([k]) => k), ["meta/format", "meta/id"]);
+        assert.deepEqual(
+          keys.map(([k]) => k),
+          ["meta/format", "meta/id"],
+        );
         assert.equal(keys[0]![1], "1");
         assert.match(keys[1]![1], /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       } finally {
@@ -213,7 +215,10 @@ describe("LmdbStore", () => {
 
       const pageSize = good.readUInt32LE(48);
       fs.writeFileSync(file, good.subarray(0, 2 * pageSize));
-      assert.match(throwsOpenError(() => open()).message, new RegExp(`^${file.replace(/[.]/g, "\\.")} is truncated: its (main|free-page) tree's root is page \\d+, the file has 2 pages`));
+      assert.match(
+        throwsOpenError(() => open()).message,
+        new RegExp(`^${file.replace(/[.]/g, "\\.")} is truncated: its (main|free-page) tree's root is page \\d+, the file has 2 pages`),
+      );
 
       fs.writeFileSync(file, good);
       assert.equal((await open().open(() => {})).generation, 20);
@@ -236,7 +241,10 @@ describe("LmdbStore", () => {
         await open().close();
         await writeRaw(dir, entries);
         const store = open();
-        const e = await rejectsWith(store.open(() => {}), StoreOpenError);
+        const e = await rejectsWith(
+          store.open(() => {}),
+          StoreOpenError,
+        );
         const prefix = `data directory ${dir} is corrupt: key ${key}: `;
         assert.ok(e.message.startsWith(prefix), e.message);
         assert.match(e.message.slice(prefix.length), why);

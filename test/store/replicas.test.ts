@@ -39,7 +39,8 @@ async function readyz(url: string): Promise<{ status: number; body: any }> {
   return { status: r.status, body: r.body };
 }
 
-const egress = (name: string, cidr: string) => yaml([policy(`app/${name}`, { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr } }] }] })]);
+const egress = (name: string, cidr: string) =>
+  yaml([policy(`app/${name}`, { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr } }] }] })]);
 
 describe("three replicas on one etcd", { timeout: 600_000 }, () => {
   let etcd: EtcdProcess;
@@ -59,10 +60,14 @@ describe("three replicas on one etcd", { timeout: 600_000 }, () => {
 
   /** Waits until every live replica is at the same generation, and returns it. */
   async function converged(live: ServeProcess[]): Promise<number> {
-    return eventually(async () => {
-      const gens = await Promise.all(live.map(async (r) => (await readyz(r.url)).body.generation as number));
-      return gens.every((g) => g === gens[0]) ? gens[0] : undefined;
-    }, PATIENCE, "the replicas to reach one generation");
+    return eventually(
+      async () => {
+        const gens = await Promise.all(live.map(async (r) => (await readyz(r.url)).body.generation as number));
+        return gens.every((g) => g === gens[0]) ? gens[0] : undefined;
+      },
+      PATIENCE,
+      "the replicas to reach one generation",
+    );
   }
 
   it("converge on one generation, one model and byte-identical rulesets, with writes spread over them and racing", async () => {
@@ -112,15 +117,22 @@ describe("three replicas on one etcd", { timeout: 600_000 }, () => {
     await replicas[followed]!.kill();
     await eventually(() => ag.logs.some((l) => l.msg.startsWith("server unreachable") && l.server === urls[followed]), PATIENCE, "the agent to notice");
     const live = replicas.filter((_, i) => i !== followed);
-    assert.ok(live.some((r) => r.url === ag.agent.server), "the agent asks a live replica");
+    assert.ok(
+      live.some((r) => r.url === ag.agent.server),
+      "the agent asks a live replica",
+    );
     assert.equal(ag.run.writes().length, writes, "moving to a replica at the same generation re-applies nothing");
     // The next replica's new versions reach the agent.
     const w = await http(live[0]!, "POST", "/v1/apply", egress("after-move", "198.51.100.0/24"));
     assert.equal(w.status, 200);
-    const next = await eventually(async () => {
-      const v = (await http(live[1]!, "GET", "/v1/nodes/node-1/rules")).body.version as string;
-      return v !== version ? v : undefined;
-    }, PATIENCE, "the other live replica to serve the new version");
+    const next = await eventually(
+      async () => {
+        const v = (await http(live[1]!, "GET", "/v1/nodes/node-1/rules")).body.version as string;
+        return v !== version ? v : undefined;
+      },
+      PATIENCE,
+      "the other live replica to serve the new version",
+    );
     await eventually(() => ag.agent.applied === next, PATIENCE, "the apply of the new version");
     replicas = live;
   });
@@ -129,10 +141,14 @@ describe("three replicas on one etcd", { timeout: 600_000 }, () => {
     const before = await converged(replicas);
     await etcd.stop();
     for (const r of replicas) {
-      const ready = await eventually(async () => {
-        const z = await readyz(r.url);
-        return z.body.store?.writable === false ? z : undefined;
-      }, PATIENCE, "/readyz to say the store is away");
+      const ready = await eventually(
+        async () => {
+          const z = await readyz(r.url);
+          return z.body.store?.writable === false ? z : undefined;
+        },
+        PATIENCE,
+        "/readyz to say the store is away",
+      );
       assert.equal(ready.status, 200, "a replica that serves reads stays ready");
       assert.match(ready.body.status, /read-only/);
       assert.match(ready.body.store.reason, /etcd/);
@@ -147,10 +163,14 @@ describe("three replicas on one etcd", { timeout: 600_000 }, () => {
       assert.match(w.body.message, /etcd/);
     }
     await etcd.start();
-    const w = await eventually(async () => {
-      const r = await http(replicas[0]!, "POST", "/v1/apply", egress("after-outage", "203.0.113.0/24"));
-      return r.status === 200 ? r : undefined;
-    }, PATIENCE, "a write to succeed once etcd is back");
+    const w = await eventually(
+      async () => {
+        const r = await http(replicas[0]!, "POST", "/v1/apply", egress("after-outage", "203.0.113.0/24"));
+        return r.status === 200 ? r : undefined;
+      },
+      PATIENCE,
+      "a write to succeed once etcd is back",
+    );
     assert.ok(w.body.generation > before);
     assert.equal(await converged(replicas), w.body.generation);
     for (const r of replicas) assert.equal((await readyz(r.url)).body.store.writable, true);

@@ -41,9 +41,7 @@ function directionToProto(d: DirectionView): DirectionMsg {
       policy: v.policy,
       allowed: v.allowed,
       rules: v.rules.map((r) =>
-        r.result === "matched"
-          ? { field: r.field, result: r.result, peer: r.peer, port: r.port }
-          : { field: r.field, result: r.result, detail: r.detail },
+        r.result === "matched" ? { field: r.field, result: r.result, peer: r.peer, port: r.port } : { field: r.field, result: r.result, detail: r.detail },
       ),
     })),
   });

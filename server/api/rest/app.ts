@@ -82,9 +82,7 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
   app.post("/v1/check/batch", json, (req, res) => {
     const checks = bodyObject(req)["checks"];
     if (!Array.isArray(checks)) {
-      throw new PodwallError("bad-request", "body must be {\"checks\": [...]}", [
-        { field: "checks", type: "FieldValueRequired", detail: "an array of checks" },
-      ]);
+      throw new PodwallError("bad-request", 'body must be {"checks": [...]}', [{ field: "checks", type: "FieldValueRequired", detail: "an array of checks" }]);
     }
     sendBatch(res, service.batch(ctx(req), checks));
   });
