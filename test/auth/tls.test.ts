@@ -99,20 +99,23 @@ describe("TLS and client certificates", () => {
     await assert.rejects(fetch(`http://127.0.0.1:${server.restPort}/healthz`));
   });
 
-  it("gRPC: the same identities, and the same answers", async () => {
-    const creds = (cert?: { cert: string; key: string }) =>
-      grpc.credentials.createSsl(Buffer.concat(ca), cert ? readFileSync(cert.key) : null, cert ? readFileSync(cert.cert) : null);
-    const call = (c: grpc.ChannelCredentials, node: string, token?: string) =>
-      new Promise<number>((resolve) => {
-        const Client = grpc.makeGenericClientConstructor(serviceDefinition(DecisionService), "DecisionService");
-        const client = new Client(`localhost:${server.grpcPort}`, c) as grpc.Client & Record<string, any>;
-        const md = new grpc.Metadata();
-        if (token) md.set("authorization", `Bearer ${token}`);
-        client["getRules"](create(GetRulesRequestSchema, { node }), md, { deadline: Date.now() + 30_000 }, (err: grpc.ServiceError | null) => {
-          client.close();
-          resolve(err ? err.code : grpc.status.OK);
-        });
+  /** Channel credentials trusting both CAs, with an optional client certificate. */
+  const creds = (cert?: { cert: string; key: string }) =>
+    grpc.credentials.createSsl(Buffer.concat(ca), cert ? readFileSync(cert.key) : null, cert ? readFileSync(cert.cert) : null);
+  /** GetRules of `node` on a new channel: the status it ends with. */
+  const call = (c: grpc.ChannelCredentials, node: string, token?: string) =>
+    new Promise<number>((resolve) => {
+      const Client = grpc.makeGenericClientConstructor(serviceDefinition(DecisionService), "DecisionService");
+      const client = new Client(`localhost:${server.grpcPort}`, c) as grpc.Client & Record<string, any>;
+      const md = new grpc.Metadata();
+      if (token) md.set("authorization", `Bearer ${token}`);
+      client["getRules"](create(GetRulesRequestSchema, { node }), md, { deadline: Date.now() + 30_000 }, (err: grpc.ServiceError | null) => {
+        client.close();
+        resolve(err ? err.code : grpc.status.OK);
       });
+    });
+
+  it("gRPC: the same identities, and the same answers", async () => {
     assert.equal(await call(creds(agent2), "node-2"), grpc.status.OK);
     assert.equal(await call(creds(agent2), "node-1"), grpc.status.PERMISSION_DENIED);
     assert.equal(await call(creds(), "node-2"), grpc.status.UNAUTHENTICATED);
@@ -135,5 +138,8 @@ describe("TLS and client certificates", () => {
     renameSync(`${paths.clientCa}.new`, paths.clientCa);
     await eventually(async () => (await get(server.restPort, "/v1/nodes/node-2/rules", { ca, cert: otherAgent })).status === 200, 30_000, "the new client CA");
     assert.equal((await get(server.restPort, "/v1/nodes/node-2/rules", { ca, cert: agent2 })).status, 401);
+    // gRPC reads the same files: the new CA's agent is known there too, the old one no longer.
+    await eventually(async () => (await call(creds(otherAgent), "node-2")) === grpc.status.OK, 30_000, "the new client CA over gRPC");
+    assert.equal(await call(creds(agent2), "node-2"), grpc.status.UNAUTHENTICATED);
   });
 });
