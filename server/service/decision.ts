@@ -38,6 +38,25 @@ export interface Decision {
   readonly ingress: DirectionView;
 }
 
+/**
+ * The decision an answer was made from, by answer: every answer has its own
+ * id, the rest of it is the decision the cache holds, so a front door renders
+ * that once.
+ */
+const answered = new WeakMap<Decision, Decision>();
+
+/** The decision with this answer's id. */
+export function answerOf(d: Decision, decisionId: string): Decision {
+  const a = { decisionId, ...d };
+  answered.set(a, d);
+  return a;
+}
+
+/** What an answer was made from: the decision without its id (the answer itself when it has none). */
+export function decisionOf(a: Decision): Decision {
+  return answered.get(a) ?? a;
+}
+
 export function toDecision(e: Evaluation, ends: { src: Endpoint; dst: Endpoint }, q: { protocol: Protocol; port: number; explain: boolean }, generation: number): Decision {
   return {
     allowed: e.allowed,

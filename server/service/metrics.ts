@@ -86,6 +86,20 @@ export class Metrics {
     if (defaults) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** A request answered: counted by door, route and code, and timed. The labelled series are bound once each. */
+  answered(door: "rest" | "grpc", route: string, code: string, seconds: number): void {
+    const key = `${door}\u0000${route}\u0000${code}`;
+    let s = this.requestSeries.get(key);
+    if (s === undefined) {
+      s = { count: this.requests.labels(door, route, code), time: this.requestSeconds.labels(door, route) };
+      this.requestSeries.set(key, s);
+    }
+    s.count.inc();
+    s.time.observe(seconds);
+  }
+
+  private readonly requestSeries = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+
   decided(allowed: boolean, cached: boolean): void {
     this.decisionCounters[allowed ? 1 : 0][cached ? 1 : 0].inc();
   }

@@ -23,7 +23,7 @@ import { type Change, type Store, type StoreHealth, StoreConflict } from "../sto
 import { type CheckInput, type CheckQuery, badQuery, checkQueryOrThrow, parseCheckQuery } from "./check-query.js";
 import { authorize } from "./authorization.js";
 import { type RequestContext, SYSTEM } from "./context.js";
-import { type Decision, toDecision } from "./decision.js";
+import { type Decision, answerOf, toDecision } from "./decision.js";
 import { PodwallError } from "./errors.js";
 import type { DecisionLog } from "./decision-log.js";
 import { Metrics } from "./metrics.js";
@@ -371,7 +371,7 @@ export class PodwallService {
   private answer(ctx: RequestContext, q: CheckQuery, d: Decision, batch?: number): Decision {
     const decisionId = randomUUID();
     this.decisionLog?.record(ctx.principal, decisionId, q, d, batch);
-    return { decisionId, ...d };
+    return answerOf(d, decisionId);
   }
 
   /** `/metrics`, for a caller that may read it. */

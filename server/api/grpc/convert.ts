@@ -9,11 +9,20 @@ import {
   type WriteResponse,
   WriteResponseSchema,
 } from "../../gen/podwall/v1/podwall_pb.js";
-import type { Decision, DirectionView, EndpointView, WriteResult } from "../../service/index.js";
+import { type Decision, type DirectionView, type EndpointView, type WriteResult, decisionOf } from "../../service/index.js";
+
+/** A decision the cache answered is the same object again: its message is made once, and each answer's id set on a copy. */
+const messages = new WeakMap<Decision, DecisionMsg>();
 
 export function decisionToProto(d: Decision): DecisionMsg {
+  const base = decisionOf(d);
+  let m = messages.get(base);
+  if (!m) messages.set(base, (m = makeDecision(base)));
+  return d.decisionId === undefined ? m : { ...m, decisionId: d.decisionId };
+}
+
+function makeDecision(d: Decision): DecisionMsg {
   return create(DecisionSchema, {
-    decisionId: d.decisionId ?? "",
     allowed: d.allowed,
     generation: BigInt(d.generation),
     reason: d.reason,

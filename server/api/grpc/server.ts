@@ -55,8 +55,7 @@ export class GrpcDoor {
 
   /** A call ended with `code`: counted and timed. */
   ended(method: string, code: grpc.status, startedNs: bigint): void {
-    this.metrics.requests.inc({ door: "grpc", route: method, code: grpc.status[code] ?? String(code) });
-    this.metrics.requestSeconds.observe({ door: "grpc", route: method }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+    this.metrics.answered("grpc", method, grpc.status[code] ?? String(code), Number(process.hrtime.bigint() - startedNs) / 1e9);
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { Authenticator } from "../../auth/authenticator.js";
-import { type Decision, type PodwallService, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
+import { type Decision, type PodwallService, decisionOf, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
 import { DEFAULT_LIMITS, type Limits, bodyParsers, queryFlag, warningHeaders } from "./body.js";
 import { requireCredentials, restContext, waitingContext } from "./context.js";
 import { rulesRoutes } from "./rules-routes.js";
@@ -101,10 +101,18 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
 
 const DECISION_ID_HEADER = "X-Podwall-Decision-Id";
 
+/** A decision the cache answered is the same object again: its JSON is made once, and each answer's id put in front of it. */
+const decisionJson = new WeakMap<Decision, Buffer>();
+
 function sendDecision(res: Response, d: Decision): void {
-  const body = Buffer.from(JSON.stringify(d));
+  const base = decisionOf(d);
+  let json = decisionJson.get(base);
+  if (json === undefined) decisionJson.set(base, (json = Buffer.from(JSON.stringify(base))));
+  const id = d.decisionId ?? "";
+  // `{"decisionId":"…",` and the rest of the cached object after its `{`.
+  const body = id === "" ? json : Buffer.concat([Buffer.from(`{"decisionId":${JSON.stringify(id)},`), json.subarray(1)]);
   // The hottest answer: written as it is, without res.send's content negotiation.
-  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length, [DECISION_ID_HEADER]: d.decisionId ?? "" }).end(body);
+  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length, [DECISION_ID_HEADER]: id }).end(body);
 }
 
 /** A batch's answers each carry their own id; the header names the first. */
@@ -125,8 +133,7 @@ function requestMetrics(service: PodwallService, draining?: () => boolean): expr
     if (draining?.()) res.set("Connection", "close");
     res.once("finish", () => {
       const route = req.route ? `${req.method} ${req.baseUrl}${String(req.route.path)}` : `${req.method} unmatched`;
-      m.requests.inc({ door: "rest", route, code: String(res.statusCode) });
-      m.requestSeconds.observe({ door: "rest", route }, Number(process.hrtime.bigint() - started) / 1e9);
+      m.answered("rest", route, String(res.statusCode), Number(process.hrtime.bigint() - started) / 1e9);
     });
     next();
   };
