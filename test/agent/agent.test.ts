@@ -17,12 +17,12 @@ import { DryRunner } from "../../client/agent/runner.js";
 import { serve } from "../../server/main.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { FakeRunner } from "../rules/simulator.js";
-import { TWO_NODES, eventually, policy, yaml } from "../rules/support.js";
+import { TWO_NODES, eventually } from "../rules/support.js";
 import { SYSTEM } from "../../server/service/index.js";
+import { EXTRA, type StartedAgent, nodeStatus, startAgent, started, stopAll } from "./support.js";
 
 const MODEL = TWO_NODES;
 /** An egress policy on app/a: a new policy chain and a new set on node-1. */
-const EXTRA = yaml([policy("app/a-out", { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "192.168.0.0/16" } }] }] })]);
 
 /** What the node holds that is not ours: it must come out of every apply exactly as it went in. */
 function seedForeign(run: FakeRunner): void {
@@ -66,43 +66,9 @@ function indexOf(run: FakeRunner, re: RegExp, from = 0): number {
   return -1;
 }
 
-interface Log {
-  readonly level: number;
-  readonly msg: string;
-  readonly [k: string]: unknown;
-}
-
-interface Running {
-  readonly agent: Agent;
-  readonly run: FakeRunner;
-  readonly logs: Log[];
-  readonly done: Promise<void>;
-  finished: boolean;
-}
-
-const started: Running[] = [];
-
-function startAgent(server: string, run = new FakeRunner(), o: Partial<AgentOptions> = {}): Running {
-  const logs: Log[] = [];
-  const logger = pino({ level: "debug" }, { write: (s: string) => void logs.push(JSON.parse(s) as Log) });
-  const agent = new Agent({ server, node: "node-1", runner: run, logger, waitSeconds: 1, minBackoffMs: 20, maxBackoffMs: 400, ...o });
-  const r: Running = { agent, run, logs, done: Promise.resolve(), finished: false };
-  (r as { done: Promise<void> }).done = agent.run().then(() => void (r.finished = true));
-  started.push(r);
-  return r;
-}
-
-async function stopAll(): Promise<void> {
-  for (const r of started.splice(0)) {
-    r.agent.stop();
-    await r.done;
-  }
-}
-
-async function nodeStatus(server: TestServer, name = "node-1"): Promise<Record<string, any>> {
-  const r = await http(server, "GET", "/v1/nodes");
-  assert.equal(r.status, 200);
-  return r.body.nodes.find((n: { node: string }) => n.node === name);
+/** An agent for node-1 on `server`, with a simulated node unless another runner is given. */
+function startOn(server: string, run = new FakeRunner(), o: Omit<Partial<AgentOptions>, "runner"> = {}): StartedAgent<FakeRunner> {
+  return startAgent({ server, runner: run, ...o });
 }
 
 /**
@@ -137,12 +103,12 @@ describe("the agent", () => {
   afterEach(stopAll);
 
   it("applies a fresh node in order: ipset restore, iptables-restore --noflush, the hook, and reports it", async () => {
-    const a = startAgent(server.url);
+    const a = startOn(server.url);
     const status = await inSync(server, "the first apply");
     const ruleset = server.rules.rules(SYSTEM, "node-1");
     assert.equal(status.applied.version, ruleset.version);
     assert.equal(a.agent.applied, ruleset.version);
-    const writes = a.run.calls.filter((c) => c.kind === "write");
+    const writes = a.runner.calls.filter((c) => c.kind === "write");
     assert.deepEqual(
       writes.map((c) => c.cmd.join(" ")),
       [
@@ -157,13 +123,13 @@ describe("the agent", () => {
     assert.equal(writes[1]!.input, ruleset.iptables);
     assert.equal(writes[3]!.input, ruleset.ip6tables);
     for (const family of ["ipv4", "ipv6"] as const) {
-      const ours = [...a.run.node.chainArgs(family).keys()].filter((c) => c.startsWith("PODWALL-")).sort();
+      const ours = [...a.runner.node.chainArgs(family).keys()].filter((c) => c.startsWith("PODWALL-")).sort();
       assert.deepEqual(ours, [...declaredChains(family === "ipv4" ? ruleset.iptables : ruleset.ip6tables)].sort());
-      assert.deepEqual(chainRules(a.run, family, "FORWARD"), ["-j PODWALL-FORWARD"]);
+      assert.deepEqual(chainRules(a.runner, family, "FORWARD"), ["-j PODWALL-FORWARD"]);
     }
     const sets = [...declaredSets(ruleset.ipset)].filter((n) => !n.endsWith("-T")).sort();
     assert.ok(sets.length > 0);
-    assert.deepEqual([...a.run.node.sets.keys()].sort(), sets, "every set, and no temporary one left");
+    assert.deepEqual([...a.runner.node.sets.keys()].sort(), sets, "every set, and no temporary one left");
     assert.ok(a.logs.some((l) => l.msg === "ruleset applied" && l["version"] === ruleset.version));
   });
 
@@ -171,7 +137,7 @@ describe("the agent", () => {
     const run = new FakeRunner();
     seedForeign(run);
     const before = foreign(run);
-    const a = startAgent(server.url, run);
+    const a = startOn(server.url, run);
     const first = await inSync(server, "the first apply");
     assert.deepEqual(chainRules(run, "ipv4", "FORWARD"), ["-j PODWALL-FORWARD", "-j KUBE-FORWARD"]);
     assert.deepEqual(chainRules(run, "ipv6", "FORWARD"), ["-j PODWALL-FORWARD", "-j KUBE-FORWARD"]);
@@ -234,7 +200,7 @@ describe("the agent", () => {
     run.node.tableCommand("ipv4", run.node.tables.ipv4, ["-D", "FORWARD", "-j", "KUBE-FORWARD"]);
     run.node.tableCommand("ipv4", run.node.tables.ipv4, ["-I", "FORWARD", "1", "-j", "KUBE-FORWARD"]);
     const before = foreign(run);
-    startAgent(server.url, run);
+    startOn(server.url, run);
     await inSync(server, "the apply");
 
     const w = run.writes();
@@ -270,7 +236,7 @@ describe("the agent", () => {
     const run = new FakeRunner();
     seedForeign(run);
     const before = foreign(run);
-    startAgent(server.url, run);
+    startOn(server.url, run);
     const v1 = server.rules.rules(SYSTEM, "node-1");
     await inSync(server, "the first version");
     const chains1 = [...run.node.tables.ipv4.keys()].filter((c) => c.startsWith("PODWALL-"));
@@ -294,7 +260,7 @@ describe("the agent", () => {
 
   it("leaves `applied` as it was when a command fails, reports the error, and succeeds once the failure stops", async () => {
     const run = new FakeRunner();
-    const a = startAgent(server.url, run);
+    const a = startOn(server.url, run);
     const good = await inSync(server, "the first apply");
 
     run.failing = (cmd) => cmd[0] === "iptables-restore";
@@ -320,12 +286,12 @@ describe("the agent", () => {
     assert.equal(healed.applied.version, next);
     assert.equal(healed.applied.error, undefined);
     assert.equal(a.agent.applied, next);
-    assert.equal(a.finished, false, "it keeps running");
+    assert.equal(a.finished(), false, "it keeps running");
   });
 
   it("stop() ends run() in the middle of a long poll, without waiting for the poll to run out", async () => {
     // The longest wait the server grants: run() resolving here means the poll was cut.
-    const a = startAgent(server.url, new FakeRunner(), { waitSeconds: 300 });
+    const a = startOn(server.url, new FakeRunner(), { waitSeconds: 300 });
     await inSync(server, "the first apply");
     a.agent.stop();
     await a.done;
@@ -348,15 +314,15 @@ describe("the agent without a server", () => {
 
   it("warns, keeps running and retries with growing delays", async () => {
     const port = await closedPort();
-    const a = startAgent(`http://127.0.0.1:${port}`, new FakeRunner(), { minBackoffMs: 20, maxBackoffMs: 10_000 });
+    const a = startOn(`http://127.0.0.1:${port}`, new FakeRunner(), { minBackoffMs: 20, maxBackoffMs: 10_000 });
     await eventually(() => a.logs.filter((l) => l.level === 40).length >= 5, 5000, "five warnings");
-    assert.equal(a.finished, false, "still running");
+    assert.equal(a.finished(), false, "still running");
     const delays = a.logs.filter((l) => l.level === 40 && l.msg.startsWith("server unreachable")).map((l) => l["retryInMs"] as number);
     delays.slice(0, 5).forEach((d, k) => {
       const base = 20 * 2 ** k;
       assert.ok(d >= base / 2 && d <= base, `retry ${k}: ${d} ms, not within [${base / 2}, ${base}]`);
     });
-    assert.deepEqual(a.run.writes(), [], "nothing was changed on the node");
+    assert.deepEqual(a.runner.writes(), [], "nothing was changed on the node");
     a.agent.stop();
     await a.done;
   });
@@ -368,17 +334,17 @@ describe("the agent without a server", () => {
     try {
       const port = first.restPort;
       assert.equal((await http(first, "PUT", "/v1/model", MODEL)).status, 200);
-      const a = startAgent(first.url, new FakeRunner(), { minBackoffMs: 20, maxBackoffMs: 100 });
+      const a = startOn(first.url, new FakeRunner(), { minBackoffMs: 20, maxBackoffMs: 100 });
       await eventually(() => a.agent.applied, 5000, "the first apply");
       const v1 = a.agent.applied;
-      const state = a.run.node.save("ipv4");
-      const writes = a.run.writes().length;
+      const state = a.runner.node.save("ipv4");
+      const writes = a.runner.writes().length;
       await first.close();
       firstOpen = false;
       const away = () => a.logs.filter((l) => l.level === 40 && l.msg.startsWith("server unreachable")).length;
       await eventually(() => away() >= 3, 5000, "three retries while the server is away");
-      assert.equal(a.run.writes().length, writes, "no command while the server is away");
-      assert.equal(a.run.node.save("ipv4"), state);
+      assert.equal(a.runner.writes().length, writes, "no command while the server is away");
+      assert.equal(a.runner.node.save("ipv4"), state);
       assert.equal(a.agent.applied, v1);
 
       second = await serve({ listen: `127.0.0.1:${port}`, grpcListen: "127.0.0.1:0", logger: pino({ level: "silent" }) });

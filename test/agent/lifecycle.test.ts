@@ -9,16 +9,15 @@ import assert from "node:assert/strict";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { pino } from "pino";
-import { Agent, type AgentOptions } from "../../client/agent/agent.js";
+import type { AgentOptions } from "../../client/agent/agent.js";
 import { AgentMetrics, type MetricsServer, parseListen, serveMetrics } from "../../client/agent/metrics.js";
 import type { Runner } from "../../client/agent/runner.js";
 import { SYSTEM } from "../../server/service/index.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { FakeRunner } from "../rules/simulator.js";
-import { TWO_NODES, eventually, policy, yaml } from "../rules/support.js";
+import { TWO_NODES, eventually } from "../rules/support.js";
+import { EXTRA, type StartedAgent, nodeStatus, startAgent, stopAll } from "./support.js";
 
-const EXTRA = yaml([policy("app/a-out", { podSelector: { matchLabels: { app: "a" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "192.168.0.0/16" } }] }] })]);
 const WAIT_MS = 20_000;
 
 /** A Runner whose first write that `gate` picks blocks until release(); every command goes on to a FakeRunner. */
@@ -53,42 +52,9 @@ class GatedRunner implements Runner {
   }
 }
 
-interface Log {
-  readonly level: number;
-  readonly msg: string;
-  readonly [k: string]: unknown;
-}
-
-interface Started {
-  readonly agent: Agent;
-  readonly logs: Log[];
-  readonly done: Promise<void>;
-  readonly finished: () => boolean;
-}
-
-const running: Started[] = [];
-
-function start(o: Partial<AgentOptions> & Pick<AgentOptions, "server" | "runner">): Started {
-  const logs: Log[] = [];
-  const logger = pino({ level: "debug" }, { write: (s: string) => void logs.push(JSON.parse(s) as Log) });
-  const agent = new Agent({ node: "node-1", logger, waitSeconds: 1, minBackoffMs: 20, maxBackoffMs: 200, ...o });
-  let finished = false;
-  const done = agent.run().then(() => void (finished = true));
-  const s = { agent, logs, done, finished: () => finished };
-  running.push(s);
-  return s;
-}
-
-async function stopAll(): Promise<void> {
-  for (const s of running.splice(0)) {
-    s.agent.stop();
-    await s.done;
-  }
-}
-
-async function nodeStatus(server: TestServer): Promise<Record<string, any>> {
-  const r = await http(server, "GET", "/v1/nodes");
-  return r.body.nodes.find((n: { node: string }) => n.node === "node-1");
+/** An agent for node-1 with the backoffs of these tests. */
+function start<R extends Runner>(o: Partial<AgentOptions> & { server: string; runner: R }): StartedAgent<R> {
+  return startAgent({ maxBackoffMs: 200, ...o });
 }
 
 /** Lets every callback that is ready run (timers excepted). */
