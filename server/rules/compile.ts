@@ -183,7 +183,7 @@ class FamilyCompiler {
       }
       this.specs = undefined;
       this.consulted = undefined;
-      const name = policyChainName(`${p.key}\0${dir === "ingress" ? resolved : ""}`, dir);
+      const name = policyChainName(`${p.key}\0${dir === "ingress" ? resolved : ""}`, dir, this.family);
       ofPolicy.set(key, (cached = { chain: { name, rules }, sets: specs, portGroups: [...consulted] }));
     }
     this.adopt(cached);

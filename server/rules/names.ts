@@ -4,6 +4,7 @@
  * names and a renamed object cannot collide with a stale one.
  */
 import { createHash } from "node:crypto";
+import type { Family } from "../model/types.js";
 import { MAX_CHAIN_NAME, MAX_SET_NAME } from "./plan.js";
 
 export const PREFIX = "PODWALL-";
@@ -29,14 +30,23 @@ function checked(name: string, max: number): string {
   return name;
 }
 
+/**
+ * Each family has its own chain names (an IPv6 chain's digest also names the
+ * family), so that a name says which table holds it: a delta's list of chains
+ * to remove is then exact in both.
+ */
+function familyPart(family: Family): string {
+  return family === "ipv4" ? "" : `\0${family}`;
+}
+
 /** A pod's chain for one direction: `PODWALL-IN-…` / `PODWALL-EG-…`. */
-export function podChainName(podKey: string, dir: "ingress" | "egress"): string {
-  return checked(`${PREFIX}${dir === "ingress" ? "IN" : "EG"}-${digest(`pod\0${podKey}`)}`, MAX_CHAIN_NAME);
+export function podChainName(podKey: string, dir: "ingress" | "egress", family: Family = "ipv4"): string {
+  return checked(`${PREFIX}${dir === "ingress" ? "IN" : "EG"}-${digest(`pod\0${podKey}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
 }
 
 /** A policy's chain for one direction: `PODWALL-PI-…` / `PODWALL-PE-…`. */
-export function policyChainName(policyKey: string, dir: "ingress" | "egress"): string {
-  return checked(`${PREFIX}${dir === "ingress" ? "PI" : "PE"}-${digest(`policy\0${policyKey}`)}`, MAX_CHAIN_NAME);
+export function policyChainName(policyKey: string, dir: "ingress" | "egress", family: Family = "ipv4"): string {
+  return checked(`${PREFIX}${dir === "ingress" ? "PI" : "PE"}-${digest(`policy\0${policyKey}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
 }
 
 /** A set, named by what defines its members (kind: PODS, NETS, PORT). */
