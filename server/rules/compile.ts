@@ -133,7 +133,7 @@ class FamilyCompiler {
     const unreachable = this.family === "ipv4" ? "icmp-port-unreachable" : "icmp6-port-unreachable";
     rules.push({ match: ["-p", "tcp"], target: ["-j", "REJECT", "--reject-with", "tcp-reset"], origin: at(`${dir} denied`) });
     rules.push({ match: [], target: ["-j", "REJECT", "--reject-with", unreachable], origin: at(`${dir} denied`) });
-    const chain = { name: podChainName(pod.key, dir), rules };
+    const chain = { name: podChainName(pod.key, dir, this.family), rules };
     byPod.set(key, { chain, policies, jumps });
     return chain;
   }

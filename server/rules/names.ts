@@ -40,12 +40,12 @@ function familyPart(family: Family): string {
 }
 
 /** A pod's chain for one direction: `PODWALL-IN-…` / `PODWALL-EG-…`. */
-export function podChainName(podKey: string, dir: "ingress" | "egress", family: Family = "ipv4"): string {
+export function podChainName(podKey: string, dir: "ingress" | "egress", family: Family): string {
   return checked(`${PREFIX}${dir === "ingress" ? "IN" : "EG"}-${digest(`pod\0${podKey}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
 }
 
 /** A policy's chain for one direction: `PODWALL-PI-…` / `PODWALL-PE-…`. */
-export function policyChainName(policyKey: string, dir: "ingress" | "egress", family: Family = "ipv4"): string {
+export function policyChainName(policyKey: string, dir: "ingress" | "egress", family: Family): string {
   return checked(`${PREFIX}${dir === "ingress" ? "PI" : "PE"}-${digest(`policy\0${policyKey}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
 }
 

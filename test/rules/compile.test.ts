@@ -170,7 +170,7 @@ describe("which pods get chains", () => {
         .filter((c) => /^PODWALL-(IN|EG)-/.test(c.name))
         .map((c) => c.name)
         .sort();
-      assert.deepEqual(names, pods.flatMap((p) => [podChainName(p, "ingress"), podChainName(p, "egress")]).sort());
+      assert.deepEqual(names, pods.flatMap((p) => [podChainName(p, "ingress", "ipv4"), podChainName(p, "egress", "ipv4")]).sort());
       const top = plan.chains[family][0]!;
       assert.equal(top.name, "PODWALL-FORWARD");
       assert.deepEqual(
@@ -254,7 +254,7 @@ describe("rules from peers, ports and protocols", () => {
     ]);
     // Ingress: each pod's chain jumps to a policy chain holding its own number; web-d's http is UDP, so TCP http resolves to nothing there.
     const jumpOf = (p: string) =>
-      plan.chains.ipv4.find((c) => c.name === podChainName(p, "ingress"))!.rules.find((r) => r.origin.policy === "app/web-in" && r.origin.note === "ingress")!.target[1]!;
+      plan.chains.ipv4.find((c) => c.name === podChainName(p, "ingress", "ipv4"))!.rules.find((r) => r.origin.policy === "app/web-in" && r.origin.note === "ingress")!.target[1]!;
     const rulesOf = (p: string) => ruleTexts(plan.chains.ipv4.find((c) => c.name === jumpOf(p))!);
     assert.deepEqual(rulesOf("app/web-a"), ["-p tcp -m tcp --dport 8080 -j MARK --set-xmark 0x10000/0x10000"]);
     assert.deepEqual(rulesOf("app/web-b"), ["-p tcp -m tcp --dport 9090 -j MARK --set-xmark 0x10000/0x10000"]);
