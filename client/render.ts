@@ -1,4 +1,5 @@
 /** Text renderings of decisions for people: pure functions over the decision value. */
+import { isDelta } from "../server/rules/delta.js";
 import type { Ruleset } from "../server/rules/index.js";
 import type { Decision, DirectionView, EndpointView } from "../server/service/index.js";
 
@@ -66,8 +67,15 @@ function direction(name: "egress" | "ingress", v: DirectionView, e: EndpointView
 export function renderRuleset(r: Ruleset): string {
   const sets = (r.ipset.match(/^create \S+ /gm) ?? []).length / 2;
   const rules = (t: string) => (t.match(/^-A /gm) ?? []).length;
+  const delta = isDelta(r);
   return [
-    `# node ${r.node}, version ${r.version}`,
+    `# node ${r.node}, version ${r.version}${delta ? `, a delta from ${r.base}` : ""}`,
+    ...(delta
+      ? [
+          `# ${(r.ipset.match(/^add /gm) ?? []).length} set members to add, ${(r.ipset.match(/^del /gm) ?? []).length} to delete`,
+          `# then remove chains: ${r.remove.chains.join(" ") || "none"}; sets: ${r.remove.sets.join(" ") || "none"}`,
+        ]
+      : []),
     `# ${sets} ipsets, ${rules(r.iptables)} iptables rules, ${rules(r.ip6tables)} ip6tables rules`,
     ...r.hooks.map((h) => `# hook (${h.family}): ${h.table}/${h.chain} ${h.rule}`),
     "",

@@ -11,10 +11,11 @@
 import type { Logger } from "pino";
 import type { Response } from "undici";
 import type { ErrorCode } from "../../server/service/errors.js";
-import type { Ruleset } from "../../server/rules/index.js";
+import { isDelta } from "../../server/rules/delta.js";
+import type { Ruleset } from "../../server/rules/render.js";
 import { authHint } from "../rest-client.js";
 import { Transport } from "../transport.js";
-import { applyRuleset } from "./apply.js";
+import { applyDelta, applyRuleset } from "./apply.js";
 import { AgentMetrics } from "./metrics.js";
 import type { Runner } from "./runner.js";
 
@@ -44,6 +45,8 @@ export class Agent {
   applied: string | undefined;
   /** Where the applied version came from: a ruleset of an older generation of the same stored model is never applied over it. */
   private appliedAt: { model: string; generation: number } | undefined;
+  /** A delta failed, or did not fit the version in force: the next poll asks for the whole ruleset. */
+  private wantWhole = false;
   /** Polls that failed in a row, over every server. */
   private failures = 0;
   /** Backoffs in a row since the last apply. */
@@ -97,6 +100,11 @@ export class Agent {
       this.metrics.poll(polled ? "changed" : "unchanged");
       if (!polled) continue;
       const { ruleset, at } = polled;
+      if (isDelta(ruleset) && ruleset.base !== this.applied) {
+        this.wantWhole = true;
+        log.warn({ base: ruleset.base, applied: this.applied }, "a delta from a version not in force; asking for the whole ruleset");
+        continue;
+      }
       if (at && this.appliedAt && at.model === this.appliedAt.model && at.generation < this.appliedAt.generation) {
         await this.moveOn("server is behind the rules in force; keeping them", { generation: at.generation, applied: this.appliedAt.generation });
         continue;
@@ -124,7 +132,11 @@ export class Agent {
   private async poll(): Promise<Polled | undefined> {
     const url = new URL(`/v1/nodes/${encodeURIComponent(this.o.node)}/rules`, this.server);
     const wait = this.o.waitSeconds ?? 30;
-    if (this.applied !== undefined) url.searchParams.set("wait", String(wait));
+    if (this.applied !== undefined) {
+      url.searchParams.set("wait", String(wait));
+      // A delta onto the version in force, when the server still knows it.
+      if (!this.wantWhole) url.searchParams.set("since", this.applied);
+    }
     const res = await this.transport.fetch(url, {
       headers: this.applied !== undefined ? { "if-none-match": `"${this.applied}"` } : {},
       signal: AbortSignal.any([this.stopper.signal, AbortSignal.timeout((wait + 15) * 1000)]),
@@ -148,20 +160,25 @@ export class Agent {
   private async apply(r: Ruleset): Promise<boolean> {
     const log = this.o.logger;
     const started = performance.now();
+    const delta = isDelta(r);
     try {
-      await applyRuleset(this.o.runner, r);
+      if (delta) await applyDelta(this.o.runner, r);
+      else await applyRuleset(this.o.runner, r);
     } catch (e) {
-      this.metrics.applyDone("failed", (performance.now() - started) / 1000);
-      log.error({ version: r.version, err: message(e) }, "apply failed; the previous ruleset stays in force");
+      this.metrics.applyDone("failed", (performance.now() - started) / 1000, delta);
+      // A delta that failed was undone; the whole ruleset comes next.
+      if (delta) this.wantWhole = true;
+      log.error({ version: r.version, ...(delta ? { base: r.base } : {}), err: message(e) }, "apply failed; the previous ruleset stays in force");
       await this.report(r.version, message(e));
       return false;
     }
     const ms = performance.now() - started;
     this.applied = r.version;
+    this.wantWhole = false;
     this.backoffs = 0;
-    this.metrics.applyDone("ok", ms / 1000);
+    this.metrics.applyDone("ok", ms / 1000, delta);
     this.metrics.appliedVersion(this.o.node, r.version);
-    log.info({ version: r.version, ms: Math.round(ms) }, "ruleset applied");
+    log.info({ version: r.version, ...(delta ? { base: r.base } : {}), ms: Math.round(ms) }, delta ? "delta applied" : "ruleset applied");
     await this.report(r.version);
     return true;
   }

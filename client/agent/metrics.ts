@@ -17,6 +17,12 @@ export class AgentMetrics {
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
+  readonly deltas = new Counter({
+    name: "podwall_agent_deltas_total",
+    help: "Of the rulesets applied, those that were deltas onto the version in force, by outcome (ok, failed)",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
   readonly applySeconds = new Histogram({
     name: "podwall_agent_apply_duration_seconds",
     help: "Time to apply one ruleset (ipset, iptables, hooks, stale objects), failed applies included",
@@ -43,13 +49,17 @@ export class AgentMetrics {
   });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
-    for (const outcome of ["ok", "failed"] as const) this.applies.inc({ outcome }, 0);
+    for (const outcome of ["ok", "failed"] as const) {
+      this.applies.inc({ outcome }, 0);
+      this.deltas.inc({ outcome }, 0);
+    }
     for (const result of ["changed", "unchanged", "error"] as const) this.polls.inc({ result }, 0);
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "podwall_agent_" });
   }
 
-  applyDone(outcome: ApplyOutcome, seconds: number): void {
+  applyDone(outcome: ApplyOutcome, seconds: number, delta: boolean): void {
     this.applies.inc({ outcome });
+    if (delta) this.deltas.inc({ outcome });
     this.applySeconds.observe(seconds);
   }
 

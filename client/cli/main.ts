@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { readManifestPaths } from "../../server/manifests/files.js";
 import { DEFAULT_LIMITS } from "../../server/api/rest/body.js";
-import { DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallService, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
+import { DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallError, PodwallService, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
 import type { StoreSpec } from "../../server/store/index.js";
 import { pino } from "pino";
 import type { Ruleset } from "../../server/rules/index.js";
@@ -170,14 +170,19 @@ program
   .addOption(serverOption("ask a running server"))
   .option("--manifests <path...>", "compile offline from these manifests")
   .addOption(new Option("--format <format>", "what to print").choices(RULE_FORMATS).default("text"))
+  .addOption(new Option("--since <version>", "the delta from this version, when the server still keeps it (the whole ruleset otherwise)").conflicts("manifests"))
   .addOption(tokenFileOption())
   .addOption(caOption())
   .addOption(certOption())
   .addOption(keyOption())
-  .action(async (node: string, o: ClientFlags & { manifests?: string[]; format: string }) => {
+  .action(async (node: string, o: ClientFlags & { manifests?: string[]; format: string; since?: string }) => {
     let r: Ruleset;
     if (o.manifests) r = new RulesService(await offlineService(o.manifests)).rules(SYSTEM, node);
-    else r = await ask(o, (c) => c.request<Ruleset>("GET", `/v1/nodes/${encodeURIComponent(node)}/rules`));
+    else {
+      const query = o.since === undefined ? "" : `?since=${encodeURIComponent(o.since)}`;
+      if (o.since !== undefined && !["json", "text"].includes(o.format)) throw new PodwallError("bad-request", "--since prints a delta, which only --format json or text shows");
+      r = await ask(o, (c) => c.request<Ruleset>("GET", `/v1/nodes/${encodeURIComponent(node)}/rules${query}`));
+    }
     if (o.format === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else if (o.format === "text") process.stdout.write(renderRuleset(r));
     else process.stdout.write(r[o.format as "ipset" | "iptables" | "ip6tables"]);

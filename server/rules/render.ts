@@ -80,7 +80,7 @@ export function renderIpset(sets: readonly SetPlan[]): string {
 /** Sets are shared between the nodes of one model, and so is their text. */
 const rendered = new WeakMap<SetPlan, string>();
 
-function renderSet(s: SetPlan): string {
+export function renderSet(s: SetPlan): string {
   const known = rendered.get(s);
   if (known !== undefined) return known;
   const tmp = `${s.name}${TEMP_SUFFIX}`;
@@ -112,7 +112,7 @@ export function renderTables(chains: readonly ChainPlan[]): string {
 /** Policy chains are shared between the nodes of one model, and so is their text. */
 const chainText = new WeakMap<ChainPlan, string>();
 
-function renderChain(c: ChainPlan): string {
+export function renderChain(c: ChainPlan): string {
   let text = chainText.get(c);
   if (text === undefined) {
     text = c.rules.map((r) => `${renderRule(c.name, r)}\n`).join("");

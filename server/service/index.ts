@@ -7,4 +7,4 @@ export { type ErrorCode, PodwallError, toPodwallError } from "./errors.js";
 export { Metrics } from "./metrics.js";
 export type { WriteResult } from "./model-writer.js";
 export { DEFAULT_MAX_BATCH, PodwallService, type Readiness, type ServiceOptions } from "./service.js";
-export { type AppliedStatus, DEFAULT_RULES_LIMITS, type NodeStatus, type RulesLimits, RulesService } from "./rules-service.js";
+export { type AppliedStatus, DEFAULT_RULES_LIMITS, KEPT_VERSIONS, type NodeStatus, type RulesLimits, RulesService } from "./rules-service.js";

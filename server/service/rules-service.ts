@@ -7,7 +7,7 @@
  */
 import type { ClusterObserver } from "../model/cluster.js";
 import type { ModelObject } from "../model/types.js";
-import { CompileCache, type Ruleset, type RulesetPlan, type SetUse, type Touched, compileNode, materialize, render, touchedBy } from "../rules/index.js";
+import { CompileCache, type Ruleset, type RulesetPlan, type SetUse, type Touched, compileNode, diff, materialize, render, touchedBy } from "../rules/index.js";
 import { authorize } from "./authorization.js";
 import { OPEN, type RequestContext } from "./context.js";
 import { PodwallError } from "./errors.js";
@@ -53,10 +53,26 @@ function holder(ctx: RequestContext): string {
 /** Past this many changes in one write, every node is recompiled rather than the changes traced. */
 const BULK_CHANGES = 2_000;
 
+/**
+ * How many versions of each node the server keeps the plans of, the current
+ * one included, to answer deltas from: an agent that long-polls is one
+ * version behind, and this covers one that missed a burst of changes (a
+ * followed cluster gives at most about ten versions a second). The plans
+ * share every set and chain that did not change with the current one and with
+ * other nodes, so what the older versions hold alone is what changed in them.
+ */
+export const KEPT_VERSIONS = 8;
+/** Deltas kept per node for the current version (agents and their retries, replicas behind by different amounts). */
+const KEPT_DELTAS = 8;
+
 export class RulesService implements ClusterObserver {
   private cache = new CompileCache();
   /** Each node's ruleset with the plan it was rendered from. */
   private readonly memo = new Map<string, { plan: RulesetPlan; ruleset: Ruleset }>();
+  /** Each node's recent versions' plans, oldest first, the current one last: what deltas are made from. */
+  private readonly history = new Map<string, Map<string, RulesetPlan>>();
+  /** Deltas made for each node, by base and version; only for versions still kept. */
+  private readonly deltas = new Map<string, Map<string, Ruleset>>();
   /** Nodes whose chains stand but some of whose sets' members changed. */
   private readonly staleSets = new Set<string>();
   /** The sets and the named ports each memoised ruleset depends on, with their nodes. */
@@ -102,8 +118,11 @@ export class RulesService implements ClusterObserver {
     const changes = this.changes;
     this.changes = [];
     if (changes === undefined) {
+      // Every set and chain is made again: a delta would be as big as the whole, and old plans would hold a second model.
       this.cache = new CompileCache();
       this.memo.clear();
+      this.history.clear();
+      this.deltas.clear();
       this.staleSets.clear();
       this.deps.sets.clear();
       this.deps.portGroups.clear();
@@ -147,7 +166,39 @@ export class RulesService implements ClusterObserver {
     this.memo.set(node, { plan, ruleset });
     this.staleSets.delete(node);
     if (!known) this.record(node, plan);
+    this.remember(node, ruleset.version, plan);
     return ruleset;
+  }
+
+  private remember(node: string, version: string, plan: RulesetPlan): void {
+    let kept = this.history.get(node);
+    if (!kept) this.history.set(node, (kept = new Map()));
+    kept.delete(version);
+    kept.set(version, plan);
+    if (kept.size > KEPT_VERSIONS) kept.delete(kept.keys().next().value!);
+  }
+
+  /**
+   * `r` (a version of the node's ruleset) as the caller who has applied
+   * `since` should get it: a delta from `since` when the server still knows
+   * that version and the delta is smaller than the whole, `r` otherwise.
+   */
+  since(node: string, r: Ruleset, since: string | undefined): Ruleset {
+    if (since === undefined || since === "") return r;
+    const kept = this.history.get(node);
+    const from = kept?.get(since);
+    const to = kept?.get(r.version);
+    if (!from || !to) return r;
+    let made = this.deltas.get(node);
+    if (!made) this.deltas.set(node, (made = new Map()));
+    const key = `${since} ${r.version}`;
+    let d = made.get(key);
+    if (d === undefined) {
+      if (made.size >= KEPT_DELTAS) made.clear();
+      d = diff(from, since, to, r) ?? r;
+      made.set(key, d);
+    }
+    return d;
   }
 
   /** Keeps the dependency index exact; forgets a set's members once no node holds it (nothing would keep them fresh). */
@@ -168,6 +219,8 @@ export class RulesService implements ClusterObserver {
     }
     if (!plan) {
       this.nodeDeps.delete(node);
+      this.history.delete(node);
+      this.deltas.delete(node);
       return;
     }
     for (const s of plan.sets) {

@@ -332,3 +332,31 @@ describe("podwall serve --data-dir", () => {
     assert.match(run.stderr, /holds format 2, written by a newer podwall; this one reads format 1/);
   });
 });
+
+describe("podwall rules --since", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(["examples/cluster"]);
+  });
+  after(async () => server.close());
+
+  it("prints the delta from a version the server keeps, in JSON and as text", async () => {
+    const version = (await http(server, "GET", "/v1/nodes/node-1/rules")).body.version as string;
+    const json = await podwall(["rules", "node-1", "--since", version, "--format", "json", "--server", server.url]);
+    assert.equal(json.code, 0, json.stderr);
+    const d = JSON.parse(json.stdout) as Record<string, unknown>;
+    assert.deepEqual([d["base"], d["version"], d["ipset"], d["iptables"], d["remove"]], [version, version, "", "", { chains: [], sets: [] }]);
+    const text = await podwall(["rules", "node-1", "--since", version, "--server", server.url]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`^# node node-1, version ${version}, a delta from ${version}\n# 0 set members to add, 0 to delete\n# then remove chains: none; sets: none\n`));
+  });
+
+  it("refuses --since with a text format or with --manifests (exit 2)", async () => {
+    const format = await podwall(["rules", "node-1", "--since", "abc", "--format", "ipset", "--server", server.url]);
+    assert.equal(format.code, 2);
+    assert.match(format.stderr, /--since prints a delta/);
+    const offline = await podwall(["rules", "node-1", "--since", "abc", ...OFFLINE]);
+    assert.equal(offline.code, 2);
+    assert.match(offline.stderr, /cannot be used with option '--manifests/);
+  });
+});

@@ -172,12 +172,25 @@ export class FakeNode {
         const [value, ...flags] = rest;
         if (!value) throw new Error("add needs a member");
         const nomatch = flags.includes("nomatch");
-        if (flags.some((f) => f !== "nomatch")) throw new Error(`unknown add flags ${flags.join(" ")}`);
+        const exist = flags.includes("-exist");
+        if (flags.some((f) => f !== "nomatch" && f !== "-exist")) throw new Error(`unknown add flags ${flags.join(" ")}`);
         const key = this.member(set, value);
         if (nomatch && set.type !== "hash:net") throw new Error(`${set.type} has no nomatch`);
-        // The kernel would refuse a duplicate unless -exist; be strict about it.
-        if (set.entries.has(key)) throw new Error(`element ${key} is already in ${name}`);
+        // The kernel refuses a duplicate unless -exist, which keeps the element as it is.
+        if (set.entries.has(key)) {
+          if (!exist) throw new Error(`element ${key} is already in ${name}`);
+          return;
+        }
         set.entries.set(key, nomatch);
+        return;
+      }
+      case "del": {
+        const set = this.set(name);
+        const [value, ...flags] = rest;
+        if (!value) throw new Error("del needs a member");
+        if (flags.some((f) => f !== "-exist")) throw new Error(`unknown del flags ${flags.join(" ")}`);
+        const key = this.member(set, value);
+        if (!set.entries.delete(key) && !flags.includes("-exist")) throw new Error(`element ${key} is not in ${name}`);
         return;
       }
       case "swap": {
@@ -569,6 +582,17 @@ function networkOf(a: ipaddr.IPv4 | ipaddr.IPv6, len: number): string {
 }
 
 /** hash:ip: the address is a member. hash:net: the most specific entry that contains it decides; nomatch means no. */
+/** Everything a node holds of netfilter, comparable: sets with their members, every chain (built-in ones too, for the hooks) with its rules. */
+export function nodeState(n: FakeNode): unknown {
+  const byName = <T extends { name: string }>(xs: T[]) => xs.sort((a, b) => (a.name < b.name ? -1 : 1));
+  return {
+    sets: byName([...n.sets].map(([name, s]) => ({ name, type: s.type, family: s.family, entries: [...s.entries].sort() }))),
+    tables: Object.fromEntries(
+      (["ipv4", "ipv6"] as const).map((f) => [f, byName([...n.tables[f]].map(([name, c]) => ({ name, policy: c.policy, rules: c.rules.map((r) => r.args.join(" ")) })))]),
+    ),
+  };
+}
+
 export function setContains(s: SetState, ip: string): boolean {
   const a = ipaddr.parse(ip);
   if (familyOf(a) !== s.family) return false;

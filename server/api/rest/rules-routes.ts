@@ -34,6 +34,7 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler, ctx: Cont
     const format = parseFormat(req.query["format"]);
     const wait = parseWait(req.query["wait"]);
     const held = etagValue(req.get("if-none-match"));
+    const since = parseSince(req.query["since"], format);
     let ruleset: Ruleset | undefined = rules.rules(ctx.answered(req), node);
     if (held !== undefined && held === ruleset.version) {
       if (wait > 0) {
@@ -48,6 +49,7 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler, ctx: Cont
       res.status(304).set("ETag", `"${held}"`).end();
       return;
     }
+    ruleset = rules.since(node, ruleset, since);
     // The generation the ruleset is current at: an agent that moves between
     // replicas never applies a version older than the one in force.
     const at = rules.generation;
@@ -93,6 +95,20 @@ function parseFormat(v: unknown): Format {
   throw new PodwallError("bad-request", `format must be one of ${FORMATS.join(", ")}`, [
     { field: "format", type: "FieldValueNotSupported", value: v, detail: `supported values: ${FORMATS.map((f) => `"${f}"`).join(", ")}` },
   ]);
+}
+
+/** `since`: the version the caller has applied; it asks for a delta, which only the JSON form can carry. */
+function parseSince(v: unknown, format: Format): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v === "") {
+    throw new PodwallError("bad-request", "since must be a ruleset version", [{ field: "since", type: "FieldValueInvalid", value: v, detail: "must be a version" }]);
+  }
+  if (format !== "json") {
+    throw new PodwallError("bad-request", "since asks for a delta, which only the JSON ruleset carries", [
+      { field: "since", type: "FieldValueForbidden", detail: `may not be used with format=${format}` },
+    ]);
+  }
+  return v;
 }
 
 function parseWait(v: unknown): number {

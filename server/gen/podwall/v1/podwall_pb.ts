@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file podwall/v1/podwall.proto.
  */
 export const file_podwall_v1_podwall: GenFile = /*@__PURE__*/
-  fileDesc("Chhwb2R3YWxsL3YxL3BvZHdhbGwucHJvdG8SCnBvZHdhbGwudjEiWQoMQ2hlY2tSZXF1ZXN0EgsKA3NyYxgBIAEoCRILCgNkc3QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSDAoEcG9ydBgEIAEoDRIPCgdleHBsYWluGAUgASgIIj0KEUJhdGNoQ2hlY2tSZXF1ZXN0EigKBmNoZWNrcxgBIAMoCzIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0Ik8KEkJhdGNoQ2hlY2tSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucG9kd2FsbC52MS5EZWNpc2lvbhISCgpnZW5lcmF0aW9uGAIgASgEIlYKCEVuZHBvaW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIKCgJpcBgDIAEoCRIMCgRub2RlGAQgASgJEhQKDGhvc3RfbmV0d29yaxgFIAEoCCKXAgoIRGVjaXNpb24SDwoHYWxsb3dlZBgBIAEoCBISCgpnZW5lcmF0aW9uGAIgASgEEg4KBnJlYXNvbhgDIAEoCRIhCgNzcmMYBCABKAsyFC5wb2R3YWxsLnYxLkVuZHBvaW50EiEKA2RzdBgFIAEoCzIULnBvZHdhbGwudjEuRW5kcG9pbnQSEAoIcHJvdG9jb2wYBiABKAkSDAoEcG9ydBgHIAEoDRIsCgZlZ3Jlc3MYCCABKAsyHC5wb2R3YWxsLnYxLkRpcmVjdGlvblZlcmRpY3QSLQoHaW5ncmVzcxgJIAEoCzIcLnBvZHdhbGwudjEuRGlyZWN0aW9uVmVyZGljdBITCgtkZWNpc2lvbl9pZBgKIAEoCSKVAQoQRGlyZWN0aW9uVmVyZGljdBIPCgdzdWJqZWN0GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSEAoIaXNvbGF0ZWQYAyABKAgSDgoGcmVhc29uGAQgASgJEhAKCHBvbGljaWVzGAUgAygJEisKCHZlcmRpY3RzGAYgAygLMhkucG9kd2FsbC52MS5Qb2xpY3lWZXJkaWN0IlgKDVBvbGljeVZlcmRpY3QSDgoGcG9saWN5GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSJgoFcnVsZXMYAyADKAsyFy5wb2R3YWxsLnYxLlJ1bGVWZXJkaWN0IlgKC1J1bGVWZXJkaWN0Eg0KBWZpZWxkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIMCgRwZWVyGAMgASgJEgwKBHBvcnQYBCABKAkSDgoGZGV0YWlsGAUgASgJIh8KD0dldFJ1bGVzUmVxdWVzdBIMCgRub2RlGAEgASgJIjIKEVdhdGNoUnVsZXNSZXF1ZXN0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCSJCCgRIb29rEg4KBmZhbWlseRgBIAEoCRINCgV0YWJsZRgCIAEoCRINCgVjaGFpbhgDIAEoCRIMCgRydWxlGAQgASgJIn0KB1J1bGVzZXQSDAoEbm9kZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg0KBWlwc2V0GAMgASgJEhAKCGlwdGFibGVzGAQgASgJEhEKCWlwNnRhYmxlcxgFIAEoCRIfCgVob29rcxgGIAMoCzIQLnBvZHdhbGwudjEuSG9vayIhCgxBcHBseVJlcXVlc3QSEQoJbWFuaWZlc3RzGAEgASgJIjgKDlJlcGxhY2VSZXF1ZXN0EhEKCW1hbmlmZXN0cxgBIAEoCRITCgthbGxvd19lbXB0eRgCIAEoCCI+Cg1EZWxldGVSZXF1ZXN0EgwKBGtpbmQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEgwKBG5hbWUYAyABKAkiVwoNV3JpdGVSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEg8KB2FwcGxpZWQYAiADKAkSDwoHc2tpcHBlZBgDIAMoCRIQCgh3YXJuaW5ncxgEIAMoCSIhCg9HZXRNb2RlbFJlcXVlc3QSDgoGZm9ybWF0GAEgASgJIjkKEEdldE1vZGVsUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoBBIRCgltYW5pZmVzdHMYAiABKAkymQIKD0RlY2lzaW9uU2VydmljZRI3CgVDaGVjaxIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0GhQucG9kd2FsbC52MS5EZWNpc2lvbhJLCgpCYXRjaENoZWNrEh0ucG9kd2FsbC52MS5CYXRjaENoZWNrUmVxdWVzdBoeLnBvZHdhbGwudjEuQmF0Y2hDaGVja1Jlc3BvbnNlEjwKCEdldFJ1bGVzEhsucG9kd2FsbC52MS5HZXRSdWxlc1JlcXVlc3QaEy5wb2R3YWxsLnYxLlJ1bGVzZXQSQgoKV2F0Y2hSdWxlcxIdLnBvZHdhbGwudjEuV2F0Y2hSdWxlc1JlcXVlc3QaEy5wb2R3YWxsLnYxLlJ1bGVzZXQwATKQAgoMTW9kZWxTZXJ2aWNlEjwKBUFwcGx5EhgucG9kd2FsbC52MS5BcHBseVJlcXVlc3QaGS5wb2R3YWxsLnYxLldyaXRlUmVzcG9uc2USQAoHUmVwbGFjZRIaLnBvZHdhbGwudjEuUmVwbGFjZVJlcXVlc3QaGS5wb2R3YWxsLnYxLldyaXRlUmVzcG9uc2USPgoGRGVsZXRlEhkucG9kd2FsbC52MS5EZWxldGVSZXF1ZXN0GhkucG9kd2FsbC52MS5Xcml0ZVJlc3BvbnNlEkAKA0dldBIbLnBvZHdhbGwudjEuR2V0TW9kZWxSZXF1ZXN0GhwucG9kd2FsbC52MS5HZXRNb2RlbFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chhwb2R3YWxsL3YxL3BvZHdhbGwucHJvdG8SCnBvZHdhbGwudjEiWQoMQ2hlY2tSZXF1ZXN0EgsKA3NyYxgBIAEoCRILCgNkc3QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSDAoEcG9ydBgEIAEoDRIPCgdleHBsYWluGAUgASgIIj0KEUJhdGNoQ2hlY2tSZXF1ZXN0EigKBmNoZWNrcxgBIAMoCzIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0Ik8KEkJhdGNoQ2hlY2tSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucG9kd2FsbC52MS5EZWNpc2lvbhISCgpnZW5lcmF0aW9uGAIgASgEIlYKCEVuZHBvaW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIKCgJpcBgDIAEoCRIMCgRub2RlGAQgASgJEhQKDGhvc3RfbmV0d29yaxgFIAEoCCKXAgoIRGVjaXNpb24SDwoHYWxsb3dlZBgBIAEoCBISCgpnZW5lcmF0aW9uGAIgASgEEg4KBnJlYXNvbhgDIAEoCRIhCgNzcmMYBCABKAsyFC5wb2R3YWxsLnYxLkVuZHBvaW50EiEKA2RzdBgFIAEoCzIULnBvZHdhbGwudjEuRW5kcG9pbnQSEAoIcHJvdG9jb2wYBiABKAkSDAoEcG9ydBgHIAEoDRIsCgZlZ3Jlc3MYCCABKAsyHC5wb2R3YWxsLnYxLkRpcmVjdGlvblZlcmRpY3QSLQoHaW5ncmVzcxgJIAEoCzIcLnBvZHdhbGwudjEuRGlyZWN0aW9uVmVyZGljdBITCgtkZWNpc2lvbl9pZBgKIAEoCSKVAQoQRGlyZWN0aW9uVmVyZGljdBIPCgdzdWJqZWN0GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSEAoIaXNvbGF0ZWQYAyABKAgSDgoGcmVhc29uGAQgASgJEhAKCHBvbGljaWVzGAUgAygJEisKCHZlcmRpY3RzGAYgAygLMhkucG9kd2FsbC52MS5Qb2xpY3lWZXJkaWN0IlgKDVBvbGljeVZlcmRpY3QSDgoGcG9saWN5GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSJgoFcnVsZXMYAyADKAsyFy5wb2R3YWxsLnYxLlJ1bGVWZXJkaWN0IlgKC1J1bGVWZXJkaWN0Eg0KBWZpZWxkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIMCgRwZWVyGAMgASgJEgwKBHBvcnQYBCABKAkSDgoGZGV0YWlsGAUgASgJIi4KD0dldFJ1bGVzUmVxdWVzdBIMCgRub2RlGAEgASgJEg0KBXNpbmNlGAIgASgJIkEKEVdhdGNoUnVsZXNSZXF1ZXN0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVzaW5jZRgDIAEoCSJCCgRIb29rEg4KBmZhbWlseRgBIAEoCRINCgV0YWJsZRgCIAEoCRINCgVjaGFpbhgDIAEoCRIMCgRydWxlGAQgASgJIrABCgdSdWxlc2V0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVpcHNldBgDIAEoCRIQCghpcHRhYmxlcxgEIAEoCRIRCglpcDZ0YWJsZXMYBSABKAkSHwoFaG9va3MYBiADKAsyEC5wb2R3YWxsLnYxLkhvb2sSDAoEYmFzZRgHIAEoCRIjCgZyZW1vdmUYCCABKAsyEy5wb2R3YWxsLnYxLlJlbW92YWwiJwoHUmVtb3ZhbBIOCgZjaGFpbnMYASADKAkSDAoEc2V0cxgCIAMoCSIhCgxBcHBseVJlcXVlc3QSEQoJbWFuaWZlc3RzGAEgASgJIjgKDlJlcGxhY2VSZXF1ZXN0EhEKCW1hbmlmZXN0cxgBIAEoCRITCgthbGxvd19lbXB0eRgCIAEoCCI+Cg1EZWxldGVSZXF1ZXN0EgwKBGtpbmQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEgwKBG5hbWUYAyABKAkiVwoNV3JpdGVSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEg8KB2FwcGxpZWQYAiADKAkSDwoHc2tpcHBlZBgDIAMoCRIQCgh3YXJuaW5ncxgEIAMoCSIhCg9HZXRNb2RlbFJlcXVlc3QSDgoGZm9ybWF0GAEgASgJIjkKEEdldE1vZGVsUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoBBIRCgltYW5pZmVzdHMYAiABKAkymQIKD0RlY2lzaW9uU2VydmljZRI3CgVDaGVjaxIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0GhQucG9kd2FsbC52MS5EZWNpc2lvbhJLCgpCYXRjaENoZWNrEh0ucG9kd2FsbC52MS5CYXRjaENoZWNrUmVxdWVzdBoeLnBvZHdhbGwudjEuQmF0Y2hDaGVja1Jlc3BvbnNlEjwKCEdldFJ1bGVzEhsucG9kd2FsbC52MS5HZXRSdWxlc1JlcXVlc3QaEy5wb2R3YWxsLnYxLlJ1bGVzZXQSQgoKV2F0Y2hSdWxlcxIdLnBvZHdhbGwudjEuV2F0Y2hSdWxlc1JlcXVlc3QaEy5wb2R3YWxsLnYxLlJ1bGVzZXQwATKQAgoMTW9kZWxTZXJ2aWNlEjwKBUFwcGx5EhgucG9kd2FsbC52MS5BcHBseVJlcXVlc3QaGS5wb2R3YWxsLnYxLldyaXRlUmVzcG9uc2USQAoHUmVwbGFjZRIaLnBvZHdhbGwudjEuUmVwbGFjZVJlcXVlc3QaGS5wb2R3YWxsLnYxLldyaXRlUmVzcG9uc2USPgoGRGVsZXRlEhkucG9kd2FsbC52MS5EZWxldGVSZXF1ZXN0GhkucG9kd2FsbC52MS5Xcml0ZVJlc3BvbnNlEkAKA0dldBIbLnBvZHdhbGwudjEuR2V0TW9kZWxSZXF1ZXN0GhwucG9kd2FsbC52MS5HZXRNb2RlbFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message podwall.v1.CheckRequest
@@ -340,6 +340,14 @@ export type GetRulesRequest = Message<"podwall.v1.GetRulesRequest"> & {
    * @generated from field: string node = 1;
    */
   node: string;
+
+  /**
+   * The version the caller has applied: when the server still knows it, the
+   * answer is a delta from it (base set), otherwise the whole ruleset.
+   *
+   * @generated from field: string since = 2;
+   */
+  since: string;
 };
 
 /**
@@ -365,6 +373,15 @@ export type WatchRulesRequest = Message<"podwall.v1.WatchRulesRequest"> & {
    * @generated from field: string version = 2;
    */
   version: string;
+
+  /**
+   * The version the caller has applied, asking for deltas: the first message
+   * is a delta from it when the server still knows it, and every later one a
+   * delta from the message before it. Stands for version when that is empty.
+   *
+   * @generated from field: string since = 3;
+   */
+  since: string;
 };
 
 /**
@@ -409,6 +426,10 @@ export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
   messageDesc(file_podwall_v1_podwall, 10);
 
 /**
+ * A whole ruleset, or a delta from base: then ipset holds only the sets to
+ * create and the members to add or delete, iptables and ip6tables only the
+ * chains that are new or changed, and remove what to destroy after the hooks.
+ *
  * @generated from message podwall.v1.Ruleset
  */
 export type Ruleset = Message<"podwall.v1.Ruleset"> & {
@@ -441,6 +462,18 @@ export type Ruleset = Message<"podwall.v1.Ruleset"> & {
    * @generated from field: repeated podwall.v1.Hook hooks = 6;
    */
   hooks: Hook[];
+
+  /**
+   * The version this delta applies onto; empty for a whole ruleset.
+   *
+   * @generated from field: string base = 7;
+   */
+  base: string;
+
+  /**
+   * @generated from field: podwall.v1.Removal remove = 8;
+   */
+  remove?: Removal | undefined;
 };
 
 /**
@@ -449,6 +482,30 @@ export type Ruleset = Message<"podwall.v1.Ruleset"> & {
  */
 export const RulesetSchema: GenMessage<Ruleset> = /*@__PURE__*/
   messageDesc(file_podwall_v1_podwall, 11);
+
+/**
+ * What a delta destroys after the hooks: chains first, then sets.
+ *
+ * @generated from message podwall.v1.Removal
+ */
+export type Removal = Message<"podwall.v1.Removal"> & {
+  /**
+   * @generated from field: repeated string chains = 1;
+   */
+  chains: string[];
+
+  /**
+   * @generated from field: repeated string sets = 2;
+   */
+  sets: string[];
+};
+
+/**
+ * Describes the message podwall.v1.Removal.
+ * Use `create(RemovalSchema)` to create a new message.
+ */
+export const RemovalSchema: GenMessage<Removal> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 12);
 
 /**
  * @generated from message podwall.v1.ApplyRequest
@@ -465,7 +522,7 @@ export type ApplyRequest = Message<"podwall.v1.ApplyRequest"> & {
  * Use `create(ApplyRequestSchema)` to create a new message.
  */
 export const ApplyRequestSchema: GenMessage<ApplyRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 12);
+  messageDesc(file_podwall_v1_podwall, 13);
 
 /**
  * @generated from message podwall.v1.ReplaceRequest
@@ -490,7 +547,7 @@ export type ReplaceRequest = Message<"podwall.v1.ReplaceRequest"> & {
  * Use `create(ReplaceRequestSchema)` to create a new message.
  */
 export const ReplaceRequestSchema: GenMessage<ReplaceRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 13);
+  messageDesc(file_podwall_v1_podwall, 14);
 
 /**
  * @generated from message podwall.v1.DeleteRequest
@@ -519,7 +576,7 @@ export type DeleteRequest = Message<"podwall.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 14);
+  messageDesc(file_podwall_v1_podwall, 15);
 
 /**
  * @generated from message podwall.v1.WriteResponse
@@ -558,7 +615,7 @@ export type WriteResponse = Message<"podwall.v1.WriteResponse"> & {
  * Use `create(WriteResponseSchema)` to create a new message.
  */
 export const WriteResponseSchema: GenMessage<WriteResponse> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 15);
+  messageDesc(file_podwall_v1_podwall, 16);
 
 /**
  * @generated from message podwall.v1.GetModelRequest
@@ -577,7 +634,7 @@ export type GetModelRequest = Message<"podwall.v1.GetModelRequest"> & {
  * Use `create(GetModelRequestSchema)` to create a new message.
  */
 export const GetModelRequestSchema: GenMessage<GetModelRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 16);
+  messageDesc(file_podwall_v1_podwall, 17);
 
 /**
  * @generated from message podwall.v1.GetModelResponse
@@ -599,7 +656,7 @@ export type GetModelResponse = Message<"podwall.v1.GetModelResponse"> & {
  * Use `create(GetModelResponseSchema)` to create a new message.
  */
 export const GetModelResponseSchema: GenMessage<GetModelResponse> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 17);
+  messageDesc(file_podwall_v1_podwall, 18);
 
 /**
  * DecisionService answers connectivity questions and serves the per-node

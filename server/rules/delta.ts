@@ -1,0 +1,117 @@
+/**
+ * Rulesets as deltas: what turns a node that holds one version into one that
+ * holds another. Made from the two plans alone, so that applying the base and
+ * then the delta leaves exactly what applying the new version whole does:
+ * - `ipset`: each new set as the whole ruleset writes it (created, filled
+ *   through a temporary set and swapped in), and for each set of both versions
+ *   whose members differ, only the members to delete and to add (`-exist`);
+ * - `iptables` / `ip6tables`: only the chains that are new or whose rules
+ *   differ, each declared, so that `--noflush` rewrites it whole; empty when
+ *   the family has none;
+ * - `remove`: the chains, then the sets, the new version no longer declares
+ *   (chain names are per family, so a name says which table holds it).
+ * Sets and chains that nodes share are shared objects, so their parts of the
+ * deltas are made once for every node that holds them.
+ */
+import type { ChainPlan, RulesetPlan, SetEntry, SetPlan } from "./plan.js";
+import { type Ruleset, renderChain, renderSet } from "./render.js";
+
+export interface Removal {
+  readonly chains: readonly string[];
+  readonly sets: readonly string[];
+}
+
+export interface RulesetDelta extends Ruleset {
+  /** The version this delta applies onto. */
+  readonly base: string;
+  readonly remove: Removal;
+}
+
+export function isDelta(r: Ruleset): r is RulesetDelta {
+  return (r as Partial<RulesetDelta>).base !== undefined;
+}
+
+/**
+ * The delta from `from` (the plan of version `base`) to `to` (rendered as
+ * `next`), or undefined when it would be no smaller than the whole ruleset.
+ */
+export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Ruleset): RulesetDelta | undefined {
+  const before = new Map(from.sets.map((s) => [s.name, s]));
+  const ipset: string[] = [];
+  let whole = 0;
+  for (const s of to.sets) {
+    const text = renderSet(s);
+    whole += text.length;
+    const old = before.get(s.name);
+    before.delete(s.name);
+    if (old === s) continue;
+    ipset.push(old === undefined ? text : members(old, s));
+  }
+  const removeSets = [...before.keys()];
+  const removeChains: string[] = [];
+  const tables: string[] = [];
+  for (const family of ["ipv4", "ipv6"] as const) {
+    const known = new Map(from.chains[family].map((c) => [c.name, c]));
+    const changed: ChainPlan[] = [];
+    for (const c of to.chains[family]) {
+      const text = renderChain(c);
+      whole += text.length;
+      const old = known.get(c.name);
+      known.delete(c.name);
+      if (old !== c && (old === undefined || renderChain(old) !== text)) changed.push(c);
+    }
+    removeChains.push(...known.keys());
+    tables.push(changed.length === 0 ? "" : tableText(changed));
+  }
+  const ipsetText = ipset.join("");
+  const size = ipsetText.length + tables[0]!.length + tables[1]!.length + removeChains.length * 32 + removeSets.length * 32;
+  if (size >= whole) return undefined;
+  return {
+    node: next.node,
+    version: next.version,
+    base,
+    ipset: ipsetText,
+    iptables: tables[0]!,
+    ip6tables: tables[1]!,
+    hooks: next.hooks,
+    remove: { chains: removeChains.sort(), sets: removeSets.sort() },
+  };
+}
+
+function tableText(chains: readonly ChainPlan[]): string {
+  const parts = ["*filter\n"];
+  for (const c of chains) parts.push(`:${c.name} - [0:0]\n`);
+  for (const c of chains) parts.push(renderChain(c));
+  parts.push("COMMIT\n");
+  return parts.join("");
+}
+
+/** The member changes from one version of a set to the next: shared by every node that holds the set. */
+const memberDeltas = new WeakMap<SetPlan, WeakMap<SetPlan, string>>();
+
+function members(old: SetPlan, s: SetPlan): string {
+  let ofOld = memberDeltas.get(old);
+  if (!ofOld) memberDeltas.set(old, (ofOld = new WeakMap()));
+  let text = ofOld.get(s);
+  if (text === undefined) {
+    text = memberLines(s.name, old.entries, s.entries);
+    ofOld.set(s, text);
+  }
+  return text;
+}
+
+/** What to delete and what to add (a changed nomatch is both), in the new version's order. */
+function memberLines(name: string, old: readonly SetEntry[], now: readonly SetEntry[]): string {
+  const left = new Map(old.map((e) => [e.value, e.nomatch]));
+  const dels: string[] = [];
+  const adds: string[] = [];
+  for (const e of now) {
+    const was = left.get(e.value);
+    left.delete(e.value);
+    if (was === e.nomatch) continue;
+    if (was !== undefined) dels.push(`del ${name} ${e.value} -exist\n`);
+    adds.push(`add ${name} ${e.value}${e.nomatch ? " nomatch" : ""} -exist\n`);
+  }
+  for (const value of left.keys()) dels.push(`del ${name} ${value} -exist\n`);
+  return dels.join("") + adds.join("");
+}
