@@ -34,37 +34,58 @@ export function isDelta(r: Ruleset): r is RulesetDelta {
 /**
  * The delta from `from` (the plan of version `base`) to `to` (rendered as
  * `next`), or undefined when it would be no smaller than the whole ruleset.
+ * Its cost follows what changed: sets are compared by identity (an unchanged
+ * set is the same object), and chain lists that are the same list are not
+ * looked into.
  */
 export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Ruleset): RulesetDelta | undefined {
-  const before = new Map(from.sets.map((s) => [s.name, s]));
   const ipset: string[] = [];
-  let whole = 0;
-  for (const s of to.sets) {
-    const text = renderSet(s);
-    whole += text.length;
-    const old = before.get(s.name);
-    before.delete(s.name);
-    if (old === s) continue;
-    ipset.push(old === undefined ? text : members(old, s));
+  const removeSets: string[] = [];
+  /** What the sets' texts grew by, from `from` to `to`. */
+  let grown = 0;
+  const a = from.sets;
+  const b = to.sets;
+  let i = 0;
+  let j = 0;
+  // Both lists are sorted by name.
+  while (i < a.length || j < b.length) {
+    const old = a[i];
+    const now = b[j];
+    if (old !== undefined && now !== undefined && old.name === now.name) {
+      if (old !== now) {
+        ipset.push(members(old, now));
+        grown += renderSet(now).length - renderSet(old).length;
+      }
+      i++;
+      j++;
+    } else if (now === undefined || (old !== undefined && old.name < now.name)) {
+      removeSets.push(old!.name);
+      grown -= renderSet(old!).length;
+      i++;
+    } else {
+      ipset.push(renderSet(now));
+      grown += renderSet(now).length;
+      j++;
+    }
   }
-  const removeSets = [...before.keys()];
   const removeChains: string[] = [];
   const tables: string[] = [];
   for (const family of ["ipv4", "ipv6"] as const) {
-    const known = new Map(from.chains[family].map((c) => [c.name, c]));
     const changed: ChainPlan[] = [];
-    for (const c of to.chains[family]) {
-      const text = renderChain(c);
-      whole += text.length;
-      const old = known.get(c.name);
-      known.delete(c.name);
-      if (old !== c && (old === undefined || renderChain(old) !== text)) changed.push(c);
+    if (from.chains[family] !== to.chains[family]) {
+      const known = new Map(from.chains[family].map((c) => [c.name, c]));
+      for (const c of to.chains[family]) {
+        const old = known.get(c.name);
+        known.delete(c.name);
+        if (old !== c && (old === undefined || renderChain(old) !== renderChain(c))) changed.push(c);
+      }
+      removeChains.push(...known.keys());
     }
-    removeChains.push(...known.keys());
     tables.push(changed.length === 0 ? "" : tableText(changed));
   }
+  const whole = wholeSize(to, from, grown);
   const ipsetText = ipset.join("");
-  const size = ipsetText.length + tables[0]!.length + tables[1]!.length + removeChains.length * 32 + removeSets.length * 32;
+  const size = ipsetText.length + tables[0]!.length + tables[1]!.length + (removeChains.length + removeSets.length) * 32;
   if (size >= whole) return undefined;
   return {
     node: next.node,
@@ -74,8 +95,26 @@ export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Rul
     iptables: tables[0]!,
     ip6tables: tables[1]!,
     hooks: next.hooks,
-    remove: { chains: removeChains.sort(), sets: removeSets.sort() },
+    remove: { chains: removeChains.sort(), sets: removeSets },
   };
+}
+
+/** The size of a plan's texts (sets and chains), by plan. */
+const sizes = new WeakMap<RulesetPlan, number>();
+
+/** `to`'s size: from `from`'s when they share their chain lists and only the sets grew, else counted. */
+function wholeSize(to: RulesetPlan, from: RulesetPlan, grown: number): number {
+  let size = sizes.get(to);
+  if (size !== undefined) return size;
+  const known = sizes.get(from);
+  if (known !== undefined && from.chains.ipv4 === to.chains.ipv4 && from.chains.ipv6 === to.chains.ipv6) size = known + grown;
+  else {
+    size = 0;
+    for (const s of to.sets) size += renderSet(s).length;
+    for (const c of [...to.chains.ipv4, ...to.chains.ipv6]) size += renderChain(c).length;
+  }
+  sizes.set(to, size);
+  return size;
 }
 
 function tableText(chains: readonly ChainPlan[]): string {

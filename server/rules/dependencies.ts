@@ -18,8 +18,7 @@ export interface SetUse {
 export interface Touched {
   /** Nodes whose chains may change: compile again. */
   readonly nodes: Set<string>;
-  /** Nodes that hold a touched set: their chains stand, the set's members are made again. */
-  readonly setHolders: Set<string>;
+  /** Sets whose members are made again; the nodes that hold them keep their chains. */
   readonly sets: Set<string>;
   readonly portGroups: Set<string>;
 }
@@ -40,7 +39,7 @@ export function touchedBy(cluster: Cluster, obj: ModelObject, deps: Dependencies
     case "Namespace":
       for (const [name, use] of uses) {
         const s = use.source;
-        if (s.kind === "pods" && s.namespaces.kind === "selector" && matches(s.namespaces.selector, obj.labels)) touch(out, name, use);
+        if (s.kind === "pods" && s.namespaces.kind === "selector" && matches(s.namespaces.selector, obj.labels)) out.sets.add(name);
       }
       return;
     case "Pod":
@@ -52,7 +51,7 @@ export function touchedBy(cluster: Cluster, obj: ModelObject, deps: Dependencies
         out.portGroups.add(key);
         for (const n of deps.portGroups.get(key) ?? []) out.nodes.add(n);
       }
-      for (const [name, use] of uses) if (setMayHold(cluster, use.source, obj)) touch(out, name, use);
+      for (const [name, use] of uses) if (setMayHold(cluster, use.source, obj)) out.sets.add(name);
       return;
     case "NetworkPolicy": {
       // Its chains are keyed by the policy object: only the nodes of the pods it selects change.
@@ -61,11 +60,6 @@ export function touchedBy(cluster: Cluster, obj: ModelObject, deps: Dependencies
       return;
     }
   }
-}
-
-function touch(out: Touched, name: string, use: SetUse): void {
-  out.sets.add(name);
-  for (const n of use.nodes) out.setHolders.add(n);
 }
 
 /** Whether a set of this source holds, or may hold, the pod (whatever its address or state). */

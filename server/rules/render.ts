@@ -22,15 +22,12 @@ const MAXELEM = 1048576;
 
 export function render(plan: RulesetPlan): Ruleset {
   // A hash of the whole content, made of the hashes of its parts: a set's or a
-  // chain's hash is computed once, though its text may be shared by many nodes.
-  const parts: string[] = [];
-  for (const s of plan.sets) parts.push(setDigest(s));
-  for (const family of ["ipv4", "ipv6"] as const) {
-    parts.push(`*${family}`);
-    for (const c of plan.chains[family]) parts.push(`${c.name} ${chainDigest(c)}`);
-  }
-  parts.push(JSON.stringify(plan.hooks));
-  const version = createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 20);
+  // chain's hash is computed once, though its text may be shared by many
+  // nodes, and a node whose chains stand (the same lists) hashes only its sets.
+  const version = createHash("sha256")
+    .update(`${setsDigest(plan.sets)}\n${chainsDigest(plan.chains.ipv4)}\n${chainsDigest(plan.chains.ipv6)}\n${JSON.stringify(plan.hooks)}`)
+    .digest("hex")
+    .slice(0, 20);
   // The texts can run to megabytes on a big node: they are joined when first
   // read (by the node's agent), not whenever a write changes the version.
   let ipset: string | undefined;
@@ -50,6 +47,24 @@ export function render(plan: RulesetPlan): Ruleset {
     },
     hooks: plan.hooks,
   };
+}
+
+function setsDigest(sets: readonly SetPlan[]): string {
+  return createHash("sha256").update(sets.map(setDigest).join("\n")).digest("hex");
+}
+
+const chainListDigests = new WeakMap<readonly ChainPlan[], string>();
+
+function chainsDigest(chains: readonly ChainPlan[]): string {
+  let d = chainListDigests.get(chains);
+  if (d === undefined)
+    chainListDigests.set(
+      chains,
+      (d = createHash("sha256")
+        .update(chains.map((c) => `${c.name} ${chainDigest(c)}`).join("\n"))
+        .digest("hex")),
+    );
+  return d;
 }
 
 const chainDigests = new WeakMap<ChainPlan, string>();

@@ -73,8 +73,8 @@ export class RulesService implements ClusterObserver {
   private readonly history = new Map<string, Map<string, RulesetPlan>>();
   /** Deltas made for each node, by base and version; only for versions still kept. */
   private readonly deltas = new Map<string, Map<string, Ruleset>>();
-  /** Nodes whose chains stand but some of whose sets' members changed. */
-  private readonly staleSets = new Set<string>();
+  /** Nodes whose chains stand but some of whose sets' members changed, with those sets. */
+  private readonly staleSets = new Map<string, Set<string>>();
   /** The sets and the named ports each memoised ruleset depends on, with their nodes. */
   private readonly deps = { sets: new Map<string, SetUse>(), portGroups: new Map<string, Set<string>>() };
   private readonly nodeDeps = new Map<string, { sets: readonly string[]; portGroups: readonly string[] }>();
@@ -129,11 +129,17 @@ export class RulesService implements ClusterObserver {
       this.nodeDeps.clear();
       return;
     }
-    const touched: Touched = { nodes: new Set(), setHolders: new Set(), sets: new Set(), portGroups: new Set() };
+    const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
     for (const obj of changes) touchedBy(this.service.cluster, obj, this.deps, touched);
     for (const name of touched.sets) this.cache.sets.delete(name);
     for (const key of touched.portGroups) this.cache.portGroups.delete(key);
-    for (const node of touched.setHolders) this.staleSets.add(node);
+    for (const name of touched.sets) {
+      for (const node of this.deps.sets.get(name)?.nodes ?? []) {
+        let names = this.staleSets.get(node);
+        if (!names) this.staleSets.set(node, (names = new Set()));
+        names.add(name);
+      }
+    }
     for (const node of touched.nodes) {
       this.memo.delete(node);
       this.staleSets.delete(node);
@@ -160,7 +166,9 @@ export class RulesService implements ClusterObserver {
     if (known && !this.staleSets.has(node)) return known.ruleset;
     const end = this.service.metrics.compileSeconds.startTimer();
     // Chains that stand keep their text; only the touched sets' members are made again.
-    const plan = known ? { ...known.plan, sets: known.plan.sets.map((s) => materialize(cluster, this.cache, s)) } : compileNode(cluster, node, this.cache);
+    const stale = this.staleSets.get(node);
+    const plan =
+      known && stale ? { ...known.plan, sets: known.plan.sets.map((s) => (stale.has(s.name) ? materialize(cluster, this.cache, s) : s)) } : compileNode(cluster, node, this.cache);
     const ruleset = render(plan);
     end();
     this.memo.set(node, { plan, ruleset });

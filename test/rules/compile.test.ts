@@ -170,7 +170,7 @@ describe("which pods get chains", () => {
         .filter((c) => /^PODWALL-(IN|EG)-/.test(c.name))
         .map((c) => c.name)
         .sort();
-      assert.deepEqual(names, pods.flatMap((p) => [podChainName(p, "ingress", "ipv4"), podChainName(p, "egress", "ipv4")]).sort());
+      assert.deepEqual(names, pods.flatMap((p) => [podChainName(p, "ingress", family), podChainName(p, "egress", family)]).sort());
       const top = plan.chains[family][0]!;
       assert.equal(top.name, "PODWALL-FORWARD");
       assert.deepEqual(
