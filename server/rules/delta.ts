@@ -13,6 +13,7 @@
  * Sets and chains that nodes share are shared objects, so their parts of the
  * deltas are made once for every node that holds them.
  */
+import { changeFrom } from "./members.js";
 import type { ChainPlan, RulesetPlan, SetEntry, SetPlan } from "./plan.js";
 import { type Ruleset, renderChain, renderSet } from "./render.js";
 
@@ -38,13 +39,22 @@ export function isDelta(r: Ruleset): r is RulesetDelta {
  * set is the same object), and chain lists that are the same list are not
  * looked into.
  */
-export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Ruleset): RulesetDelta | undefined {
+export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Ruleset, changed?: readonly number[]): RulesetDelta | undefined {
   const ipset: string[] = [];
   const removeSets: string[] = [];
   /** What the sets' texts grew by, from `from` to `to`. */
   let grown = 0;
   const a = from.sets;
   const b = to.sets;
+  // `to` was made from `from` by changing the sets at these positions (the same names) alone.
+  if (changed && from.chains.ipv4 === to.chains.ipv4 && from.chains.ipv6 === to.chains.ipv6 && a.length === b.length) {
+    for (const k of [...changed].sort((x, y) => x - y)) {
+      if (a[k] === b[k]) continue;
+      ipset.push(members(a[k]!, b[k]!));
+      grown += b[k]!.textLength - a[k]!.textLength;
+    }
+    return finish(from, base, to, next, ipset, grown, [], [], ["", ""]);
+  }
   let i = 0;
   let j = 0;
   // Both lists are sorted by name.
@@ -54,17 +64,17 @@ export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Rul
     if (old !== undefined && now !== undefined && old.name === now.name) {
       if (old !== now) {
         ipset.push(members(old, now));
-        grown += renderSet(now).length - renderSet(old).length;
+        grown += now.textLength - old.textLength;
       }
       i++;
       j++;
     } else if (now === undefined || (old !== undefined && old.name < now.name)) {
       removeSets.push(old!.name);
-      grown -= renderSet(old!).length;
+      grown -= old!.textLength;
       i++;
     } else {
       ipset.push(renderSet(now));
-      grown += renderSet(now).length;
+      grown += now.textLength;
       j++;
     }
   }
@@ -83,6 +93,20 @@ export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Rul
     }
     tables.push(changed.length === 0 ? "" : tableText(changed));
   }
+  return finish(from, base, to, next, ipset, grown, removeChains, removeSets, tables);
+}
+
+function finish(
+  from: RulesetPlan,
+  base: string,
+  to: RulesetPlan,
+  next: Ruleset,
+  ipset: readonly string[],
+  grown: number,
+  removeChains: string[],
+  removeSets: string[],
+  tables: readonly string[],
+): RulesetDelta | undefined {
   const whole = wholeSize(to, from, grown);
   const ipsetText = ipset.join("");
   const size = ipsetText.length + tables[0]!.length + tables[1]!.length + (removeChains.length + removeSets.length) * 32;
@@ -110,7 +134,7 @@ function wholeSize(to: RulesetPlan, from: RulesetPlan, grown: number): number {
   if (known !== undefined && from.chains.ipv4 === to.chains.ipv4 && from.chains.ipv6 === to.chains.ipv6) size = known + grown;
   else {
     size = 0;
-    for (const s of to.sets) size += renderSet(s).length;
+    for (const s of to.sets) size += s.textLength;
     for (const c of [...to.chains.ipv4, ...to.chains.ipv6]) size += renderChain(c).length;
   }
   sizes.set(to, size);
@@ -128,7 +152,16 @@ function tableText(chains: readonly ChainPlan[]): string {
 /** The member changes from one version of a set to the next: shared by every node that holds the set. */
 const memberDeltas = new WeakMap<SetPlan, WeakMap<SetPlan, string>>();
 
+/** The text of the change a set was made by, for every node that holds it. */
+const changeTexts = new WeakMap<SetPlan, string>();
+
 function members(old: SetPlan, s: SetPlan): string {
+  const change = changeFrom(old, s);
+  if (change) {
+    let text = changeTexts.get(s);
+    if (text === undefined) changeTexts.set(s, (text = memberText(s.name, change.removed, change.added)));
+    return text;
+  }
   let ofOld = memberDeltas.get(old);
   if (!ofOld) memberDeltas.set(old, (ofOld = new WeakMap()));
   let text = ofOld.get(s);
@@ -137,6 +170,10 @@ function members(old: SetPlan, s: SetPlan): string {
     ofOld.set(s, text);
   }
   return text;
+}
+
+function memberText(name: string, removed: readonly string[], added: readonly SetEntry[]): string {
+  return [...removed.map((v) => `del ${name} ${v} -exist\n`), ...added.map((e) => `add ${name} ${e.value}${e.nomatch ? " nomatch" : ""} -exist\n`)].join("");
 }
 
 /** What to delete and what to add (a changed nomatch is both), in the new version's order. */

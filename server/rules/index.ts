@@ -1,5 +1,5 @@
 export { ALLOW_MARK, FAMILIES, compileNode, localPods } from "./compile.js";
-export { CompileCache, materialize, portGroupKey } from "./sets.js";
+export { CompileCache, materialize, portGroupKey, updateMembers } from "./sets.js";
 export { PREFIX, TEMP_SUFFIX, TOP_CHAIN } from "./names.js";
 export type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan, SetSource, SetSpec } from "./plan.js";
 export { type Ruleset, comment, render, renderIpset, renderTables } from "./render.js";

@@ -3,7 +3,7 @@
  * content by hash, never from time or order, so the same model gives the same
  * names and a renamed object cannot collide with a stale one.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Family } from "../model/types.js";
 import { MAX_CHAIN_NAME, MAX_SET_NAME } from "./plan.js";
 
@@ -13,13 +13,18 @@ export const TOP_CHAIN = "PODWALL-FORWARD";
 /** Suffix of the temporary set that a set's new members are filled into before the swap. */
 export const TEMP_SUFFIX = "-T";
 
+/** SHA-256 in hex, one shot: rulesets hash many small parts, where making a Hash object per part would cost more than the hashing. */
+export function sha256(text: string): string {
+  return hash("sha256", text, "hex");
+}
+
 const digests = new Map<string, string>();
 
 function digest(text: string): string {
   let d = digests.get(text);
   if (d === undefined) {
     if (digests.size >= 1_000_000) digests.clear();
-    d = createHash("sha256").update(text).digest("hex").slice(0, 12).toUpperCase();
+    d = sha256(text).slice(0, 12).toUpperCase();
     digests.set(text, d);
   }
   return d;

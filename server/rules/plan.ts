@@ -22,6 +22,10 @@ export interface SetSpec {
 export interface SetPlan extends SetSpec {
   /** Sorted; an except is an entry with `nomatch`. */
   readonly entries: readonly SetEntry[];
+  /** A hash of the set's name, type and members: see members.ts. */
+  readonly digest: string;
+  /** The length of the set's text in a whole ruleset's `ipset`. */
+  readonly textLength: number;
 }
 
 export type SetSource =

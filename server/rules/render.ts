@@ -3,9 +3,8 @@
  * and `iptables-restore --noflush` (and `ip6tables-restore --noflush`). Pure
  * and deterministic: the same plan gives byte-identical text.
  */
-import { createHash } from "node:crypto";
 import type { Family } from "../model/types.js";
-import { TEMP_SUFFIX } from "./names.js";
+import { TEMP_SUFFIX, sha256 } from "./names.js";
 import type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan } from "./plan.js";
 
 export interface Ruleset {
@@ -20,14 +19,18 @@ export interface Ruleset {
 /** Upper bound of a set's members; a constant so that `create -exist` always matches. */
 const MAXELEM = 1048576;
 
-export function render(plan: RulesetPlan): Ruleset {
+/** What a plan was made from when only some of its sets changed: the earlier plan's sets, and the positions that changed. */
+export interface SetsChanged {
+  readonly sets: readonly SetPlan[];
+  readonly changed: readonly number[];
+}
+
+export function render(plan: RulesetPlan, previous?: SetsChanged): Ruleset {
   // A hash of the whole content, made of the hashes of its parts: a set's or a
   // chain's hash is computed once, though its text may be shared by many
-  // nodes, and a node whose chains stand (the same lists) hashes only its sets.
-  const version = createHash("sha256")
-    .update(`${setsDigest(plan.sets)}\n${chainsDigest(plan.chains.ipv4)}\n${chainsDigest(plan.chains.ipv6)}\n${JSON.stringify(plan.hooks)}`)
-    .digest("hex")
-    .slice(0, 20);
+  // nodes, and a node whose chains stand (the same lists) hashes only the
+  // sets that changed.
+  const version = sha256(`${setsDigest(plan.sets, previous)}\n${chainsDigest(plan.chains.ipv4)}\n${chainsDigest(plan.chains.ipv6)}\n${JSON.stringify(plan.hooks)}`).slice(0, 20);
   // The texts can run to megabytes on a big node: they are joined when first
   // read (by the node's agent), not whenever a write changes the version.
   let ipset: string | undefined;
@@ -49,21 +52,35 @@ export function render(plan: RulesetPlan): Ruleset {
   };
 }
 
-function setsDigest(sets: readonly SetPlan[]): string {
-  return createHash("sha256").update(sets.map(setDigest).join("\n")).digest("hex");
+/** Sets are hashed in runs of this many, so that a node whose sets change in a few places rehashes a few runs. */
+const RUN = 16;
+const runDigests = new WeakMap<readonly SetPlan[], string[]>();
+
+function setsDigest(sets: readonly SetPlan[], previous?: SetsChanged): string {
+  const known = previous && previous.sets.length === sets.length ? runDigests.get(previous.sets) : undefined;
+  let runs: string[];
+  if (known) {
+    runs = [...known];
+    for (const r of new Set(previous!.changed.map((i) => Math.floor(i / RUN)))) runs[r] = runDigest(sets, r);
+  } else runs = Array.from({ length: Math.ceil(sets.length / RUN) }, (_, r) => runDigest(sets, r));
+  runDigests.set(sets, runs);
+  return sha256(runs.join("\n"));
+}
+
+function runDigest(sets: readonly SetPlan[], r: number): string {
+  return sha256(
+    sets
+      .slice(r * RUN, (r + 1) * RUN)
+      .map((s) => s.digest)
+      .join("\n"),
+  );
 }
 
 const chainListDigests = new WeakMap<readonly ChainPlan[], string>();
 
 function chainsDigest(chains: readonly ChainPlan[]): string {
   let d = chainListDigests.get(chains);
-  if (d === undefined)
-    chainListDigests.set(
-      chains,
-      (d = createHash("sha256")
-        .update(chains.map((c) => `${c.name} ${chainDigest(c)}`).join("\n"))
-        .digest("hex")),
-    );
+  if (d === undefined) chainListDigests.set(chains, (d = sha256(chains.map((c) => `${c.name} ${chainDigest(c)}`).join("\n"))));
   return d;
 }
 
@@ -71,15 +88,7 @@ const chainDigests = new WeakMap<ChainPlan, string>();
 
 function chainDigest(c: ChainPlan): string {
   let d = chainDigests.get(c);
-  if (d === undefined) chainDigests.set(c, (d = createHash("sha256").update(renderChain(c)).digest("hex")));
-  return d;
-}
-
-const digests = new WeakMap<SetPlan, string>();
-
-function setDigest(s: SetPlan): string {
-  let d = digests.get(s);
-  if (d === undefined) digests.set(s, (d = createHash("sha256").update(renderSet(s)).digest("hex")));
+  if (d === undefined) chainDigests.set(c, (d = sha256(renderChain(c))));
   return d;
 }
 

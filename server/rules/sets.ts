@@ -6,8 +6,9 @@
 import type { Cluster } from "../model/cluster.js";
 import type { Cidr, Family, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
 import { isLive } from "../model/types.js";
-import { resolvePortMatcher, selectPeerPods } from "../policy/index.js";
-import type { ChainPlan, SetEntry, SetPlan, SetSpec } from "./plan.js";
+import { matches, resolvePortMatcher, selectPeerPods } from "../policy/index.js";
+import { changeSet, makeSet, position } from "./members.js";
+import type { ChainPlan, SetEntry, SetPlan, SetSource, SetSpec } from "./plan.js";
 
 /**
  * What nodes share, kept across writes by the rules service: set contents
@@ -41,8 +42,40 @@ export interface CachedChain {
 /** A set with its members as the model has them now, from the cache when it holds them. */
 export function materialize(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetPlan {
   let set = cache.sets.get(spec.name);
-  if (!set) cache.sets.set(spec.name, (set = { ...spec, entries: members(cluster, cache, spec) }));
+  if (!set) cache.sets.set(spec.name, (set = makeSet(spec, members(cluster, cache, spec))));
   return set;
+}
+
+/**
+ * The set as the model has it now, when only the members at `addresses` may
+ * have changed (pods changed, namespaces did not): each of those addresses is
+ * asked again, and the set is made from `old` by what changed, or is `old`.
+ */
+export function updateMembers(cluster: Cluster, old: SetPlan, addresses: Iterable<string>): SetPlan {
+  const s = old.source;
+  if (s.kind === "nets") return old;
+  const added: SetEntry[] = [];
+  const removed: string[] = [];
+  for (const address of addresses) {
+    const holds = cluster.podsAt(address).some((pod) => pod.ips.find((a) => a.family === old.family)?.text === address && selects(cluster, s, pod));
+    if (holds !== (old.entries[position(old.entries, address)]?.value === address)) {
+      if (holds) added.push({ value: address, nomatch: false });
+      else removed.push(address);
+    }
+  }
+  return added.length === 0 && removed.length === 0 ? old : changeSet(old, added, removed);
+}
+
+/** Whether a set of this source takes a live pod off the host network (as selectPeerPods and namedPortGroups choose). */
+function selects(cluster: Cluster, s: SetSource & { kind: "pods" | "port" }, pod: Pod): boolean {
+  if (s.kind === "port") return resolvePortMatcher({ kind: "named", field: "", protocol: s.protocol, name: s.name }, pod)?.from === s.port;
+  if (s.namespaces.kind === "same") {
+    if (pod.namespace !== s.policyNamespace) return false;
+  } else {
+    const ns = cluster.namespaces.get(pod.namespace);
+    if (!ns || !matches(s.namespaces.selector, ns.labels)) return false;
+  }
+  return matches(s.pods, pod.labels);
 }
 
 function members(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetEntry[] {

@@ -7,7 +7,20 @@
  */
 import type { ClusterObserver } from "../model/cluster.js";
 import type { ModelObject } from "../model/types.js";
-import { CompileCache, type Ruleset, type RulesetPlan, type SetUse, type Touched, compileNode, diff, materialize, render, touchedBy } from "../rules/index.js";
+import {
+  CompileCache,
+  type Ruleset,
+  type RulesetPlan,
+  type SetPlan,
+  type SetUse,
+  type Touched,
+  compileNode,
+  diff,
+  materialize,
+  render,
+  touchedBy,
+  updateMembers,
+} from "../rules/index.js";
 import { authorize } from "./authorization.js";
 import { OPEN, type RequestContext } from "./context.js";
 import { PodwallError } from "./errors.js";
@@ -65,12 +78,32 @@ export const KEPT_VERSIONS = 8;
 /** Deltas kept per node for the current version (agents and their retries, replicas behind by different amounts). */
 const KEPT_DELTAS = 8;
 
+/** A kept version: its plan, and when it was made from the version before by changing some sets alone, which. */
+interface Kept {
+  readonly plan: RulesetPlan;
+  readonly parent?: { readonly version: string; readonly changed: readonly number[] };
+}
+
+/** The position of a set in a plan's sets, which are sorted by name; -1 if it has none of that name. */
+function indexOf(sets: readonly SetPlan[], name: string): number {
+  let lo = 0;
+  let hi = sets.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const n = sets[mid]!.name;
+    if (n === name) return mid;
+    if (n < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
 export class RulesService implements ClusterObserver {
   private cache = new CompileCache();
   /** Each node's ruleset with the plan it was rendered from. */
   private readonly memo = new Map<string, { plan: RulesetPlan; ruleset: Ruleset }>();
   /** Each node's recent versions' plans, oldest first, the current one last: what deltas are made from. */
-  private readonly history = new Map<string, Map<string, RulesetPlan>>();
+  private readonly history = new Map<string, Map<string, Kept>>();
   /** Deltas made for each node, by base and version; only for versions still kept. */
   private readonly deltas = new Map<string, Map<string, Ruleset>>();
   /** Nodes whose chains stand but some of whose sets' members changed, with those sets. */
@@ -131,9 +164,22 @@ export class RulesService implements ClusterObserver {
     }
     const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
     for (const obj of changes) touchedBy(this.service.cluster, obj, this.deps, touched);
-    for (const name of touched.sets) this.cache.sets.delete(name);
     for (const key of touched.portGroups) this.cache.portGroups.delete(key);
+    const cluster = this.service.cluster;
+    // Pods alone changed: a set's members can differ only at their addresses, asked again one by one.
+    const addresses = changes.some((o) => o.kind === "Namespace") ? undefined : new Set(changes.flatMap((o) => (o.kind === "Pod" ? o.ips.map((a) => a.text) : [])));
     for (const name of touched.sets) {
+      const old = this.cache.sets.get(name);
+      let now: SetPlan | undefined;
+      if (old && addresses) now = updateMembers(cluster, old, addresses);
+      else {
+        this.cache.sets.delete(name);
+        if (old) now = materialize(cluster, this.cache, old);
+        if (now && old && now.digest === old.digest) this.cache.sets.set(name, (now = old));
+      }
+      // A set whose members stand leaves its nodes as they are.
+      if (now === old && old !== undefined) continue;
+      if (now) this.cache.sets.set(name, now);
       for (const node of this.deps.sets.get(name)?.nodes ?? []) {
         let names = this.staleSets.get(node);
         if (!names) this.staleSets.set(node, (names = new Set()));
@@ -165,25 +211,43 @@ export class RulesService implements ClusterObserver {
     const known = this.memo.get(node);
     if (known && !this.staleSets.has(node)) return known.ruleset;
     const end = this.service.metrics.compileSeconds.startTimer();
-    // Chains that stand keep their text; only the touched sets' members are made again.
     const stale = this.staleSets.get(node);
-    const plan =
-      known && stale ? { ...known.plan, sets: known.plan.sets.map((s) => (stale.has(s.name) ? materialize(cluster, this.cache, s) : s)) } : compileNode(cluster, node, this.cache);
-    const ruleset = render(plan);
+    let plan: RulesetPlan;
+    let ruleset: Ruleset;
+    let parent: Kept["parent"];
+    if (known && stale) {
+      // Chains that stand keep their text; only the sets that changed are put in, at their places.
+      const sets = known.plan.sets.slice();
+      const changed: number[] = [];
+      for (const name of stale) {
+        const i = indexOf(sets, name);
+        if (i < 0) continue;
+        sets[i] = this.cache.sets.get(name) ?? materialize(cluster, this.cache, sets[i]!);
+        changed.push(i);
+      }
+      plan = { ...known.plan, sets };
+      ruleset = render(plan, { sets: known.plan.sets, changed });
+      parent = { version: known.ruleset.version, changed };
+    } else {
+      plan = compileNode(cluster, node, this.cache);
+      ruleset = render(plan);
+    }
     end();
     this.memo.set(node, { plan, ruleset });
     this.staleSets.delete(node);
     if (!known) this.record(node, plan);
-    this.remember(node, ruleset.version, plan);
+    this.remember(node, ruleset.version, { plan, ...(parent && parent.version !== ruleset.version ? { parent } : {}) });
     return ruleset;
   }
 
-  private remember(node: string, version: string, plan: RulesetPlan): void {
-    let kept = this.history.get(node);
-    if (!kept) this.history.set(node, (kept = new Map()));
-    kept.delete(version);
-    kept.set(version, plan);
-    if (kept.size > KEPT_VERSIONS) kept.delete(kept.keys().next().value!);
+  private remember(node: string, version: string, kept: Kept): void {
+    let versions = this.history.get(node);
+    if (!versions) this.history.set(node, (versions = new Map()));
+    // A version made again (the same content) keeps what it was first made from.
+    const before = versions.get(version);
+    versions.delete(version);
+    versions.set(version, before ?? kept);
+    if (versions.size > KEPT_VERSIONS) versions.delete(versions.keys().next().value!);
   }
 
   /**
@@ -194,7 +258,7 @@ export class RulesService implements ClusterObserver {
   since(node: string, r: Ruleset, since: string | undefined): Ruleset {
     if (since === undefined || since === "") return r;
     const kept = this.history.get(node);
-    const from = kept?.get(since);
+    const from = kept?.get(since)?.plan;
     const to = kept?.get(r.version);
     if (!from || !to) return r;
     let made = this.deltas.get(node);
@@ -203,7 +267,7 @@ export class RulesService implements ClusterObserver {
     let d = made.get(key);
     if (d === undefined) {
       if (made.size >= KEPT_DELTAS) made.clear();
-      d = diff(from, since, to, r) ?? r;
+      d = diff(from, since, to.plan, r, to.parent?.version === since ? to.parent.changed : undefined) ?? r;
       made.set(key, d);
     }
     return d;

@@ -11,7 +11,9 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { allObjects } from "../../bench/generate.js";
 import { applyDelta, applyRuleset } from "../../client/agent/apply.js";
-import { type Ruleset, type RulesetDelta, isDelta } from "../../server/rules/index.js";
+import { type Ruleset, type RulesetDelta, type SetSpec, isDelta } from "../../server/rules/index.js";
+import { changeFrom, changeSet, makeSet } from "../../server/rules/members.js";
+import { renderSet } from "../../server/rules/render.js";
 import { KEPT_VERSIONS, PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 import { applyChange, base, change } from "./changes.js";
 import { modelArb } from "./random-model.js";
@@ -234,5 +236,35 @@ describe("a delta whose apply fails is undone (simulator)", () => {
     const broken = { ...delta, ipset: `${delta.ipset}add PODWALL-NOSUCH 10.9.9.9 -exist\n` };
     await assert.rejects(applyDelta(run, broken), /PODWALL-NOSUCH/);
     assert.deepEqual(nodeState(run.node), before);
+  });
+});
+
+describe("a set's content, kept by changes", () => {
+  const spec: SetSpec = {
+    name: "PODWALL-PODS-0123456789AB",
+    family: "ipv4",
+    type: "hash:ip",
+    about: "pods of namespace x matching app=web",
+    source: { kind: "pods", policyNamespace: "x", namespaces: { kind: "same" }, pods: { matchLabels: {}, matchExpressions: [] } as never },
+  };
+  const address = fc.tuple(fc.nat(3), fc.nat(255), fc.nat(255)).map(([a, b, c]) => `10.${a}.${b}.${c}`);
+  const sorted = (values: Iterable<string>) => [...new Set(values)].sort().map((value) => ({ value, nomatch: false }));
+
+  it("a set changed member by member has the digest, length and members of the same set made whole", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(address, { maxLength: 1200 }), fc.array(address, { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 40 }), (start, adds, dels) => {
+        const old = makeSet(spec, sorted(start));
+        const removed = [...new Set(dels.filter(() => start.length > 0).map((i) => start[i % start.length]!))];
+        const added = sorted(adds.filter((a) => !start.includes(a))).filter((e) => !removed.includes(e.value));
+        const changed = changeSet(old, added, removed);
+        const whole = makeSet(spec, sorted([...start.filter((v) => !removed.includes(v)), ...added.map((e) => e.value)]));
+        assert.deepEqual(changed.entries, whole.entries);
+        assert.equal(changed.digest, whole.digest);
+        assert.equal(changed.textLength, whole.textLength);
+        assert.equal(whole.textLength, renderSet(whole).length);
+        assert.deepEqual(changeFrom(old, changed), { from: old.digest, added, removed });
+      }),
+      { numRuns: 200, seed: 29 },
+    );
   });
 });
