@@ -5,12 +5,17 @@
  * disagree with Check.
  *
  * Shape, per family:
- *   PODWALL-FORWARD (hooked from FORWARD): accept replies (conntrack), then
- *     `-s POD -j PODWALL-EG-…` for each local pod isolated for egress and
- *     `-d POD -j PODWALL-IN-…` for each local pod isolated for ingress.
- *   PODWALL-EG-… / PODWALL-IN-… (one per local pod and direction): clear the
- *     allow mark, return for the pod's own node (and itself), jump to each
- *     selecting policy's chain and return once the mark is set; else reject.
+ *   PODWALL-FORWARD (hooked from FORWARD): accept replies (conntrack), return
+ *     for traffic from and to the node's own addresses, then jump to each
+ *     shard chain.
+ *   PODWALL-FWD-n (16 shards of the local pods, by a hash of the pod's key):
+ *     `-s POD -j PODWALL-EG-…` for each pod isolated for egress, and
+ *     `-s POD -d POD -j RETURN` (itself), `-d POD -j PODWALL-IN-…` for each
+ *     isolated for ingress. A change of one pod rewrites one small shard.
+ *   PODWALL-EG-… / PODWALL-IN-… (one per list of selecting policies and
+ *     direction, shared by every pod with that list, on every node): clear the
+ *     allow mark, jump to each selecting policy's chain and return once the
+ *     mark is set; else reject.
  *   PODWALL-PE-… / PODWALL-PI-… (one per policy and direction): one rule per
  *     peer × port entry of each rule, setting the mark. Peers are ipsets:
  *     `hash:ip` of the pods a pod peer selects, `hash:net` per ipBlock (its own
@@ -24,8 +29,8 @@ import type { Cluster } from "../model/cluster.js";
 import type { Address, Direction, Family, Peer, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
 import { isLive } from "../model/types.js";
 import { describeSelector, policiesSelecting, resolvePortMatcher } from "../policy/index.js";
-import { TOP_CHAIN, podChainName, policyChainName, setName } from "./names.js";
-import type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan, SetSpec } from "./plan.js";
+import { TOP_CHAIN, podChainName, podShard, policyChainName, setName, shardChainName } from "./names.js";
+import type { ChainPlan, Hook, RulePlan, RulesetPlan, SetPlan, SetSpec } from "./plan.js";
 import { type CachedChain, CompileCache, egressPortNumbers, ingressPortNumbers, materialize, namedPortGroups, portGroupKey } from "./sets.js";
 
 export const FAMILIES: readonly Family[] = ["ipv4", "ipv6"];
@@ -89,52 +94,61 @@ class FamilyCompiler {
 
   compile(): ChainPlan[] {
     const top: RulePlan[] = [{ match: ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"], target: ACCEPT, origin: { note: "replies of allowed connections" } }];
-    const podChains: ChainPlan[] = [];
+    // "Traffic to and from the node where a Pod is running is always allowed."
+    for (const a of this.nodeAddresses) {
+      top.push({ match: ["-s", a.text], target: RETURN, origin: { note: "from its own node" } });
+      top.push({ match: ["-d", a.text], target: RETURN, origin: { note: "to its own node" } });
+    }
+    const shards = new Map<number, RulePlan[]>();
+    const podChains = new Map<string, ChainPlan>();
     for (const pod of this.locals) {
+      const ip = this.ipOf(pod)!.text;
+      const rules: RulePlan[] = [];
       for (const dir of ["egress", "ingress"] as const) {
         const policies = policiesSelecting(this.cluster, pod, dir);
         if (policies.length === 0) continue;
         const chain = this.podChain(pod, dir, policies);
-        top.push({ match: [dir === "egress" ? "-s" : "-d", this.ipOf(pod)!.text], target: ["-j", chain.name], origin: { pod: pod.key, note: dir } });
-        podChains.push(chain);
+        podChains.set(chain.name, chain);
+        if (dir === "ingress") rules.push({ match: ["-s", ip, "-d", ip], target: RETURN, origin: { pod: pod.key, note: "itself" } });
+        rules.push({ match: [dir === "egress" ? "-s" : "-d", ip], target: ["-j", chain.name], origin: { pod: pod.key, note: dir } });
       }
+      if (rules.length === 0) continue;
+      const shard = podShard(pod.key);
+      const known = shards.get(shard);
+      if (known) known.push(...rules);
+      else shards.set(shard, rules);
     }
-    const policyChains = [...this.used.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    return [{ name: TOP_CHAIN, rules: top }, ...podChains, ...policyChains];
+    const shardChains: ChainPlan[] = [];
+    for (const shard of [...shards.keys()].sort((a, b) => a - b)) {
+      const name = shardChainName(shard, this.family);
+      top.push({ match: [], target: ["-j", name], origin: { note: `pods of shard ${shard.toString(16).toUpperCase()}` } });
+      shardChains.push({ name, rules: shards.get(shard)! });
+    }
+    const byName = (a: ChainPlan, b: ChainPlan) => (a.name < b.name ? -1 : 1);
+    return [{ name: TOP_CHAIN, rules: top }, ...shardChains, ...[...podChains.values()].sort(byName), ...[...this.used.values()].sort(byName)];
   }
 
   /**
-   * A pod's chain stands while the pod (an updated pod is a new object), its
-   * node's addresses, its policies (objects, in order) and, for egress, the
-   * numbers their named ports take do; then so do the policy chains it jumps to.
+   * The chain of the pods a list of policies selects, in one direction: named
+   * by the policy chains it jumps to (for ingress, those name how the subject's
+   * named ports resolve), so every pod with the same policies shares it, on
+   * every node.
    */
   private podChain(pod: Pod, dir: Direction, policies: readonly PolicyObject[]): ChainPlan {
-    const numbers = dir === "egress" ? policies.map((p) => egressPortNumbers(this.cluster, this.cache, p)).join(";") : "";
-    const key = `${this.family}\0${dir}\0${this.nodeAddresses.map((a) => a.text).join(",")}\0${numbers}`;
-    let byPod = this.cache.podChains.get(pod);
-    if (!byPod) this.cache.podChains.set(pod, (byPod = new Map()));
-    const known = byPod.get(key);
-    if (known && known.policies.length === policies.length && known.policies.every((p, i) => p === policies[i])) {
-      for (const c of known.jumps) this.adopt(c);
-      return known.chain;
-    }
-    const jumps = policies.map((p) => this.policyChain(p, dir, pod));
-    const at = (note: string): Origin => ({ pod: pod.key, note });
-    const rules: RulePlan[] = [{ match: [], target: CLEAR_MARK, origin: at(`${dir} isolated`) }];
-    // "Traffic to and from the node where a Pod is running is always allowed."
-    for (const a of this.nodeAddresses) {
-      rules.push({ match: [dir === "egress" ? "-d" : "-s", a.text], target: RETURN, origin: at("own node") });
-    }
-    if (dir === "ingress") rules.push({ match: ["-s", this.ipOf(pod)!.text], target: RETURN, origin: at("itself") });
+    const jumps = policies.map((p) => this.policyChain(p, dir, pod).chain.name);
+    const name = podChainName(jumps.join(","), dir, this.family);
+    let chain = this.cache.podChains.get(name);
+    if (chain) return chain;
+    const rules: RulePlan[] = [{ match: [], target: CLEAR_MARK, origin: { note: `${dir} isolated` } }];
     policies.forEach((p, i) => {
-      rules.push({ match: [], target: ["-j", jumps[i]!.chain.name], origin: { policy: p.key, note: dir } });
+      rules.push({ match: [], target: ["-j", jumps[i]!], origin: { policy: p.key, note: dir } });
       rules.push({ match: MARKED, target: RETURN, origin: { policy: p.key, note: "allowed" } });
     });
     const unreachable = this.family === "ipv4" ? "icmp-port-unreachable" : "icmp6-port-unreachable";
-    rules.push({ match: ["-p", "tcp"], target: ["-j", "REJECT", "--reject-with", "tcp-reset"], origin: at(`${dir} denied`) });
-    rules.push({ match: [], target: ["-j", "REJECT", "--reject-with", unreachable], origin: at(`${dir} denied`) });
-    const chain = { name: podChainName(pod.key, dir, this.family), rules };
-    byPod.set(key, { chain, policies, jumps });
+    rules.push({ match: ["-p", "tcp"], target: ["-j", "REJECT", "--reject-with", "tcp-reset"], origin: { note: `${dir} denied` } });
+    rules.push({ match: [], target: ["-j", "REJECT", "--reject-with", unreachable], origin: { note: `${dir} denied` } });
+    chain = { name, rules };
+    this.cache.rememberPodChain(chain);
     return chain;
   }
 

@@ -44,9 +44,22 @@ function familyPart(family: Family): string {
   return family === "ipv4" ? "" : `\0${family}`;
 }
 
-/** A pod's chain for one direction: `PODWALL-IN-…` / `PODWALL-EG-…`. */
-export function podChainName(podKey: string, dir: "ingress" | "egress", family: Family): string {
-  return checked(`${PREFIX}${dir === "ingress" ? "IN" : "EG"}-${digest(`pod\0${podKey}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
+/** The chain of pods with one list of policies in one direction (`key` names the policy chains it jumps to): `PODWALL-IN-…` / `PODWALL-EG-…`. */
+export function podChainName(key: string, dir: "ingress" | "egress", family: Family): string {
+  return checked(`${PREFIX}${dir === "ingress" ? "IN" : "EG"}-${digest(`pods\0${key}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
+}
+
+/** Pods are spread over this many chains below the top one, so that a change of one pod rewrites a small chain. */
+export const SHARDS = 16;
+
+/** The shard a pod's jumps are in: from its key alone, so it stays there. */
+export function podShard(podKey: string): number {
+  return Number.parseInt(digest(`pod\0${podKey}`).slice(0, 4), 16) % SHARDS;
+}
+
+/** The chain of one shard of a node's pods: `PODWALL-FWD-n` (IPv6: `PODWALL-FWD6-n`). */
+export function shardChainName(shard: number, family: Family): string {
+  return `${PREFIX}FWD${family === "ipv4" ? "" : "6"}-${shard.toString(16).toUpperCase()}`;
 }
 
 /** A policy's chain for one direction: `PODWALL-PI-…` / `PODWALL-PE-…`. */

@@ -21,15 +21,14 @@ export class CompileCache {
   readonly sets = new Map<string, SetPlan>();
   readonly chains = new WeakMap<PolicyObject, Map<string, CachedChain>>();
   readonly portGroups = new Map<string, Map<number, Pod[]>>();
-  /** Pod chains by pod object, with the policy chains they jump to: see FamilyCompiler.podChain. */
-  readonly podChains = new WeakMap<Pod, Map<string, CachedPodChain>>();
-}
+  /** Pod chains by name: a pod chain's name says all its rules (see FamilyCompiler.podChain). */
+  readonly podChains = new Map<string, ChainPlan>();
 
-/** A pod's chain, with the policy objects it was made for and their chains. */
-export interface CachedPodChain {
-  readonly chain: ChainPlan;
-  readonly policies: readonly PolicyObject[];
-  readonly jumps: readonly CachedChain[];
+  rememberPodChain(chain: ChainPlan): void {
+    // Names of lists of policies no pod has any more are not worth keeping without bound.
+    if (this.podChains.size >= 200_000) this.podChains.clear();
+    this.podChains.set(chain.name, chain);
+  }
 }
 
 /** A policy chain with the sets its rules name and the named ports whose numbers shaped it. */

@@ -51,8 +51,8 @@ describe("GET /v1/nodes/{node}/rules", () => {
     ]);
     assert.deepEqual(r.body, JSON.parse(JSON.stringify(server.rules.rules(SYSTEM, "node-1"))), "the service's ruleset, as is");
     assert.match(r.body.ipset, /^create PODWALL-PODS-\S+ hash:ip family inet /m);
-    assert.match(r.body.iptables, /^-A PODWALL-FORWARD .* -d 10\.1\.1\.1 -j PODWALL-IN-/m);
-    assert.match(r.body.ip6tables, /^-A PODWALL-FORWARD .* -d fd10::1:1 -j PODWALL-IN-/m);
+    assert.match(r.body.iptables, /^-A PODWALL-FWD-\w .* -d 10\.1\.1\.1 -j PODWALL-IN-/m);
+    assert.match(r.body.ip6tables, /^-A PODWALL-FWD6-\w .* -d fd10::1:1 -j PODWALL-IN-/m);
   });
 
   const conditional = [

@@ -10,7 +10,6 @@ import { applyRuleset } from "../../client/agent/apply.js";
 import { readManifestPaths } from "../../server/manifests/files.js";
 import { type ChainPlan, type RulesetPlan, type Ruleset, compileNode } from "../../server/rules/index.js";
 import { MAX_CHAIN_NAME, MAX_SET_NAME } from "../../server/rules/plan.js";
-import { podChainName } from "../../server/rules/names.js";
 import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 import { modelArb } from "./random-model.js";
 import { FakeRunner, tokenize } from "./simulator.js";
@@ -35,6 +34,15 @@ async function planOf(objects: readonly Manifest[], nodeName = "node-1"): Promis
 
 function chain(plan: RulesetPlan, family: "ipv4" | "ipv6", prefix: string): ChainPlan[] {
   return plan.chains[family].filter((c) => c.name.startsWith(prefix));
+}
+
+/** The pod chain a pod's jump in its shard names, for one direction. */
+function podChainOf(plan: RulesetPlan, family: "ipv4" | "ipv6", podKey: string, dir: "ingress" | "egress"): ChainPlan {
+  const jump = chain(plan, family, family === "ipv4" ? "PODWALL-FWD-" : "PODWALL-FWD6-")
+    .flatMap((c) => c.rules)
+    .find((r) => r.origin.pod === podKey && r.origin.note === dir);
+  assert.ok(jump, `${podKey} has no ${dir} jump`);
+  return plan.chains[family].find((c) => c.name === jump.target[1])!;
 }
 
 /** The rules' arguments of a chain, joined, without the comment. */
@@ -166,19 +174,24 @@ describe("which pods get chains", () => {
   ] as const;
   for (const { family, pods } of table) {
     it(`${family}: only live local pods with an ${family} address and off the host network`, async () => {
-      const names = plan.chains[family]
-        .filter((c) => /^PODWALL-(IN|EG)-/.test(c.name))
-        .map((c) => c.name)
-        .sort();
-      assert.deepEqual(names, pods.flatMap((p) => [podChainName(p, "ingress", family), podChainName(p, "egress", family)]).sort());
+      const jumps = chain(plan, family, family === "ipv4" ? "PODWALL-FWD-" : "PODWALL-FWD6-")
+        .flatMap((c) => c.rules)
+        .filter((r) => r.origin.note === "ingress" || r.origin.note === "egress");
+      assert.deepEqual(jumps.map((r) => r.origin.pod).sort(), pods.flatMap((p) => [p, p]).sort());
+      // One policy selects them all: they share one chain per direction.
+      assert.deepEqual(
+        chain(plan, family, "PODWALL-IN-").map((c) => c.name),
+        [podChainOf(plan, family, pods[0], "ingress").name],
+      );
+      assert.deepEqual(
+        chain(plan, family, "PODWALL-EG-").map((c) => c.name),
+        [podChainOf(plan, family, pods[0], "egress").name],
+      );
       const top = plan.chains[family][0]!;
       assert.equal(top.name, "PODWALL-FORWARD");
       assert.deepEqual(
-        top.rules
-          .slice(1)
-          .map((r) => r.origin.pod)
-          .sort(),
-        pods.flatMap((p) => [p, p]).sort(),
+        top.rules.slice(3).map((r) => r.target[1]),
+        chain(plan, family, family === "ipv4" ? "PODWALL-FWD-" : "PODWALL-FWD6-").map((c) => c.name),
       );
     });
   }
@@ -189,14 +202,17 @@ describe("which pods get chains", () => {
     for (const ip of ["10.1.1.1", "10.1.1.2", "10.1.1.3", "10.1.2.1", "fd10::1:1"]) assert.ok(members.includes(ip), `${ip} is not a member`);
   });
 
-  it("gives a node without guarded pods only its top chain and the conntrack rule", async () => {
+  it("gives a node without guarded pods only its top chain: replies, and its own addresses", async () => {
     const p = await planOf([...base, pod("app/x", { node: "node-1", ips: ["10.1.1.1"] })], "node-2");
-    for (const family of ["ipv4", "ipv6"] as const) {
+    for (const [family, own] of [
+      ["ipv4", "10.0.0.2"],
+      ["ipv6", "fd00::2"],
+    ] as const) {
       assert.deepEqual(
         p.chains[family].map((c) => c.name),
         ["PODWALL-FORWARD"],
       );
-      assert.deepEqual(ruleTexts(p.chains[family][0]!), ["-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"]);
+      assert.deepEqual(ruleTexts(p.chains[family][0]!), ["-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT", `-s ${own} -j RETURN`, `-d ${own} -j RETURN`]);
     }
     assert.deepEqual(p.sets, []);
   });
@@ -253,8 +269,7 @@ describe("rules from peers, ports and protocols", () => {
       `-m set --match-set ${byName.get("9090")} dst -p tcp -m tcp --dport 9090 -j MARK --set-xmark 0x10000/0x10000`,
     ]);
     // Ingress: each pod's chain jumps to a policy chain holding its own number; web-d's http is UDP, so TCP http resolves to nothing there.
-    const jumpOf = (p: string) =>
-      plan.chains.ipv4.find((c) => c.name === podChainName(p, "ingress", "ipv4"))!.rules.find((r) => r.origin.policy === "app/web-in" && r.origin.note === "ingress")!.target[1]!;
+    const jumpOf = (p: string) => podChainOf(plan, "ipv4", p, "ingress").rules.find((r) => r.origin.policy === "app/web-in" && r.origin.note === "ingress")!.target[1]!;
     const rulesOf = (p: string) => ruleTexts(plan.chains.ipv4.find((c) => c.name === jumpOf(p))!);
     assert.deepEqual(rulesOf("app/web-a"), ["-p tcp -m tcp --dport 8080 -j MARK --set-xmark 0x10000/0x10000"]);
     assert.deepEqual(rulesOf("app/web-b"), ["-p tcp -m tcp --dport 9090 -j MARK --set-xmark 0x10000/0x10000"]);
@@ -371,13 +386,22 @@ describe("rule count grows with policies and rules, not with pairs of pods", () 
     );
   });
 
-  it("grows the pod chains' rules linearly with the local pods, and the set members with the pods", async () => {
-    const perPod = plans.map((p, i) => (count(p, /^PODWALL-(IN|EG)-/) + count(p, /^PODWALL-FORWARD$/) - 1) / sizes[i]!);
-    assert.ok(
-      perPod.every((x) => x === perPod[0]),
-      `rules per pod: ${perPod.join(", ")}`,
+  it("keeps the pod chains' rules constant: pods with the same policies share them", async () => {
+    const podRules = plans.map((p) => count(p, /^PODWALL-(IN|EG)-/));
+    assert.ok(podRules[0]! > 0);
+    assert.deepEqual(
+      podRules,
+      sizes.map(() => podRules[0]),
     );
-    assert.ok(perPod[0]! < 30, `${perPod[0]} rules per pod`);
+  });
+
+  it("grows the shards' rules linearly with the local pods (three each), and the set members with the pods", async () => {
+    const perPod = plans.map((p, i) => count(p, /^PODWALL-FWD-/) / sizes[i]!);
+    assert.deepEqual(
+      perPod,
+      sizes.map(() => 3),
+      "an egress jump, itself, an ingress jump",
+    );
     const m = plans.map(members);
     assert.ok(m[0]! < m[1]! && m[1]! < m[2]!, `members ${m.join(", ")}`);
     // Pod peers: every client in one set, every web in the PORT set: members are linear in N too.
