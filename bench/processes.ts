@@ -26,8 +26,8 @@ export function child<T>(script: string, args: string[], nodeFlags: readonly str
 }
 
 /** Runs a bench script to completion and returns its JSON line. */
-export async function run<T>(script: string, args: string[]): Promise<T> {
-  const c = await child<T>(script, args);
+export async function run<T>(script: string, args: string[], nodeFlags: readonly string[] = []): Promise<T> {
+  const c = await child<T>(script, args, nodeFlags);
   await new Promise((r) => c.proc.once("exit", r));
   return c.ready;
 }

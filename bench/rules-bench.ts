@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { randomBytes } from "node:crypto";
+import { constants, gunzipSync } from "node:zlib";
 import type { PodwallService } from "../server/service/index.js";
 import { RulesService, SYSTEM } from "../server/service/index.js";
 import type { Ruleset } from "../server/rules/index.js";
@@ -139,37 +140,86 @@ export interface AgentFigures {
   maxMs: number;
   /** Ruleset bodies the agents received (gzip), MiB. */
   servedMB: number;
+  /** From the write until its answer, each round. */
+  writeMs: number[];
+  /** From the write until the first changed agent held the new version, each round. */
+  firstMs: number[];
+  /** Bytes the agents received in each round (gzip, as on the wire). */
+  roundBytes: number[];
+  /** Answers of the rounds that were deltas, of all answers of the rounds. */
+  deltas: number;
+  answers: number;
+}
+
+export interface AgentOptions {
+  agents?: number;
+  /** Each agent asks with `?since=` the version it holds, and so gets a delta. */
+  since?: boolean;
+  /**
+   * The agents start holding the version GET /v1/nodes lists for their node,
+   * as agents that have applied it, instead of downloading every whole
+   * ruleset first (on huge, gigabytes of text to join and compress).
+   */
+  startFromList?: boolean;
+  /** The objects written in a round; by default one policy added. */
+  change?: (round: number) => Manifest[];
+}
+
+/** One policy added in some namespace: what a round writes by default. */
+function policyAdded(rand: () => number): (round: number) => Manifest[] {
+  return (round) => [
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `agents-bench-${round}-0`, namespace: `ns-${String(Math.floor(rand() * 200)).padStart(4, "0")}` },
+      spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "web" } } }], ports: [{ port: 8080 }] }] },
+    },
+  ];
 }
 
 /**
- * 1,000 agents, spread over the nodes, long-polling one server; a policy is
- * added each round, and the round is timed from the write until every agent
- * whose node got a new version holds it.
+ * 1,000 agents, spread over the nodes, long-polling one server; a change is
+ * written each round (by default a policy added), and the round is timed
+ * from the write until every agent whose node got a new version holds it.
  */
-export async function agentsBench(url: string, rounds: number, agentCount = 1000): Promise<AgentFigures> {
+export async function agentsBench(url: string, rounds: number, opts: AgentOptions = {}): Promise<AgentFigures> {
+  const agentCount = opts.agents ?? 1000;
+  const change = opts.change ?? policyAdded(rng(5));
   const nodesOf = async () => ((await (await fetch(`${url}/v1/nodes`)).json()) as { nodes: { node: string; version: string }[] }).nodes;
   const nodes = await nodesOf();
   let stopped = false;
   const controllers: AbortController[] = [];
   let firstError: unknown;
   let bytes = 0;
-  const agents = Array.from({ length: agentCount }, (_, i) => ({ node: nodes[i % nodes.length]!.node, held: "", at: 0 }));
+  const agents = Array.from({ length: agentCount }, (_, i) => ({
+    node: nodes[i % nodes.length]!.node,
+    held: opts.startFromList ? nodes[i % nodes.length]!.version : "",
+    at: 0,
+    /** The start of the last body, enough to tell a delta from a whole ruleset. */
+    head: undefined as Buffer | undefined,
+  }));
   // Plain HTTP/1.1 with keep-alive, taking gzip and reading every byte of the
   // body as an agent must; decompressing and parsing are left to the agents'
   // own machines, not this process.
   const pool = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const poll = (a: (typeof agents)[number], signal: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
+      const since = opts.since && a.held ? `&since=${a.held}` : "";
       const req = http.get(
-        `${url}/v1/nodes/${a.node}/rules?wait=60`,
+        `${url}/v1/nodes/${a.node}/rules?wait=60${since}`,
         { agent: pool, signal, headers: { "accept-encoding": "gzip", ...(a.held ? { "if-none-match": `"${a.held}"` } : {}) } },
         (res) => {
           let n = 0;
-          res.on("data", (chunk: Buffer) => (n += chunk.length));
+          let head: Buffer | undefined;
+          res.on("data", (chunk: Buffer) => {
+            head ??= Buffer.from(chunk.subarray(0, 512));
+            n += chunk.length;
+          });
           res.on("end", () => {
             if (res.statusCode === 200) {
               a.held = String(res.headers.etag ?? "").replaceAll('"', "");
               a.at = performance.now();
+              a.head = head;
               bytes += n;
             }
             resolve();
@@ -198,19 +248,18 @@ export async function agentsBench(url: string, rounds: number, agentCount = 1000
   };
   await allHold(new Map(nodes.map((n) => [n.node, n.version])), performance.now() + 30_000);
   const times: number[] = [];
+  const roundBytes: number[] = [];
+  const writeMs: number[] = [];
+  const firstMs: number[] = [];
   let woken = 0;
-  const rand = rng(5);
+  let deltas = 0;
+  let answers = 0;
   for (let round = 0; round < rounds; round++) {
+    // Each write finds the agents woken by the last one polling again.
+    await new Promise((r) => setTimeout(r, 300));
     const before = new Map((await nodesOf()).map((n) => [n.node, n.version]));
-    const docs = Array.from({ length: 1 }, (_, k) => {
-      const ns = `ns-${String(Math.floor(rand() * 200)).padStart(4, "0")}`;
-      return JSON.stringify({
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: { name: `agents-bench-${round}-${k}`, namespace: ns },
-        spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "web" } } }], ports: [{ port: 8080 }] }] },
-      });
-    });
+    const docs = change(round).map((d) => JSON.stringify(d));
+    const bytesBefore = bytes;
     const t0 = performance.now();
     const res = await fetch(`${url}/v1/apply`, {
       method: "POST",
@@ -219,16 +268,39 @@ export async function agentsBench(url: string, rounds: number, agentCount = 1000
     });
     if (!res.ok) throw new Error(`apply: ${res.status}`);
     await res.arrayBuffer();
+    const answeredMs = performance.now() - t0;
     const want = new Map((await nodesOf()).map((n) => [n.node, n.version]));
     const affected = agents.filter((a) => want.get(a.node) !== before.get(a.node));
     await allHold(want, t0 + 30_000);
+    // A write that changed no node's ruleset wakes no agent: it is no round.
+    if (affected.length === 0) continue;
+    writeMs.push(answeredMs);
     woken += affected.length;
     times.push(Math.max(0, ...affected.map((a) => a.at - t0)));
+    firstMs.push(Math.min(...affected.map((a) => a.at - t0)));
+    roundBytes.push(bytes - bytesBefore);
+    // Told apart after the round, so that the agents' timings do not pay for it.
+    for (const a of affected) {
+      answers++;
+      if (a.head && gunzipSync(a.head, { finishFlush: constants.Z_SYNC_FLUSH }).toString().includes('"base":')) deltas++;
+    }
   }
   stopped = true;
   for (const c of controllers) c.abort();
   await Promise.allSettled(loops);
   pool.destroy();
   const sorted = [...times].sort((a, b) => a - b);
-  return { agents: agentCount, rounds, woken, medianMs: sorted[Math.floor(sorted.length / 2)]!, maxMs: sorted.at(-1)!, servedMB: bytes / 2 ** 20 };
+  return {
+    agents: agentCount,
+    rounds: times.length,
+    woken,
+    medianMs: sorted[Math.floor(sorted.length / 2)]!,
+    maxMs: sorted.at(-1)!,
+    servedMB: bytes / 2 ** 20,
+    writeMs,
+    firstMs,
+    roundBytes,
+    deltas,
+    answers,
+  };
 }

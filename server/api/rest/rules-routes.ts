@@ -56,8 +56,10 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler, ctx: Cont
     res.set("ETag", `"${ruleset.version}"`).set("Cache-Control", "no-cache").set("Vary", "Accept-Encoding");
     res.set(GENERATION_HEADER, String(at.generation)).set(MODEL_HEADER, at.model);
     res.type(format === "json" ? "application/json" : "text/plain");
-    if (req.acceptsEncodings("gzip", "identity") === "gzip") res.set("Content-Encoding", "gzip").send(body(ruleset, format, true));
-    else res.send(body(ruleset, format, false));
+    const plain = body(ruleset, format, false);
+    // A delta is often a few hundred bytes: compressing it costs more than sending it.
+    if (plain.length >= GZIP_FROM && req.acceptsEncodings("gzip", "identity") === "gzip") res.set("Content-Encoding", "gzip").send(body(ruleset, format, true));
+    else res.send(plain);
   });
 
   r.put("/v1/nodes/:node/status", json, (req, res) => {
@@ -68,6 +70,9 @@ export function rulesRoutes(rules: RulesService, json: RequestHandler, ctx: Cont
 
   return r;
 }
+
+/** Bodies shorter than this are sent as they are. */
+const GZIP_FROM = 1024;
 
 /**
  * The agents of one node (and their retries) get the same body: it is made
