@@ -91,12 +91,17 @@ const GENERATORS: Record<Method, (rng: Rng, ctx: FuzzContext) => GrpcRequest> = 
         (c) => c.src.length + c.dst.length + c.protocol.length,
       ),
     }),
-  getRules: (rng, ctx) => request(rng, "getRules", "node", GetRulesRequestSchema, { node: rng.bool(0.3) ? rng.pick([...ctx.versions.keys()]) : absentName(rng, ctx) }),
+  getRules: (rng, ctx) =>
+    request(rng, "getRules", "node", GetRulesRequestSchema, {
+      node: rng.bool(0.3) ? rng.pick([...ctx.versions.keys()]) : absentName(rng, ctx),
+      since: rng.bool(0.5) ? "" : rng.pick([oddText(rng, 30), ...ctx.versions.values()]),
+    }),
   watchRules: (rng, ctx) =>
     // An existing node is asked with a version it does not have, so its ruleset comes at once.
     request(rng, "watchRules", "node", WatchRulesRequestSchema, {
       node: rng.bool(0.3) ? rng.pick([...ctx.versions.keys()]) : absentName(rng, ctx),
       version: rng.bool(0.5) ? "" : `${oddText(rng, 30)}~`,
+      since: rng.bool(0.7) ? "" : `${oddText(rng, 30)}~`,
     }),
   apply: (rng, ctx) => {
     const m = badManifests(rng, ctx.namespaces);
