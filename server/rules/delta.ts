@@ -42,8 +42,6 @@ export function isDelta(r: Ruleset): r is RulesetDelta {
 export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Ruleset, changed?: readonly number[]): RulesetDelta | undefined {
   const ipset: string[] = [];
   const removeSets: string[] = [];
-  /** What the sets' texts grew by, from `from` to `to`. */
-  let grown = 0;
   const a = from.sets;
   const b = to.sets;
   // `to` was made from `from` by changing the sets at these positions (the same names) alone.
@@ -51,9 +49,8 @@ export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Rul
     for (const k of [...changed].sort((x, y) => x - y)) {
       if (a[k] === b[k]) continue;
       ipset.push(members(a[k]!, b[k]!));
-      grown += b[k]!.textLength - a[k]!.textLength;
     }
-    return finish(from, base, to, next, ipset, grown, [], [], ["", ""]);
+    return finish(base, to, next, ipset, [], [], ["", ""]);
   }
   let i = 0;
   let j = 0;
@@ -64,17 +61,14 @@ export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Rul
     if (old !== undefined && now !== undefined && old.name === now.name) {
       if (old !== now) {
         ipset.push(members(old, now));
-        grown += now.textLength - old.textLength;
       }
       i++;
       j++;
     } else if (now === undefined || (old !== undefined && old.name < now.name)) {
       removeSets.push(old!.name);
-      grown -= old!.textLength;
       i++;
     } else {
       ipset.push(renderSet(now));
-      grown += now.textLength;
       j++;
     }
   }
@@ -93,21 +87,19 @@ export function diff(from: RulesetPlan, base: string, to: RulesetPlan, next: Rul
     }
     tables.push(changed.length === 0 ? "" : tableText(changed));
   }
-  return finish(from, base, to, next, ipset, grown, removeChains, removeSets, tables);
+  return finish(base, to, next, ipset, removeChains, removeSets, tables);
 }
 
 function finish(
-  from: RulesetPlan,
   base: string,
   to: RulesetPlan,
   next: Ruleset,
   ipset: readonly string[],
-  grown: number,
   removeChains: string[],
   removeSets: string[],
   tables: readonly string[],
 ): RulesetDelta | undefined {
-  const whole = wholeSize(to, from, grown);
+  const whole = planSize(to);
   const ipsetText = ipset.join("");
   const size = ipsetText.length + tables[0]!.length + tables[1]!.length + (removeChains.length + removeSets.length) * 32;
   if (size >= whole) return undefined;
@@ -126,18 +118,25 @@ function finish(
 /** The size of a plan's texts (sets and chains), by plan. */
 const sizes = new WeakMap<RulesetPlan, number>();
 
-/** `to`'s size: from `from`'s when they share their chain lists and only the sets grew, else counted. */
-function wholeSize(to: RulesetPlan, from: RulesetPlan, grown: number): number {
-  let size = sizes.get(to);
+/**
+ * The size of a plan's texts, kept for the deltas to be weighed against:
+ * counted (the chains' texts are already made for their hashes), or, for a
+ * plan made from `from` by changing the sets at `changed`, from `from`'s.
+ */
+export function planSize(plan: RulesetPlan, from?: RulesetPlan, changed?: readonly number[]): number {
+  let size = sizes.get(plan);
   if (size !== undefined) return size;
-  const known = sizes.get(from);
-  if (known !== undefined && from.chains.ipv4 === to.chains.ipv4 && from.chains.ipv6 === to.chains.ipv6) size = known + grown;
-  else {
+  const known = from && sizes.get(from);
+  if (known !== undefined && changed) {
+    size = known;
+    for (const i of changed) size += plan.sets[i]!.textLength - from!.sets[i]!.textLength;
+  } else {
     size = 0;
-    for (const s of to.sets) size += s.textLength;
-    for (const c of [...to.chains.ipv4, ...to.chains.ipv6]) size += renderChain(c).length;
+    for (const s of plan.sets) size += s.textLength;
+    for (const c of plan.chains.ipv4) size += renderChain(c).length;
+    for (const c of plan.chains.ipv6) size += renderChain(c).length;
   }
-  sizes.set(to, size);
+  sizes.set(plan, size);
   return size;
 }
 

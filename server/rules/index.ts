@@ -4,4 +4,4 @@ export { PREFIX, TEMP_SUFFIX, TOP_CHAIN } from "./names.js";
 export type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan, SetSource, SetSpec } from "./plan.js";
 export { type Ruleset, comment, render, renderIpset, renderTables } from "./render.js";
 export { type Dependencies, type SetUse, type Touched, touchedBy } from "./dependencies.js";
-export { type Removal, type RulesetDelta, diff, isDelta } from "./delta.js";
+export { type Removal, type RulesetDelta, diff, isDelta, planSize } from "./delta.js";

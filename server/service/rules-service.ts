@@ -17,6 +17,7 @@ import {
   compileNode,
   diff,
   materialize,
+  planSize,
   render,
   touchedBy,
   updateMembers,
@@ -228,9 +229,11 @@ export class RulesService implements ClusterObserver {
       plan = { ...known.plan, sets };
       ruleset = render(plan, { sets: known.plan.sets, changed });
       parent = { version: known.ruleset.version, changed };
+      planSize(plan, known.plan, changed);
     } else {
       plan = compileNode(cluster, node, this.cache);
       ruleset = render(plan);
+      planSize(plan);
     }
     end();
     this.memo.set(node, { plan, ruleset });
