@@ -289,14 +289,14 @@ async function deltas(): Promise<void> {
   const podwall = await child<{ rest: number; loadMs: number }>("child-server.ts", ["podwall", "huge"]);
   try {
     const rounds = 7;
-    const a = await agentsBench(`http://127.0.0.1:${podwall.ready.rest}`, rounds, { since: true, startFromList: true, change: (i) => [relabel(i)] });
+    const a = await agentsBench(`http://127.0.0.1:${podwall.ready.rest}`, rounds, { since: true, startFromList: true, warmup: 2, change: (i) => [relabel(i)] });
     const bytes = [...a.roundBytes].sort((x, y) => x - y);
     add({
       figure: "1,000 agents long-polling huge with ?since=, one pod label change a round: until every changed agent holds it",
       value:
         `median ${a.medianMs.toFixed(0)} ms, max ${a.maxMs.toFixed(0)} ms (${a.rounds} changes, ${a.woken} agents woken, ${a.deltas} of ${a.answers} answers deltas; ` +
         `the write answered in median ${median(a.writeMs).toFixed(0)} ms, the first changed agent held it at ${median(a.firstMs).toFixed(0)} ms; ` +
-        `agents start holding the versions GET /v1/nodes lists; model loaded through PUT in ${(podwall.ready.loadMs / 1000).toFixed(1)} s)`,
+        `agents start holding the versions GET /v1/nodes lists, each write finds every agent polling, after 2 changes not counted (the server's code warms up); model loaded through PUT in ${(podwall.ready.loadMs / 1000).toFixed(1)} s)`,
       target: "max ≤ 500 ms",
       met: a.maxMs <= 500,
       raw: a,

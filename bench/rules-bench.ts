@@ -161,6 +161,8 @@ export interface AgentOptions {
    * ruleset first (on huge, gigabytes of text to join and compress).
    */
   startFromList?: boolean;
+  /** Changes written first and not counted: the server's code warms up on them. */
+  warmup?: number;
   /** The objects written in a round; by default one policy added. */
   change?: (round: number) => Manifest[];
 }
@@ -256,9 +258,19 @@ export async function agentsBench(url: string, rounds: number, opts: AgentOption
   let woken = 0;
   let deltas = 0;
   let answers = 0;
-  for (let round = 0; round < rounds; round++) {
-    // Each write finds the agents woken by the last one polling again.
-    await new Promise((r) => setTimeout(r, 300));
+  /** Until every agent has a long poll open on the server (its gauge says so): each write finds them all waiting. */
+  const allPolling = async () => {
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      if (Number(/^podwall_long_polls_open (\d+)/m.exec(text)?.[1] ?? 0) >= agentCount) return;
+      if (performance.now() > deadline) throw new Error("the agents' long polls were not all open within 30 s");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const warmup = opts.warmup ?? 0;
+  for (let round = 0; round < warmup + rounds; round++) {
+    await allPolling();
     const before = new Map((await nodesOf()).map((n) => [n.node, n.version]));
     const docs = change(round).map((d) => JSON.stringify(d));
     const bytesBefore = bytes;
@@ -275,7 +287,7 @@ export async function agentsBench(url: string, rounds: number, opts: AgentOption
     const affected = agents.filter((a) => want.get(a.node) !== before.get(a.node));
     await allHold(want, t0 + 30_000);
     // A write that changed no node's ruleset wakes no agent: it is no round.
-    if (affected.length === 0) continue;
+    if (round < warmup || affected.length === 0) continue;
     writeMs.push(answeredMs);
     woken += affected.length;
     times.push(Math.max(0, ...affected.map((a) => a.at - t0)));
