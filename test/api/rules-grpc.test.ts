@@ -24,11 +24,12 @@ function fromProto(r: Ruleset): Record<string, unknown> {
     iptables: r.iptables,
     ip6tables: r.ip6tables,
     hooks: r.hooks.map((h) => ({ family: h.family, table: h.table, chain: h.chain, rule: h.rule })),
+    ...(r.base ? { base: r.base, remove: { chains: r.remove?.chains ?? [], sets: r.remove?.sets ?? [] } } : {}),
   };
 }
 
 /** A watch stream and what it has sent so far. */
-function watch(client: GrpcClient<typeof DecisionService>, req: { node: string; version?: string }) {
+function watch(client: GrpcClient<typeof DecisionService>, req: { node: string; version?: string; since?: string }) {
   const stream = client.stream("watchRules", req) as ClientReadableStream<Ruleset>;
   const got: Ruleset[] = [];
   const state: { error?: ServiceError; ended: boolean } = { ended: false };
@@ -128,5 +129,32 @@ describe("DecisionService.GetRules and WatchRules", () => {
     assert.equal((await http(server, "DELETE", "/v1/nodes/node-2")).status, 200);
     await eventually(() => w.state.error, 2000, "the error");
     assert.equal(w.state.error!.code, status.NOT_FOUND);
+  });
+
+  it("GetRules with since gives the delta REST gives, and the whole ruleset for a version the server does not keep", async () => {
+    const v = (await client.unary("getRules", { node: "node-1" })).version;
+    assert.equal((await http(server, "POST", "/v1/apply", changesNode1(3))).status, 200);
+    const d = await client.unary("getRules", { node: "node-1", since: v });
+    assert.equal(d.base, v);
+    assert.deepEqual(fromProto(d), (await http(server, "GET", `/v1/nodes/node-1/rules?since=${v}`)).body);
+    const whole = await client.unary("getRules", { node: "node-1", since: "00000000000000000000" });
+    assert.deepEqual([whole.base, whole.remove], ["", undefined]);
+    assert.deepEqual(fromProto(whole), await rest("node-1"));
+  });
+
+  it("WatchRules with since sends a delta from it, then each version as a delta from the one before", async () => {
+    const v0 = (await client.unary("getRules", { node: "node-1" })).version;
+    assert.equal((await http(server, "POST", "/v1/apply", changesNode1(4))).status, 200);
+    const v1 = (await client.unary("getRules", { node: "node-1" })).version;
+    const w = watch(client, { node: "node-1", since: v0 });
+    open.push(w.stream);
+    await eventually(() => w.got.length === 1, 2000, "the first message");
+    assert.deepEqual([w.got[0]!.base, w.got[0]!.version], [v0, v1]);
+    assert.equal((await http(server, "POST", "/v1/apply", changesNode1(5))).status, 200);
+    await eventually(() => w.got.length === 2, 2000, "the second message");
+    assert.deepEqual([w.got[1]!.base, w.got[1]!.version], [v1, (await client.unary("getRules", { node: "node-1" })).version]);
+    assert.match(w.got[1]!.ipset, /^add PODWALL-PODS-\w+ 10\.1\.2\.15 -exist\n$/);
+    assert.equal(w.state.error, undefined);
+    w.stream.cancel();
   });
 });

@@ -11,6 +11,11 @@ import { SYSTEM } from "../../server/service/index.js";
 
 const MODEL = TWO_NODES;
 
+/** A new pod joins the peer set of a-in: node-1's ruleset gains one set member. */
+const joins = (i: number) => yaml([pod(`app/b${i}`, { labels: { app: "b" }, node: "node-2", ips: [`10.1.2.${20 + i}`] })]);
+
+const DELTA_KEYS = ["base", "hooks", "ip6tables", "ipset", "iptables", "node", "remove", "version"];
+
 /** A new pod b2 joins the peer set of a-in: node-1's rules change. */
 const CHANGES_NODE_1 = yaml([pod("app/b2", { labels: { app: "b" }, node: "node-2", ips: ["10.1.2.2"] })]);
 
@@ -89,6 +94,8 @@ describe("GET /v1/nodes/{node}/rules", () => {
     { path: "/v1/nodes/node-1/rules?wait=soon", status: 400, field: "wait" },
     { path: "/v1/nodes/node-1/rules?wait=-1", status: 400, field: "wait" },
     { path: "/v1/nodes/node-1/rules?wait=301", status: 400, field: "wait" },
+    { path: "/v1/nodes/node-1/rules?since=", status: 400, field: "since" },
+    { path: "/v1/nodes/node-1/rules?since=abc&format=ipset", status: 400, field: "since" },
     { path: "/v1/nodes/node-9/rules", status: 404, field: undefined },
     { path: "/v1/nodes/node-9/rules?wait=1", status: 404, field: undefined },
   ];
@@ -167,6 +174,41 @@ describe("GET /v1/nodes/{node}/rules", () => {
     const end = Date.now() + 2000;
     while ((await watchers(server)) !== before && Date.now() < end) await sleep(20);
     assert.equal(await watchers(server), before, "the waiter was removed");
+  });
+
+  it("answers the delta from a version the server keeps: base, the new version as ETag, only what changed", async () => {
+    const v = await version(server, "node-1");
+    assert.equal((await http(server, "POST", "/v1/apply", joins(1))).status, 200);
+    const r = await http(server, "GET", `/v1/nodes/node-1/rules?since=${v}`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(Object.keys(r.body).sort(), DELTA_KEYS);
+    assert.equal(r.body.base, v);
+    assert.equal(r.body.version, await version(server, "node-1"));
+    assert.equal(r.headers.get("etag"), `"${r.body.version}"`);
+    assert.match(r.body.ipset, /^add PODWALL-PODS-\w+ 10\.1\.2\.21 -exist\n$/);
+    assert.deepEqual([r.body.iptables, r.body.ip6tables, r.body.remove], ["", "", { chains: [], sets: [] }]);
+    assert.deepEqual(r.body, JSON.parse(JSON.stringify(server.rules.since("node-1", server.rules.rules(SYSTEM, "node-1"), v))));
+  });
+  it("answers the whole ruleset, without base, for a version it does not keep", async () => {
+    const r = await http(server, "GET", "/v1/nodes/node-1/rules?since=00000000000000000000");
+    assert.equal(r.status, 200);
+    assert.deepEqual(Object.keys(r.body).sort(), ["hooks", "ip6tables", "ipset", "iptables", "node", "version"]);
+  });
+  it("answers 304 to If-None-Match with the current version, since or not", async () => {
+    const v = await version(server, "node-1");
+    const r = await http(server, "GET", `/v1/nodes/node-1/rules?since=${v}`, undefined, { "if-none-match": `"${v}"` });
+    assert.equal(r.status, 304);
+  });
+  it("holds a long poll, then answers the delta from the version held", async () => {
+    const v = await version(server, "node-1");
+    const poll = http(server, "GET", `/v1/nodes/node-1/rules?since=${v}&wait=20`, undefined, { "if-none-match": `"${v}"`, "accept-encoding": "gzip" });
+    await sleep(100);
+    assert.equal((await http(server, "POST", "/v1/apply", joins(2))).status, 200);
+    const r = await poll;
+    assert.equal(r.status, 200);
+    assert.equal(r.body.base, v);
+    assert.equal(r.body.version, await version(server, "node-1"));
+    assert.match(r.body.ipset, /10\.1\.2\.22 -exist/);
   });
 });
 
