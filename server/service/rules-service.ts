@@ -166,21 +166,15 @@ export class RulesService implements ClusterObserver {
     const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
     for (const obj of changes) touchedBy(this.service.cluster, obj, this.deps, touched);
     for (const key of touched.portGroups) this.cache.portGroups.delete(key);
-    const cluster = this.service.cluster;
     // Pods alone changed: a set's members can differ only at their addresses, asked again one by one.
     const addresses = changes.some((o) => o.kind === "Namespace") ? undefined : new Set(changes.flatMap((o) => (o.kind === "Pod" ? o.ips.map((a) => a.text) : [])));
     for (const name of touched.sets) {
       const old = this.cache.sets.get(name);
-      let now: SetPlan | undefined;
-      if (old && addresses) now = updateMembers(cluster, old, addresses);
-      else {
-        this.cache.sets.delete(name);
-        if (old) now = materialize(cluster, this.cache, old);
-        if (now && old && now.digest === old.digest) this.cache.sets.set(name, (now = old));
-      }
+      const now = old && this.remade(old, addresses);
       // A set whose members stand leaves its nodes as they are.
-      if (now === old && old !== undefined) continue;
+      if (old && now === old) continue;
       if (now) this.cache.sets.set(name, now);
+      else this.cache.sets.delete(name);
       for (const node of this.deps.sets.get(name)?.nodes ?? []) {
         let names = this.staleSets.get(node);
         if (!names) this.staleSets.set(node, (names = new Set()));
@@ -192,6 +186,16 @@ export class RulesService implements ClusterObserver {
       this.staleSets.delete(node);
       if (!this.service.cluster.nodes.has(node)) this.record(node, undefined);
     }
+  }
+
+  /** A touched set as the model has it now: asked again at `addresses` only when pods alone changed; `old` itself when its members stand. */
+  private remade(old: SetPlan, addresses: ReadonlySet<string> | undefined): SetPlan {
+    if (addresses) return updateMembers(this.service.cluster, old, addresses);
+    this.cache.sets.delete(old.name);
+    const now = materialize(this.service.cluster, this.cache, old);
+    if (now.digest !== old.digest) return now;
+    this.cache.sets.set(old.name, old);
+    return old;
   }
 
   /** The model's generation the rulesets are current at, and which stored model that generation counts in. */
@@ -246,10 +250,8 @@ export class RulesService implements ClusterObserver {
   private remember(node: string, version: string, kept: Kept): void {
     let versions = this.history.get(node);
     if (!versions) this.history.set(node, (versions = new Map()));
-    // A version made again (the same content) keeps what it was first made from.
-    const before = versions.get(version);
     versions.delete(version);
-    versions.set(version, before ?? kept);
+    versions.set(version, kept);
     if (versions.size > KEPT_VERSIONS) versions.delete(versions.keys().next().value!);
   }
 
