@@ -16,20 +16,39 @@ import type { Address, Cidr, Family } from "../model/types.js";
 
 export type IPMode = "strict" | "legacy";
 
-/** Dotted-quad IPv4. Legacy: a field is any run of decimal digits, leading zeros read as decimal. */
+/**
+ * Dotted-quad IPv4. Legacy: a field is any run of decimal digits, leading zeros read as decimal.
+ * Read by character code: every address a question names comes through here.
+ */
 function parseIPv4(s: string, mode: IPMode): number[] | undefined {
-  const fields = s.split(".");
-  if (fields.length !== 4) return undefined;
   const out: number[] = [];
-  for (const f of fields) {
-    if (!/^[0-9]+$/.test(f)) return undefined;
-    if (mode === "strict" && f.length > 1 && f[0] === "0") return undefined;
-    const n = Number(f);
-    if (n > 255) return undefined;
-    out.push(n);
+  let n = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i <= s.length; i++) {
+    // The end of the text closes the last field as a dot does.
+    const c = i < s.length ? s.charCodeAt(i) : DOT;
+    if (c === DOT) {
+      if (digits === 0 || out.length === 4 || n > 255) return undefined;
+      if (mode === "strict" && digits > 1 && leadingZero) return undefined;
+      out.push(n);
+      n = 0;
+      digits = 0;
+    } else if (c >= ZERO && c <= NINE) {
+      if (digits === 0) leadingZero = c === ZERO;
+      n = n * 10 + (c - ZERO);
+      digits++;
+    } else {
+      return undefined;
+    }
   }
-  return out;
+  return out.length === 4 ? out : undefined;
 }
+
+const DOT = 0x2e;
+const COLON = 0x3a;
+const ZERO = 0x30;
+const NINE = 0x39;
 
 /** IPv6, with an optional trailing dotted quad. Strict: at most 4 hex digits a group. */
 function parseIPv6(text: string, mode: IPMode): number[] | undefined {
@@ -87,9 +106,11 @@ function parseIPv6(text: string, mode: IPMode): number[] | undefined {
 
 /** The address's bytes: 4 for the dotted form, 16 for the colon form. Zones are refused. */
 export function parseIPBytes(text: string, mode: IPMode): number[] | undefined {
-  for (const c of text) {
-    if (c === ".") return parseIPv4(text, mode);
-    if (c === ":") return parseIPv6(text, mode);
+  // By code unit: every reference is tried as an address first, and "." and ":" are never half of a pair.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === DOT) return parseIPv4(text, mode);
+    if (c === COLON) return parseIPv6(text, mode);
   }
   return undefined;
 }
@@ -162,6 +183,8 @@ function ipv6Text(bytes: readonly number[]): string {
 export function parseAddress(text: string, mode: IPMode = "strict"): Address | undefined {
   const bytes = parseIPBytes(text, mode);
   if (!bytes) return undefined;
+  // A dotted quad that strict reading takes (no leading zeros) is written canonically already.
+  if (mode === "strict" && bytes.length === 4) return { text, family: "ipv4", bytes };
   return address(mode === "legacy" && isIPv4Mapped(bytes) ? bytes.slice(12) : bytes);
 }
 

@@ -11,13 +11,19 @@ export type Endpoint =
   | { readonly kind: "node"; readonly node: Node; readonly ip: Address }
   | { readonly kind: "external"; readonly ip: Address };
 
-export type Reference = { readonly kind: "pod"; readonly namespace: string; readonly name: string } | { readonly kind: "address"; readonly address: Address };
+/** A pod is referred to by its key, "namespace/name", which the pods are looked up by. */
+export type Reference = { readonly kind: "pod"; readonly key: string } | { readonly kind: "address"; readonly address: Address };
 
 export function parseReference(text: string): Reference | { readonly kind: "invalid"; readonly detail: string } {
-  const address = parseAddress(text);
-  if (address) return { kind: "address", address };
-  const parts = text.split("/");
-  if (parts.length === 2 && parts[0] && parts[1]) return { kind: "pod", namespace: parts[0], name: parts[1] };
+  const slash = text.indexOf("/");
+  // No address has a "/": a pod's reference is not read as one.
+  if (slash < 0) {
+    const address = parseAddress(text);
+    if (address) return { kind: "address", address };
+  } else if (slash > 0 && slash < text.length - 1 && text.indexOf("/", slash + 1) < 0) {
+    // Exactly one "/", with something on either side.
+    return { kind: "pod", key: text };
+  }
   return { kind: "invalid", detail: `${JSON.stringify(text)} is neither "namespace/name" nor an IP address` };
 }
 
@@ -36,8 +42,11 @@ export function resolveEndpoints(cluster: Cluster, src: Reference, dst: Referenc
 
 function resolve(cluster: Cluster, ref: Reference, family: Family | undefined): Endpoint | { kind: "not-found"; detail: string } {
   if (ref.kind === "pod") {
-    const pod = cluster.pods.get(`${ref.namespace}/${ref.name}`);
-    if (!pod) return { kind: "not-found", detail: `pods "${ref.name}" not found in namespace "${ref.namespace}"` };
+    const pod = cluster.pods.get(ref.key);
+    if (!pod) {
+      const slash = ref.key.indexOf("/");
+      return { kind: "not-found", detail: `pods "${ref.key.slice(slash + 1)}" not found in namespace "${ref.key.slice(0, slash)}"` };
+    }
     const ip = family === undefined ? pod.ips[0] : addressOf(pod, family);
     return { kind: "pod", pod, ip };
   }

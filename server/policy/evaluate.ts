@@ -4,9 +4,9 @@
  * whether it matched or why not, named by field path.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Direction, Peer, Pod, PolicyObject, Protocol, Rule } from "../model/types.js";
+import type { Direction, Peer, Pod, PolicyObject, PortMatcher, Protocol, Rule } from "../model/types.js";
 import { type Endpoint, nodeOf } from "./endpoint.js";
-import { ipBlockContains, peerSelectsPod, policiesSelecting, resolvePortMatcher } from "./match.js";
+import { ipBlockContains, isolatingPolicies, peerSelectsPod, portMatcherAllows, resolvePortMatcher } from "./match.js";
 
 export interface Traffic {
   readonly protocol: Protocol;
@@ -68,6 +68,7 @@ const notAPod: DirectionVerdict = {
 };
 
 const NO_VERDICTS: readonly PolicyVerdict[] = [];
+const NO_POLICIES: readonly string[] = [];
 
 /**
  * The API reference's two exceptions: "traffic to and from the node where a
@@ -90,37 +91,131 @@ function isNodeSide(e: Endpoint): boolean {
  * One direction of one pod: `peer` is the other end, `dstPod` resolves named
  * ports. With `explain`, every rule of every selecting policy is evaluated
  * and recorded; without, the first rule that matches decides and nothing is
- * recorded. Either way the rules are evaluated by the same `evaluateRule`.
+ * recorded, and the rules' ports are read from their flat form. Either way
+ * a peer matches by `matchingPeer`, and a port entry allows what
+ * resolvePortMatcher's range holds.
  */
 export function evaluateSubject(cluster: Cluster, subject: Pod, dir: Direction, peer: Endpoint, dstPod: Pod | undefined, t: Traffic, explain = true): DirectionVerdict {
   if (subject.hostNetwork) {
-    return { subject: subject.key, allowed: true, isolated: false, reason: "host-network", policies: [], verdicts: NO_VERDICTS };
+    return { subject: subject.key, allowed: true, isolated: false, reason: "host-network", policies: NO_POLICIES, verdicts: NO_VERDICTS };
   }
-  const selecting = policiesSelecting(cluster, subject, dir);
+  const selecting = isolatingPolicies(cluster, subject, dir);
   if (selecting.length === 0) {
-    return { subject: subject.key, allowed: true, isolated: false, reason: "not-isolated", policies: [], verdicts: NO_VERDICTS };
+    return { subject: subject.key, allowed: true, isolated: false, reason: "not-isolated", policies: NO_POLICIES, verdicts: NO_VERDICTS };
   }
-  const policies = selecting.map(policyKey);
+  const flat = flatten(selecting, dir);
+  if (!explain) {
+    const allowed = anyRuleMatches(cluster, flat, peer, dstPod, t);
+    return { subject: subject.key, allowed, isolated: true, reason: allowed ? "allowed" : "no-rule-matched", policies: flat.keys, verdicts: NO_VERDICTS };
+  }
   let allowed = false;
   const verdicts: PolicyVerdict[] = [];
   for (const p of selecting) {
-    if (!explain && allowed) break;
     const rules: RuleResult[] = [];
     let policyAllows = false;
     for (const rule of p.policy[dir]!) {
-      const r = evaluateRule(cluster, p.namespace, rule, peer, dstPod, t, explain);
+      const r = evaluateRule(cluster, p.namespace, rule, peer, dstPod, t);
       if (r.result === "matched") policyAllows = true;
-      if (explain) rules.push(r);
-      else if (policyAllows) break;
+      rules.push(r);
     }
     allowed ||= policyAllows;
-    if (explain) verdicts.push({ policy: p.key, allowed: policyAllows, rules });
+    verdicts.push({ policy: p.key, allowed: policyAllows, rules });
   }
-  return { subject: subject.key, allowed, isolated: true, reason: allowed ? "allowed" : "no-rule-matched", policies, verdicts };
+  return { subject: subject.key, allowed, isolated: true, reason: allowed ? "allowed" : "no-rule-matched", policies: flat.keys, verdicts };
+}
+
+/**
+ * The policies of a pod in one direction, made once per list (the selection
+ * index gives pods with the same policies one list, and a pod a new one
+ * whenever its policies change) and shared by the decisions that use it: the policies' keys, in their order, and their
+ * rules' port entries in one flat array, so that a question is mostly
+ * answered without reading the policies' objects at all.
+ */
+interface Flat {
+  readonly keys: readonly string[];
+  /**
+   * Four numbers per port entry, the entries of a rule together: the
+   * protocol (a PROTOCOL_CODE, or NAMED), the first and last port (for a
+   * named entry, its index in `named` and 0), and the rule's index in `rules`.
+   */
+  readonly ports: readonly number[];
+  readonly rules: readonly Rule[];
+  /** The namespace of each rule's policy. */
+  readonly namespaces: readonly string[];
+  /** The named port entries, resolved on each question's destination. */
+  readonly named: readonly PortMatcher[];
+}
+
+const ANY = 0;
+const NAMED = -1;
+/** A protocol no entry is for. */
+const NO_PROTOCOL = -2;
+const PROTOCOL_CODE: Readonly<Record<Protocol, number>> = { TCP: 1, UDP: 2, SCTP: 3 };
+
+/** One map per direction: a list's rules are those of the direction it was made for. */
+const flats: Readonly<Record<Direction, WeakMap<readonly PolicyObject[], Flat>>> = { ingress: new WeakMap(), egress: new WeakMap() };
+
+function flatten(selecting: readonly PolicyObject[], dir: Direction): Flat {
+  let flat = flats[dir].get(selecting);
+  if (flat === undefined) flats[dir].set(selecting, (flat = makeFlat(selecting, dir)));
+  return flat;
+}
+
+function makeFlat(selecting: readonly PolicyObject[], dir: Direction): Flat {
+  const ports: number[] = [];
+  const rules: Rule[] = [];
+  const namespaces: string[] = [];
+  const named: PortMatcher[] = [];
+  for (const p of selecting) {
+    for (const rule of p.policy[dir]!) {
+      const r = rules.length;
+      rules.push(rule);
+      namespaces.push(p.namespace);
+      for (const m of rule.ports) {
+        if (m.kind === "named") {
+          ports.push(NAMED, named.length, 0, r);
+          named.push(m);
+        } else {
+          // Only a named entry's range depends on the destination.
+          const range = resolvePortMatcher(m, undefined)!;
+          ports.push(range.protocol === "any" ? ANY : PROTOCOL_CODE[range.protocol], range.from, range.to, r);
+        }
+      }
+    }
+  }
+  return { keys: selecting.map(policyKey), ports, rules, namespaces, named };
 }
 
 function policyKey(p: PolicyObject): string {
   return p.key;
+}
+
+/**
+ * Without explain: whether any rule of the policies matches, stopping at the
+ * first; nothing is made. A rule's ports are looked at before its peers: the
+ * answer is the same either way, and most rules a question meets are for
+ * other ports, which the flat array tells without reading the rule or the
+ * other end's namespace and labels.
+ */
+function anyRuleMatches(cluster: Cluster, flat: Flat, peer: Endpoint, dstPod: Pod | undefined, t: Traffic): boolean {
+  const ports = flat.ports;
+  const protocol = t.protocol === "TCP" ? PROTOCOL_CODE.TCP : t.protocol === "UDP" ? PROTOCOL_CODE.UDP : t.protocol === "SCTP" ? PROTOCOL_CODE.SCTP : NO_PROTOCOL;
+  const port = t.port;
+  // A rule whose peers did not match: its other port entries need not be looked at.
+  let failed = -1;
+  for (let i = 0; i < ports.length; i += 4) {
+    const r = ports[i + 3]!;
+    if (r === failed) continue;
+    const code = ports[i]!;
+    if (code === NAMED) {
+      if (!portMatcherAllows(flat.named[ports[i + 1]!]!, dstPod, t)) continue;
+    } else if ((code !== ANY && code !== protocol) || port < ports[i + 1]! || port > ports[i + 2]!) {
+      continue;
+    }
+    if (matchingPeer(cluster, flat.namespaces[r]!, flat.rules[r]!, peer) !== undefined) return true;
+    failed = r;
+  }
+  return false;
 }
 
 function peerMatches(cluster: Cluster, policyNs: string, p: Peer, peer: Endpoint): boolean {
@@ -134,31 +229,30 @@ function peerMatches(cluster: Cluster, policyNs: string, p: Peer, peer: Endpoint
   }
 }
 
-function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endpoint, dstPod: Pod | undefined, t: Traffic, explain: boolean): RuleResult {
-  let matchedPeer: Peer | undefined;
-  for (const p of rule.peers) {
-    if (peerMatches(cluster, policyNs, p, peer)) {
-      matchedPeer = p;
-      break;
-    }
-  }
-  if (!matchedPeer) return explain ? { field: rule.field, result: "peer-mismatch", detail: PEER_MISMATCH } : UNREAD;
-  let protocolSeen = false;
-  for (const m of rule.ports) {
-    const range = resolvePortMatcher(m, dstPod);
-    if (m.kind !== "all" && m.protocol === t.protocol) protocolSeen = true;
-    if (!range || (range.protocol !== "any" && range.protocol !== t.protocol)) continue;
-    if (t.port >= range.from && t.port <= range.to) {
-      return { field: rule.field, result: "matched", peer: matchedPeer.field, port: m.field };
-    }
-  }
-  if (!explain) return UNREAD;
-  if (!protocolSeen) {
+/** The rule's first peer that matches the other end. */
+function matchingPeer(cluster: Cluster, policyNs: string, rule: Rule, peer: Endpoint): Peer | undefined {
+  const peers = rule.peers;
+  for (let i = 0; i < peers.length; i++) if (peerMatches(cluster, policyNs, peers[i]!, peer)) return peers[i];
+  return undefined;
+}
+
+/** The rule's first port entry that allows the traffic. */
+function matchingPort(rule: Rule, dstPod: Pod | undefined, t: Traffic): PortMatcher | undefined {
+  const ports = rule.ports;
+  for (let i = 0; i < ports.length; i++) if (portMatcherAllows(ports[i]!, dstPod, t)) return ports[i];
+  return undefined;
+}
+
+/** One rule, explained: matched by which peer and port entry, or why not. */
+function evaluateRule(cluster: Cluster, policyNs: string, rule: Rule, peer: Endpoint, dstPod: Pod | undefined, t: Traffic): RuleResult {
+  const matchedPeer = matchingPeer(cluster, policyNs, rule, peer);
+  if (!matchedPeer) return { field: rule.field, result: "peer-mismatch", detail: PEER_MISMATCH };
+  const port = matchingPort(rule, dstPod, t);
+  if (port) return { field: rule.field, result: "matched", peer: matchedPeer.field, port: port.field };
+  if (!rule.ports.some((m) => m.kind !== "all" && m.protocol === t.protocol)) {
     return { field: rule.field, result: "protocol-mismatch", detail: `the rule allows no ${t.protocol} port` };
   }
   return { field: rule.field, result: "port-mismatch", detail: `the rule allows no ${t.protocol} port ${t.port}${dstPod ? ` on ${dstPod.key}` : ""}` };
 }
 
 const PEER_MISMATCH = "no peer of the rule matches the other end";
-/** A mismatch when nothing is explained: only whether a rule matched is read, so no detail is made. */
-const UNREAD: RuleResult = { field: "", result: "peer-mismatch", detail: "" };

@@ -4,7 +4,7 @@
  * ports a port entry allows on a destination pod.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Address, Direction, Namespace, Peer, Pod, PolicyObject, PortMatcher, Protocol, Selector } from "../model/types.js";
+import type { Address, ContainerPort, Direction, Namespace, Peer, Pod, PolicyObject, PortMatcher, Protocol, Selector } from "../model/types.js";
 import { cidrContains } from "./address.js";
 import { SelectionIndex } from "./selection-index.js";
 import { matches } from "./selector.js";
@@ -15,11 +15,15 @@ import { matches } from "./selector.js";
  * Host-network pods are never selected.
  */
 export function policiesSelecting(cluster: Cluster, pod: Pod, dir: Direction): PolicyObject[] {
-  if (pod.hostNetwork) return [];
-  const out: PolicyObject[] = [];
-  for (const p of SelectionIndex.of(cluster).policiesOf(pod)) if (p.policy[dir] !== undefined) out.push(p);
-  return out.length > 1 ? out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : out;
+  return [...isolatingPolicies(cluster, pod, dir)];
 }
+
+/** policiesSelecting without the copy, for Check: the list is shared and must not be changed. */
+export function isolatingPolicies(cluster: Cluster, pod: Pod, dir: Direction): readonly PolicyObject[] {
+  return pod.hostNetwork ? NO_POLICIES : SelectionIndex.of(cluster).selecting(pod, dir);
+}
+
+const NO_POLICIES: readonly PolicyObject[] = [];
 
 /** Whether a pod peer (not the host network) is in the peer's namespaces and matches its pod selector. */
 export function peerSelectsPod(cluster: Cluster, policyNamespace: string, peer: Peer & { kind: "pods" }, pod: Pod): boolean {
@@ -50,7 +54,9 @@ function namespaceMatches(sel: Selector, ns: Namespace): boolean {
 
 /** `cidr` minus each `except`: this peer's own except, never another's. */
 export function ipBlockContains(peer: Peer & { kind: "ipBlock" }, ip: Address): boolean {
-  return cidrContains(peer.cidr, ip) && !peer.except.some((e) => cidrContains(e, ip));
+  if (!cidrContains(peer.cidr, ip)) return false;
+  for (const e of peer.except) if (cidrContains(e, ip)) return false;
+  return true;
 }
 
 /**
@@ -69,10 +75,32 @@ export function resolvePortMatcher(m: PortMatcher, dst: Pod | undefined): PortRa
     case "range":
       return m;
     case "named": {
-      const cp = dst?.hostNetwork ? undefined : dst?.ports.find((p) => p.name === m.name && p.protocol === m.protocol);
+      const cp = namedPort(m, dst);
       return cp ? { protocol: m.protocol, from: cp.port, to: cp.port } : undefined;
     }
   }
+}
+
+/**
+ * Whether a port entry allows `t` towards `dst`: resolvePortMatcher's range
+ * holds it. Check asks this of port entries on every decision, so nothing is
+ * made for it.
+ */
+export function portMatcherAllows(m: PortMatcher, dst: Pod | undefined, t: { readonly protocol: Protocol; readonly port: number }): boolean {
+  if (m.kind === "named") {
+    const cp = namedPort(m, dst);
+    return cp !== undefined && m.protocol === t.protocol && t.port === cp.port;
+  }
+  // Without a name, the range is a constant or the entry itself.
+  const range = resolvePortMatcher(m, dst)!;
+  return (range.protocol === "any" || range.protocol === t.protocol) && t.port >= range.from && t.port <= range.to;
+}
+
+/** The destination's container port a named port entry names, if any. */
+function namedPort(m: PortMatcher & { kind: "named" }, dst: Pod | undefined): ContainerPort | undefined {
+  if (dst === undefined || dst.hostNetwork) return undefined;
+  for (const p of dst.ports) if (p.name === m.name && p.protocol === m.protocol) return p;
+  return undefined;
 }
 
 export interface PortRange {

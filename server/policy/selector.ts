@@ -80,8 +80,12 @@ export function matches(sel: Selector, labels: Labels): boolean {
   switch (sel.kind) {
     case "everything":
       return true;
-    case "match":
-      return sel.requirements.every((req) => matchesRequirement(req, labels));
+    case "match": {
+      // A loop rather than `every`: Check matches on every decision, and a callback would be made each time.
+      const reqs = sel.requirements;
+      for (let i = 0; i < reqs.length; i++) if (!matchesRequirement(reqs[i]!, labels)) return false;
+      return true;
+    }
   }
 }
 

@@ -95,7 +95,12 @@ export function isValidLabelValue(v: string): string[] {
 }
 
 export function isValidPortNum(n: number): string[] {
-  return Number.isInteger(n) && n >= 1 && n <= 65535 ? [] : ["must be between 1 and 65535, inclusive"];
+  return isPortNum(n) ? [] : ["must be between 1 and 65535, inclusive"];
+}
+
+/** isValidPortNum as a yes or no, for a question's port: nothing is made. */
+export function isPortNum(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 
 /** An IANA_SVC_NAME (RFC 6335): what a named port must be. */

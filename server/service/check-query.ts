@@ -4,7 +4,7 @@
  */
 import { PROTOCOLS, type Protocol } from "../model/types.js";
 import { type FieldError, Path, fieldError } from "../policy/field.js";
-import { isValidPortNum } from "../policy/validate-leaf.js";
+import { isPortNum } from "../policy/validate-leaf.js";
 import { PodwallError } from "./errors.js";
 
 export interface CheckInput {
@@ -29,9 +29,10 @@ export function parseCheckQuery(input: CheckInput, at?: Path): CheckQuery | Fiel
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return [fieldError.typeInvalid(at ?? Path.root(), input, "must be an object")];
   }
+  // Field paths are made only for an error: every question is read here.
   const errs: FieldError[] = [];
-  const src = reference(input.src, fieldPath(at, "src"), errs);
-  const dst = reference(input.dst, fieldPath(at, "dst"), errs);
+  const src = reference(input.src, at, "src", errs);
+  const dst = reference(input.dst, at, "dst", errs);
   let protocol: Protocol = "TCP";
   if (input.protocol !== undefined && input.protocol !== "") {
     const up = typeof input.protocol === "string" ? input.protocol.toUpperCase() : "";
@@ -42,7 +43,7 @@ export function parseCheckQuery(input: CheckInput, at?: Path): CheckQuery | Fiel
   const raw = input.port;
   const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (raw === undefined || raw === "") errs.push(fieldError.required(fieldPath(at, "port"), "must be between 1 and 65535, inclusive"));
-  else if (isValidPortNum(n).length > 0) errs.push(fieldError.invalid(fieldPath(at, "port"), raw, "must be between 1 and 65535, inclusive"));
+  else if (!isPortNum(n)) errs.push(fieldError.invalid(fieldPath(at, "port"), raw, "must be between 1 and 65535, inclusive"));
   else port = n;
   const explain = input.explain === true || input.explain === "true" || input.explain === "1";
   return errs.length > 0 ? errs : { src, dst, protocol, port, explain };
@@ -52,11 +53,12 @@ function fieldPath(at: Path | undefined, name: string): Path {
   return at ? at.child(name) : Path.root(name);
 }
 
-function reference(v: unknown, p: Path, errs: FieldError[]): string {
+function reference(v: unknown, at: Path | undefined, name: string, errs: FieldError[]): string {
   if (typeof v === "string") {
     const t = v.trim();
     if (t !== "") return t;
   }
+  const p = fieldPath(at, name);
   errs.push(v === undefined || v === "" ? fieldError.required(p, "a pod as namespace/name, or an IP address") : fieldError.invalid(p, v, "must be a string"));
   return "";
 }

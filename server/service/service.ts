@@ -8,7 +8,6 @@
  * caller reads its own writes. Until the store's model is loaded, nothing is
  * decided and no ruleset is made from it.
  */
-import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
@@ -23,7 +22,7 @@ import { type Change, type Store, type StoreHealth, StoreConflict } from "../sto
 import { type CheckInput, type CheckQuery, badQuery, checkQueryOrThrow, parseCheckQuery } from "./check-query.js";
 import { authorize } from "./authorization.js";
 import { type RequestContext, SYSTEM } from "./context.js";
-import { type Decision, answerOf, toDecision } from "./decision.js";
+import { type Decision, answerOf, newDecisionId, toDecision } from "./decision.js";
 import { PodwallError } from "./errors.js";
 import type { DecisionLog } from "./decision-log.js";
 import { Metrics } from "./metrics.js";
@@ -369,7 +368,7 @@ export class PodwallService {
 
   /** The decision as one caller is answered it: with its own id, recorded in the decision log. */
   private answer(ctx: RequestContext, q: CheckQuery, d: Decision, batch?: number): Decision {
-    const decisionId = randomUUID();
+    const decisionId = newDecisionId();
     this.decisionLog?.record(ctx.principal, decisionId, q, d, batch);
     return answerOf(d, decisionId);
   }
@@ -383,26 +382,23 @@ export class PodwallService {
   private decide(q: CheckQuery): Decision {
     this.requireReady();
     const gen = this.generation;
-    const key = `${gen}\u0000${q.src}\u0000${q.dst}\u0000${q.protocol}\u0000${q.port}\u0000${q.explain ? 1 : 0}`;
-    const hit = this.cache?.get(key);
+    const cache = this.cache;
+    // The key is made only for a cache: without one, every question is decided afresh.
+    const key = cache ? `${gen}\u0000${q.src}\u0000${q.dst}\u0000${q.protocol}\u0000${q.port}\u0000${q.explain ? 1 : 0}` : "";
+    const hit = cache?.get(key);
     if (hit) {
       this.metrics.decided(hit.allowed, true);
       return hit;
     }
     const ends = this.resolve(q);
     const decision = toDecision(evaluate(this.cluster, ends.src, ends.dst, q, q.explain), ends, q, gen);
-    this.cache?.set(key, decision);
+    cache?.set(key, decision);
     this.metrics.decided(decision.allowed, false);
     return decision;
   }
 
   private resolve(q: CheckQuery): { src: Endpoint; dst: Endpoint } {
-    const ref = (name: "src" | "dst"): Reference => {
-      const r = parseReference(q[name]);
-      if (r.kind !== "invalid") return r;
-      throw new PodwallError("bad-request", `${name}: ${r.detail}`, [fieldError.invalid(Path.root(name), q[name], r.detail)]);
-    };
-    const ends = resolveEndpoints(this.cluster, ref("src"), ref("dst"));
+    const ends = resolveEndpoints(this.cluster, reference(q, "src"), reference(q, "dst"));
     if ("detail" in ends) throw new PodwallError("not-found", ends.detail);
     return ends;
   }
@@ -413,4 +409,11 @@ export class PodwallService {
     await this.store.close();
     await this.decisionLog?.close();
   }
+}
+
+/** One end of a question as a reference; 400 when it is neither a pod nor an address. */
+function reference(q: CheckQuery, name: "src" | "dst"): Reference {
+  const r = parseReference(q[name]);
+  if (r.kind !== "invalid") return r;
+  throw new PodwallError("bad-request", `${name}: ${r.detail}`, [fieldError.invalid(Path.root(name), q[name], r.detail)]);
 }
