@@ -348,7 +348,10 @@ describe("podwall rules --since", () => {
     assert.deepEqual([d["base"], d["version"], d["ipset"], d["iptables"], d["remove"]], [version, version, "", "", { chains: [], sets: [] }]);
     const text = await podwall(["rules", "node-1", "--since", version, "--server", server.url]);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, new RegExp(`^# node node-1, version ${version}, a delta from ${version}\n# 0 set members to add, 0 to delete\n# then remove chains: none; sets: none\n`));
+    assert.match(
+      text.stdout,
+      new RegExp(`^# node node-1, version ${version}, a delta from ${version}\n# 0 set members to add, 0 to delete\n# then remove chains: none; sets: none\n`),
+    );
   });
 
   it("refuses --since with a text format or with --manifests (exit 2)", async () => {
