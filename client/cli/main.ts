@@ -2,8 +2,10 @@
  * The `podwall` command: serve, check, rules, agent.
  * Exit codes of check follow `kubectl auth can-i`: 0 allowed, 1 denied, 2 error.
  */
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { readManifestPaths } from "../../server/manifests/files.js";
+import { stringifyManifests } from "../../server/manifests/yaml-out.js";
 import { DEFAULT_LIMITS } from "../../server/api/rest/body.js";
 import { DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallError, PodwallService, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
 import type { StoreSpec } from "../../server/store/index.js";
@@ -16,7 +18,32 @@ import { RestClient } from "../rest-client.js";
 import { AgentMetrics, serveMetrics } from "../agent/metrics.js";
 import { type ClientFlags, DEFAULT_SERVER, caOption, certOption, keyOption, serverOption, tokenFileOption, transportOf } from "./client-flags.js";
 
-const program = new Command("podwall").description("Policy decisions and node rulesets for Kubernetes NetworkPolicy").exitOverride();
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+const program = new Command("podwall")
+  .description("Policy decisions and node rulesets for Kubernetes NetworkPolicy")
+  .version(`podwall ${VERSION}`, "--version", "print the version")
+  .exitOverride()
+  .addHelpText(
+    "after",
+    examples(
+      "npm start                                                    # serve the bundled example cluster",
+      "podwall check y/b x/a 80 --manifests examples/cluster",
+      "podwall rules node-1 --server http://localhost:8080",
+      "podwall <command> --help                                     # each command's flags and examples",
+    ),
+  );
+
+/** Objects print as text for people, or as JSON or YAML (-o) for programs. */
+function printed(value: unknown, output: string): string {
+  if (output === "json") return `${JSON.stringify(value, null, 2)}\n`;
+  return stringifyManifests(value);
+}
+
+/** A command's `--help` ends with examples. */
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`;
+}
 
 program
   .command("serve")
@@ -41,6 +68,15 @@ program
   .option("--max-body-bytes <n>", "the largest request body (REST) or message (gRPC)", parseCount, DEFAULT_LIMITS.bodyBytes)
   .option("--max-watches-per-identity <n>", "long polls and watch streams one identity may hold open at once", parseCount, DEFAULT_RULES_LIMITS.watchesPerIdentity)
   .option("--shutdown-timeout <seconds>", "on SIGTERM, how long requests in flight may finish before they are cut", "5")
+  .addHelpText(
+    "after",
+    examples(
+      "podwall serve --manifests examples/cluster                  # keeps the model in ./podwall-data",
+      "podwall serve --in-memory --listen 127.0.0.1:8080 --grpc-listen 127.0.0.1:50051",
+      "podwall serve --etcd http://etcd-0:2379,http://etcd-1:2379 --auth auth.yaml --tls-cert tls.crt --tls-key tls.key",
+      "podwall serve --kubernetes --context my-cluster             # follow a cluster, read-only",
+    ),
+  )
   .action(async (o: ServeFlags) => {
     const store = storeSpec(o);
     if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
@@ -147,21 +183,29 @@ program
   .option("--explain", "list every selecting policy and rule", false)
   .addOption(serverOption("ask a running server"))
   .option("--manifests <path...>", "decide offline on these manifests")
-  .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+  .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json", "yaml"]).default("text"))
   .addOption(tokenFileOption())
   .addOption(caOption())
   .addOption(certOption())
   .addOption(keyOption())
+  .addHelpText(
+    "after",
+    examples(
+      "podwall check y/b x/a 80 --manifests examples/cluster     # offline, on manifests",
+      "podwall check y/b x/a tcp/80 --explain --server http://podwall:8080",
+      "podwall check 10.1.1.5 x/a udp/53 -o yaml                  # an address for the source; PODWALL_SERVER names the server",
+    ),
+  )
   .action(async (src: string, dst: string, port: string, o: ClientFlags & { explain: boolean; manifests?: string[]; output: string }) => {
-    const q = { src, dst, ...parseProtoPort(port), explain: o.explain || o.output === "json" };
+    const q = { src, dst, ...parseProtoPort(port), explain: o.explain || o.output !== "text" };
     let d: Decision;
     if (o.manifests) d = (await offlineService(o.manifests)).check(SYSTEM, q);
     else d = await ask(o, (c) => c.request<Decision>("POST", "/v1/check", q));
-    process.stdout.write(o.output === "json" ? `${JSON.stringify(d, null, 2)}\n` : renderDecision(d));
+    process.stdout.write(o.output === "text" ? renderDecision(d) : printed(d, o.output));
     process.exitCode = d.allowed ? 0 : 1;
   });
 
-const RULE_FORMATS = ["json", "text", "ipset", "iptables", "ip6tables"];
+const RULE_FORMATS = ["text", "json", "yaml", "ipset", "iptables", "ip6tables"];
 
 program
   .command("rules")
@@ -169,21 +213,32 @@ program
   .argument("<node>", "node name")
   .addOption(serverOption("ask a running server"))
   .option("--manifests <path...>", "compile offline from these manifests")
-  .addOption(new Option("--format <format>", "what to print").choices(RULE_FORMATS).default("text"))
+  .addOption(new Option("--format <format>", "what to print: the whole ruleset, or one of its texts as it is applied").choices(RULE_FORMATS).default("text"))
+  .addOption(new Option("-o, --output <format>", "print the ruleset as an object: the same as --format json or yaml").choices(["json", "yaml"]).conflicts("format"))
   .addOption(new Option("--since <version>", "the delta from this version, when the server still keeps it (the whole ruleset otherwise)").conflicts("manifests"))
   .addOption(tokenFileOption())
   .addOption(caOption())
   .addOption(certOption())
   .addOption(keyOption())
-  .action(async (node: string, o: ClientFlags & { manifests?: string[]; format: string; since?: string }) => {
+  .addHelpText(
+    "after",
+    examples(
+      "podwall rules node-1 --manifests examples/cluster          # offline, on manifests",
+      "podwall rules node-1 --format iptables --server http://podwall:8080",
+      "podwall rules node-1 --since 3f0c9e1a2b4c5d6e7f80 -o yaml  # what changed since a version an agent holds",
+    ),
+  )
+  .action(async (node: string, flags: ClientFlags & { manifests?: string[]; format: string; output?: string; since?: string }) => {
+    const o = { ...flags, format: flags.output ?? flags.format };
     let r: Ruleset;
     if (o.manifests) r = new RulesService(await offlineService(o.manifests)).rules(SYSTEM, node);
     else {
       const query = o.since === undefined ? "" : `?since=${encodeURIComponent(o.since)}`;
-      if (o.since !== undefined && !["json", "text"].includes(o.format)) throw new PodwallError("bad-request", "--since prints a delta, which only --format json or text shows");
+      if (o.since !== undefined && !["json", "yaml", "text"].includes(o.format))
+        throw new PodwallError("bad-request", "--since prints a delta, which only --format text, json or yaml shows");
       r = await ask(o, (c) => c.request<Ruleset>("GET", `/v1/nodes/${encodeURIComponent(node)}/rules${query}`));
     }
-    if (o.format === "json") process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    if (o.format === "json" || o.format === "yaml") process.stdout.write(printed({ ...r }, o.format));
     else if (o.format === "text") process.stdout.write(renderRuleset(r));
     else process.stdout.write(r[o.format as "ipset" | "iptables" | "ip6tables"]);
   });
@@ -202,6 +257,14 @@ program
   .addOption(caOption())
   .addOption(certOption())
   .addOption(keyOption())
+  .addHelpText(
+    "after",
+    examples(
+      "podwall agent --server http://podwall:8080 --node $(hostname)          # on a node, as root",
+      "podwall agent --server https://a:8080,https://b:8080 --node node-1 --ca ca.pem --token-file /var/run/podwall/token",
+      "podwall agent --server http://podwall:8080 --node node-1 --dry-run --once  # print what it would change",
+    ),
+  )
   .action(async (o: ClientFlags & { server: string; node: string; dryRun: boolean; netns?: string; wait: string; once: boolean; metricsListen?: string }) => {
     const logger = pino({ name: "podwall-agent" }, pino.destination(2));
     const prefix = o.netns ? ["ip", "netns", "exec", o.netns] : [];

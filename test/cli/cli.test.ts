@@ -8,11 +8,12 @@ import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type TestServer, http, startServer } from "../helpers/server.js";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { open as openLmdb } from "lmdb";
 import { LmdbStore, lmdbOptions } from "../../server/store/lmdb.js";
+import { parse as parseYaml } from "yaml";
 import { type ServeProcess, spawnServe, untilReady } from "../helpers/process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -197,11 +198,18 @@ describe("podwall check", { concurrency: 4 }, () => {
     ]);
   });
 
-  it("-o yaml is refused with exit 2", async () => {
-    const run = await podwall(["check", "x/a", "y/b", "80", "-o", "yaml", ...OFFLINE]);
-    assert.equal(run.code, 2);
-    assert.equal(run.stdout, "");
-    assert.match(run.stderr, /argument 'yaml' is invalid\. Allowed choices are text, json\./);
+  it("-o yaml prints the decision -o json prints, as YAML, and an unknown -o exits 2", async () => {
+    const [yaml, json] = await Promise.all([
+      podwall(["check", "x/a", "y/b", "SCTP/80", "-o", "yaml", ...OFFLINE]),
+      podwall(["check", "x/a", "y/b", "SCTP/80", "-o", "json", ...OFFLINE]),
+    ]);
+    assert.equal(yaml.code, json.code);
+    const id = (d: Record<string, unknown>) => ({ ...d, decisionId: "" });
+    assert.deepEqual(id(parseYaml(yaml.stdout) as Record<string, unknown>), id(JSON.parse(json.stdout) as Record<string, unknown>));
+    const wrong = await podwall(["check", "x/a", "y/b", "80", "-o", "xml", ...OFFLINE]);
+    assert.equal(wrong.code, 2);
+    assert.equal(wrong.stdout, "");
+    assert.match(wrong.stderr, /argument 'xml' is invalid\. Allowed choices are text, json, yaml\./);
   });
 
   it("a missing argument exits 2", async () => {
@@ -361,5 +369,33 @@ describe("podwall rules --since", () => {
     const offline = await podwall(["rules", "node-1", "--since", "abc", ...OFFLINE]);
     assert.equal(offline.code, 2);
     assert.match(offline.stderr, /cannot be used with option '--manifests/);
+  });
+});
+
+describe("podwall --version, --help and -o", () => {
+  it("--version prints the package's version and exits 0", async () => {
+    const run = await podwall(["--version"]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, `podwall ${(JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version}\n`);
+  });
+
+  for (const command of [[], ["serve"], ["check"], ["rules"], ["agent"]]) {
+    it(`${["podwall", ...command].join(" ")} --help ends with examples`, async () => {
+      const run = await podwall([...command, "--help"]);
+      assert.equal(run.code, 0);
+      const tail = run.stdout.slice(run.stdout.indexOf("\nExamples:\n"));
+      assert.ok(run.stdout.includes("\nExamples:\n"), run.stdout);
+      assert.ok(tail.split("\n").filter((l) => l.startsWith("  ") && /podwall|npm/.test(l)).length >= 2, tail);
+    });
+  }
+
+  it("rules -o yaml and -o json print the same ruleset, and -o with --format exits 2", async () => {
+    const [yaml, json] = await Promise.all([podwall(["rules", "node-1", "-o", "yaml", ...OFFLINE]), podwall(["rules", "node-1", "-o", "json", ...OFFLINE])]);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.deepEqual(parseYaml(yaml.stdout), JSON.parse(json.stdout));
+    assert.deepEqual(Object.keys(JSON.parse(json.stdout)).sort(), ["hooks", "ip6tables", "ipset", "iptables", "node", "version"]);
+    const both = await podwall(["rules", "node-1", "-o", "json", "--format", "ipset", ...OFFLINE]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /cannot be used with option '--format/);
   });
 });
