@@ -135,7 +135,27 @@ class FamilyCompiler {
    * every node.
    */
   private podChain(pod: Pod, dir: Direction, policies: readonly PolicyObject[]): ChainPlan {
-    const jumps = policies.map((p) => this.policyChain(p, dir, pod).chain.name);
+    // A pod's chain stands while the pod (an updated pod is a new object), its
+    // policies (objects, in order) and, for egress, the numbers their named
+    // ports take do; then so do the policy chains it jumps to.
+    const numbers = dir === "egress" ? policies.map((p) => egressPortNumbers(this.cluster, this.cache, p)).join(";") : "";
+    const key = `${this.family}\0${dir}`;
+    let byPod = this.cache.podResults.get(pod);
+    if (!byPod) this.cache.podResults.set(pod, (byPod = new Map()));
+    const known = byPod.get(key);
+    if (known && known.numbers === numbers && known.policies.length === policies.length && known.policies.every((p, i) => p === policies[i])) {
+      for (const c of known.jumps) this.adopt(c);
+      return known.chain;
+    }
+    const cached = policies.map((p) => this.policyChain(p, dir, pod));
+    const chain = this.sharedPodChain(dir, policies, cached);
+    byPod.set(key, { chain, policies, numbers, jumps: cached });
+    return chain;
+  }
+
+  /** The chain every pod with these policies (and so these policy chains) shares. */
+  private sharedPodChain(dir: Direction, policies: readonly PolicyObject[], cached: readonly CachedChain[]): ChainPlan {
+    const jumps = cached.map((c) => c.chain.name);
     const name = podChainName(jumps.join(","), dir, this.family);
     let chain = this.cache.podChains.get(name);
     if (chain) return chain;

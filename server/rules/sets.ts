@@ -23,12 +23,22 @@ export class CompileCache {
   readonly portGroups = new Map<string, Map<number, Pod[]>>();
   /** Pod chains by name: a pod chain's name says all its rules (see FamilyCompiler.podChain). */
   readonly podChains = new Map<string, ChainPlan>();
+  /** Each pod's chain per family and direction, with what it was made for: a recompiled node asks again only of pods whose policies changed. */
+  readonly podResults = new WeakMap<Pod, Map<string, CachedPodChain>>();
 
   rememberPodChain(chain: ChainPlan): void {
     // Names of lists of policies no pod has any more are not worth keeping without bound.
     if (this.podChains.size >= 200_000) this.podChains.clear();
     this.podChains.set(chain.name, chain);
   }
+}
+
+/** A pod's chain, with the policy objects (and, for egress, the named-port numbers) it was made for, and the policy chains it jumps to. */
+export interface CachedPodChain {
+  readonly chain: ChainPlan;
+  readonly policies: readonly PolicyObject[];
+  readonly numbers: string;
+  readonly jumps: readonly CachedChain[];
 }
 
 /** A policy chain with the sets its rules name and the named ports whose numbers shaped it. */
