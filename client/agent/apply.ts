@@ -8,7 +8,7 @@
  * made from; if its sets or chains cannot be written, what it wrote is undone,
  * so the rules stay as they were.
  */
-import type { Ruleset, RulesetDelta } from "../../server/rules/index.js";
+import type { Hook, Ruleset, RulesetDelta } from "../../server/rules/index.js";
 import type { Runner } from "./runner.js";
 
 const PREFIX = "PODWALL-";
@@ -26,27 +26,27 @@ const TOOLS: Record<"ipv4" | "ipv6", Tools> = {
   ipv6: { save: "ip6tables-save", restore: "ip6tables-restore", iptables: "ip6tables" },
 };
 
+const FAMILIES = ["ipv4", "ipv6"] as const;
+type Family = (typeof FAMILIES)[number];
+
+/** A ruleset's (or a delta's) `iptables-restore` text for one family. */
+function tableOf(r: Ruleset, family: Family): string {
+  return family === "ipv4" ? r.iptables : r.ip6tables;
+}
+
 export async function applyRuleset(run: Runner, r: Ruleset): Promise<void> {
   if (r.ipset !== "") await run.write(["ipset", "restore"], r.ipset);
-  for (const family of ["ipv4", "ipv6"] as const) {
+  for (const family of FAMILIES) {
     const t = TOOLS[family];
-    const text = family === "ipv4" ? r.iptables : r.ip6tables;
-    await run.write([t.restore, "--noflush", "-w"], text);
-    await ensureHooks(
-      run,
-      t,
-      r.hooks.filter((h) => h.family === family).map((h) => ({ chain: h.chain, rule: h.rule })),
-    );
-    await removeStaleChains(run, t, declaredChains(text));
+    await run.write([t.restore, "--noflush", "-w"], tableOf(r, family));
+    await ensureHooks(run, family, r.hooks);
+    await removeStaleChains(run, t, declaredChains(tableOf(r, family)));
   }
   await removeStaleSets(run, declaredSets(r.ipset));
 }
 
-const FAMILIES = ["ipv4", "ipv6"] as const;
-
 export async function applyDelta(run: Runner, d: RulesetDelta): Promise<void> {
-  const texts = { ipv4: d.iptables, ipv6: d.ip6tables };
-  const changed = FAMILIES.filter((f) => texts[f] !== "");
+  const changed = FAMILIES.filter((f) => tableOf(d, f) !== "");
   if (d.ipset !== "") {
     try {
       await run.write(["ipset", "restore"], d.ipset);
@@ -60,8 +60,8 @@ export async function applyDelta(run: Runner, d: RulesetDelta): Promise<void> {
     for (const family of changed) {
       const t = TOOLS[family];
       const before = changed.length > 1 && written.length === 0 ? await run.read([t.save, "-t", "filter"]) : "";
-      await run.write([t.restore, "--noflush", "-w"], texts[family]);
-      written.push({ t, before, text: texts[family] });
+      await run.write([t.restore, "--noflush", "-w"], tableOf(d, family));
+      written.push({ t, before, text: tableOf(d, family) });
     }
   } catch (e) {
     await undoing(e, async () => {
@@ -69,14 +69,7 @@ export async function applyDelta(run: Runner, d: RulesetDelta): Promise<void> {
       await undoSets(run, d.ipset);
     });
   }
-  for (const family of FAMILIES) {
-    const t = TOOLS[family];
-    await ensureHooks(
-      run,
-      t,
-      d.hooks.filter((h) => h.family === family).map((h) => ({ chain: h.chain, rule: h.rule })),
-    );
-  }
+  for (const family of FAMILIES) await ensureHooks(run, family, d.hooks);
   if (d.remove.chains.length > 0) {
     for (const family of FAMILIES) {
       const t = TOOLS[family];
@@ -163,9 +156,10 @@ export function declaredSets(text: string): Set<string> {
  * Makes each built-in chain start with its hooks, once each, in list order,
  * and removes jumps into our chains that are no longer hooks.
  */
-async function ensureHooks(run: Runner, t: Tools, hooks: { chain: string; rule: string }[]): Promise<void> {
+async function ensureHooks(run: Runner, family: Family, hooks: readonly Hook[]): Promise<void> {
+  const t = TOOLS[family];
   for (const chain of BUILTIN) {
-    const wanted = hooks.filter((h) => h.chain === chain).map((h) => h.rule);
+    const wanted = hooks.filter((h) => h.family === family && h.chain === chain).map((h) => h.rule);
     const current = await listRules(run, t, chain);
     const ours = current.filter((rule) => jumpsToOurs(rule));
     const inPlace = wanted.every((w, i) => current[i] === w) && ours.length === wanted.length;

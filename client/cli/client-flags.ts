@@ -3,7 +3,7 @@
  * the server is and how to prove who we are to it. `PODWALL_SERVER` and
  * `PODWALL_TOKEN_FILE` stand in for `--server` and `--token-file`.
  */
-import { Option } from "commander";
+import { type Command, Option } from "commander";
 import { Transport } from "../transport.js";
 
 export interface ClientFlags {
@@ -22,10 +22,14 @@ export function serverOption(description: string, flags = "--server <url>"): Opt
 }
 
 /** `--token-file`, `--ca`, `--cert` and `--key`, each added to every client command. */
-export const tokenFileOption = () => new Option("--token-file <file>", "send the bearer token in this file (re-read when it changes)").env("PODWALL_TOKEN_FILE");
-export const caOption = () => new Option("--ca <file>", "trust the server's certificate when this CA (PEM) signed it, instead of the system's CAs");
-export const certOption = () => new Option("--cert <file>", "present this client certificate (PEM), with --key");
-export const keyOption = () => new Option("--key <file>", "the private key (PEM) of --cert");
+/** The credentials every client command takes: a bearer token, the server's CA, a client certificate and its key. */
+export function withCredentials(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--token-file <file>", "send the bearer token in this file (re-read when it changes)").env("PODWALL_TOKEN_FILE"))
+    .addOption(new Option("--ca <file>", "trust the server's certificate when this CA (PEM) signed it, instead of the system's CAs"))
+    .addOption(new Option("--cert <file>", "present this client certificate (PEM), with --key"))
+    .addOption(new Option("--key <file>", "the private key (PEM) of --cert"));
+}
 
 /** The transport the flags describe; throws, naming the file, when one cannot be read. */
 export function transportOf(o: ClientFlags): Transport {

@@ -16,7 +16,7 @@ import { DryRunner, SystemRunner } from "../agent/runner.js";
 import { renderDecision, renderRuleset } from "../render.js";
 import { RestClient } from "../rest-client.js";
 import { AgentMetrics, serveMetrics } from "../agent/metrics.js";
-import { type ClientFlags, DEFAULT_SERVER, caOption, certOption, keyOption, serverOption, tokenFileOption, transportOf } from "./client-flags.js";
+import { type ClientFlags, DEFAULT_SERVER, serverOption, transportOf, withCredentials } from "./client-flags.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -174,20 +174,18 @@ function storeSpec(o: ServeFlags): StoreSpec {
   return { kind: "lmdb", dir: o.dataDir ?? "./podwall-data" };
 }
 
-program
-  .command("check")
-  .description("decide one connection: exit 0 allowed, 1 denied, 2 error")
-  .argument("<src>", "source: namespace/name or an IP address")
-  .argument("<dst>", "destination: namespace/name or an IP address")
-  .argument("<port>", "[PROTOCOL/]PORT, e.g. 80 or udp/53")
-  .option("--explain", "list every selecting policy and rule", false)
-  .addOption(serverOption("ask a running server"))
-  .option("--manifests <path...>", "decide offline on these manifests")
-  .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json", "yaml"]).default("text"))
-  .addOption(tokenFileOption())
-  .addOption(caOption())
-  .addOption(certOption())
-  .addOption(keyOption())
+withCredentials(
+  program
+    .command("check")
+    .description("decide one connection: exit 0 allowed, 1 denied, 2 error")
+    .argument("<src>", "source: namespace/name or an IP address")
+    .argument("<dst>", "destination: namespace/name or an IP address")
+    .argument("<port>", "[PROTOCOL/]PORT, e.g. 80 or udp/53")
+    .option("--explain", "list every selecting policy and rule", false)
+    .addOption(serverOption("ask a running server"))
+    .option("--manifests <path...>", "decide offline on these manifests")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json", "yaml"]).default("text")),
+)
   .addHelpText(
     "after",
     examples(
@@ -207,19 +205,17 @@ program
 
 const RULE_FORMATS = ["text", "json", "yaml", "ipset", "iptables", "ip6tables"];
 
-program
-  .command("rules")
-  .description("print a node's ruleset")
-  .argument("<node>", "node name")
-  .addOption(serverOption("ask a running server"))
-  .option("--manifests <path...>", "compile offline from these manifests")
-  .addOption(new Option("--format <format>", "what to print: the whole ruleset, or one of its texts as it is applied").choices(RULE_FORMATS).default("text"))
-  .addOption(new Option("-o, --output <format>", "print the ruleset as an object: the same as --format json or yaml").choices(["json", "yaml"]).conflicts("format"))
-  .addOption(new Option("--since <version>", "the delta from this version, when the server still keeps it (the whole ruleset otherwise)").conflicts("manifests"))
-  .addOption(tokenFileOption())
-  .addOption(caOption())
-  .addOption(certOption())
-  .addOption(keyOption())
+withCredentials(
+  program
+    .command("rules")
+    .description("print a node's ruleset")
+    .argument("<node>", "node name")
+    .addOption(serverOption("ask a running server"))
+    .option("--manifests <path...>", "compile offline from these manifests")
+    .addOption(new Option("--format <format>", "what to print: the whole ruleset, or one of its texts as it is applied").choices(RULE_FORMATS).default("text"))
+    .addOption(new Option("-o, --output <format>", "print the ruleset as an object: the same as --format json or yaml").choices(["json", "yaml"]).conflicts("format"))
+    .addOption(new Option("--since <version>", "the delta from this version, when the server still keeps it (the whole ruleset otherwise)").conflicts("manifests")),
+)
   .addHelpText(
     "after",
     examples(
@@ -243,20 +239,18 @@ program
     else process.stdout.write(r[o.format as "ipset" | "iptables" | "ip6tables"]);
   });
 
-program
-  .command("agent")
-  .description("long-poll a node's ruleset from the server and apply it with ipset and iptables")
-  .addOption(serverOption("the Podwall server, or replicas of one model to move between: URL1,URL2,...", "--server <urls>").makeOptionMandatory())
-  .requiredOption("--node <name>", "this node's name")
-  .option("--dry-run", "print the commands instead of running them", false)
-  .option("--netns <name>", "apply inside this network namespace (ip netns exec NAME ...)")
-  .option("--wait <seconds>", "long-poll duration", "30")
-  .option("--once", "exit after the first ruleset is applied", false)
-  .option("--metrics-listen <addr>", "serve Prometheus metrics at /metrics on HOST:PORT")
-  .addOption(tokenFileOption())
-  .addOption(caOption())
-  .addOption(certOption())
-  .addOption(keyOption())
+withCredentials(
+  program
+    .command("agent")
+    .description("long-poll a node's ruleset from the server and apply it with ipset and iptables")
+    .addOption(serverOption("the Podwall server, or replicas of one model to move between: URL1,URL2,...", "--server <urls>").makeOptionMandatory())
+    .requiredOption("--node <name>", "this node's name")
+    .option("--dry-run", "print the commands instead of running them", false)
+    .option("--netns <name>", "apply inside this network namespace (ip netns exec NAME ...)")
+    .option("--wait <seconds>", "long-poll duration", "30")
+    .option("--once", "exit after the first ruleset is applied", false)
+    .option("--metrics-listen <addr>", "serve Prometheus metrics at /metrics on HOST:PORT"),
+)
   .addHelpText(
     "after",
     examples(

@@ -178,15 +178,15 @@ function memberText(name: string, removed: readonly string[], added: readonly Se
 /** What to delete and what to add (a changed nomatch is both), in the new version's order. */
 function memberLines(name: string, old: readonly SetEntry[], now: readonly SetEntry[]): string {
   const left = new Map(old.map((e) => [e.value, e.nomatch]));
-  const dels: string[] = [];
-  const adds: string[] = [];
+  const removed: string[] = [];
+  const added: SetEntry[] = [];
   for (const e of now) {
     const was = left.get(e.value);
     left.delete(e.value);
     if (was === e.nomatch) continue;
-    if (was !== undefined) dels.push(`del ${name} ${e.value} -exist\n`);
-    adds.push(`add ${name} ${e.value}${e.nomatch ? " nomatch" : ""} -exist\n`);
+    if (was !== undefined) removed.push(e.value);
+    added.push(e);
   }
-  for (const value of left.keys()) dels.push(`del ${name} ${value} -exist\n`);
-  return dels.join("") + adds.join("");
+  removed.push(...left.keys());
+  return memberText(name, removed, added);
 }

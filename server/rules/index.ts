@@ -5,3 +5,4 @@ export type { ChainPlan, Hook, Origin, RulePlan, RulesetPlan, SetPlan, SetSource
 export { type Ruleset, comment, render, renderIpset, renderTables } from "./render.js";
 export { type Dependencies, type SetUse, type Touched, touchedBy } from "./dependencies.js";
 export { type Removal, type RulesetDelta, diff, isDelta, planSize } from "./delta.js";
+export { position } from "./members.js";

@@ -73,10 +73,10 @@ export function changeSet(old: SetPlan, added: readonly SetEntry[], removed: rea
   // A few members in a big set: each found by binary search and spliced (a move of pointers), not the set walked.
   const entries = old.entries.slice();
   for (const value of removed) {
-    const at = position(entries, value);
+    const at = position(entries, value, entryValue);
     if (entries[at]?.value === value) entries.splice(at, 1);
   }
-  for (const e of adds) entries.splice(position(entries, e.value), 0, e);
+  for (const e of adds) entries.splice(position(entries, e.value, entryValue), 0, e);
   const known = buckets.get(old);
   let set: SetPlan;
   if (!known || entries.length <= BUCKETED) set = makeSet(old, entries);
@@ -111,17 +111,19 @@ export function changeSet(old: SetPlan, added: readonly SetEntry[], removed: rea
   return set;
 }
 
-/** Where `value` is, or would go, in entries sorted by value. */
-export function position(entries: readonly SetEntry[], value: string): number {
+/** Where `key` is, or would go, in items sorted by `of` (a set's entries by value, a plan's sets by name). */
+export function position<T>(items: readonly T[], key: string, of: (item: T) => string): number {
   let lo = 0;
-  let hi = entries.length;
+  let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (entries[mid]!.value < value) lo = mid + 1;
+    if (of(items[mid]!) < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
+
+export const entryValue = (e: SetEntry): string => e.value;
 
 /** The change that made `s` from a set with `old`'s members, when `s` was made so. */
 export function changeFrom(old: SetPlan, s: SetPlan): MemberChange | undefined {

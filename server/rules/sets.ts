@@ -7,7 +7,7 @@ import type { Cluster } from "../model/cluster.js";
 import type { Cidr, Family, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
 import { isLive } from "../model/types.js";
 import { matches, resolvePortMatcher, selectPeerPods } from "../policy/index.js";
-import { changeSet, makeSet, position } from "./members.js";
+import { changeSet, makeSet, position, entryValue } from "./members.js";
 import type { ChainPlan, SetEntry, SetPlan, SetSource, SetSpec } from "./plan.js";
 
 /**
@@ -67,7 +67,7 @@ export function updateMembers(cluster: Cluster, old: SetPlan, addresses: Iterabl
   const removed: string[] = [];
   for (const address of addresses) {
     const holds = cluster.podsAt(address).some((pod) => pod.ips.find((a) => a.family === old.family)?.text === address && selects(cluster, s, pod));
-    if (holds !== (old.entries[position(old.entries, address)]?.value === address)) {
+    if (holds !== (old.entries[position(old.entries, address, entryValue)]?.value === address)) {
       if (holds) added.push({ value: address, nomatch: false });
       else removed.push(address);
     }

@@ -18,6 +18,7 @@ import {
   diff,
   materialize,
   planSize,
+  position,
   render,
   touchedBy,
   updateMembers,
@@ -83,20 +84,6 @@ const KEPT_DELTAS = 8;
 interface Kept {
   readonly plan: RulesetPlan;
   readonly parent?: { readonly version: string; readonly changed: readonly number[] };
-}
-
-/** The position of a set in a plan's sets, which are sorted by name; -1 if it has none of that name. */
-function indexOf(sets: readonly SetPlan[], name: string): number {
-  let lo = 0;
-  let hi = sets.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const n = sets[mid]!.name;
-    if (n === name) return mid;
-    if (n < name) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
 
 export class RulesService implements ClusterObserver {
@@ -225,8 +212,8 @@ export class RulesService implements ClusterObserver {
       const sets = known.plan.sets.slice();
       const changed: number[] = [];
       for (const name of stale) {
-        const i = indexOf(sets, name);
-        if (i < 0) continue;
+        const i = position(sets, name, (s) => s.name);
+        if (sets[i]?.name !== name) continue;
         sets[i] = this.cache.sets.get(name) ?? materialize(cluster, this.cache, sets[i]!);
         changed.push(i);
       }
