@@ -3,20 +3,18 @@
  * Exit codes of check follow `kubectl auth can-i`: 0 allowed, 1 denied, 2 error.
  */
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
-import { readManifestPaths } from "../../server/manifests/files.js";
-import { stringifyManifests } from "../../server/manifests/yaml-out.js";
+import { Command, Option } from "commander";
 import { DEFAULT_LIMITS } from "../../server/api/rest/body.js";
-import { DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallError, PodwallService, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
+import { DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallError, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
 import type { StoreSpec } from "../../server/store/index.js";
 import { pino } from "pino";
 import type { Ruleset } from "../../server/rules/index.js";
 import { Agent } from "../agent/agent.js";
 import { DryRunner, SystemRunner } from "../agent/runner.js";
 import { renderDecision, renderRuleset } from "../render.js";
-import { RestClient } from "../rest-client.js";
 import { AgentMetrics, serveMetrics } from "../agent/metrics.js";
-import { type ClientFlags, DEFAULT_SERVER, serverOption, transportOf, withCredentials } from "./client-flags.js";
+import { type ClientFlags, serverOption, transportOf, withCredentials } from "./client-flags.js";
+import { UsageError, ask, examples, offlineService, parseCount, parseProtoPort, printed } from "./common.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -33,17 +31,6 @@ const program = new Command("podwall")
       "podwall <command> --help                                     # each command's flags and examples",
     ),
   );
-
-/** Objects print as text for people, or as JSON or YAML (-o) for programs. */
-function printed(value: unknown, output: string): string {
-  if (output === "json") return `${JSON.stringify(value, null, 2)}\n`;
-  return stringifyManifests(value);
-}
-
-/** A command's `--help` ends with examples. */
-function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`;
-}
 
 program
   .command("serve")
@@ -115,21 +102,6 @@ program
     }
   });
 
-/** "80", "udp/53", "SCTP/81" */
-function parseProtoPort(text: string): { protocol: string; port: string } {
-  const i = text.indexOf("/");
-  return i < 0 ? { protocol: "TCP", port: text } : { protocol: text.slice(0, i), port: text.slice(i + 1) };
-}
-
-async function offlineService(paths: string[]): Promise<PodwallService> {
-  const s = await PodwallService.start({ cacheSize: 0 });
-  await s.applyObjects(SYSTEM, readManifestPaths(paths), true, { allowEmpty: true });
-  return s;
-}
-
-/** A command line that names what cannot be done: exit 2 like any error. */
-class UsageError extends Error {}
-
 interface ServeFlags {
   listen: string;
   grpcListen: string;
@@ -151,13 +123,6 @@ interface ServeFlags {
   maxBodyBytes: number;
   maxWatchesPerIdentity: number;
   shutdownTimeout: string;
-}
-
-/** A positive whole number of a flag. */
-function parseCount(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1) throw new InvalidArgumentError("must be a whole number from 1");
-  return n;
 }
 
 /** Where `serve` keeps (or finds) the model: one of the stores, or the cluster it follows. */
@@ -282,16 +247,6 @@ withCredentials(
       await transport.close();
     }
   });
-
-/** Asks the server the flags name, with their credentials. */
-async function ask<T>(o: ClientFlags, call: (c: RestClient) => Promise<{ body: T }>): Promise<T> {
-  const client = new RestClient(o.server ?? DEFAULT_SERVER, transportOf(o));
-  try {
-    return (await call(client)).body;
-  } finally {
-    await client.close();
-  }
-}
 
 export async function main(argv: string[]): Promise<void> {
   try {
