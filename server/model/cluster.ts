@@ -37,16 +37,21 @@ export class Cluster {
   /** Live pods off the host network by "PROTOCOL/name" of a container port. */
   private readonly podsByPortName = new Map<string, Set<Pod>>();
   private undoLog: Undo[] | undefined;
-  /** Inside a trial: observers are not told of links that will be undone. */
+  /**
+   * Inside a trial, observers are not told of links that will be undone, but
+   * in an observed trial those that follow trials are (the indexes Check reads).
+   */
   private quiet = false;
-  private readonly observers: ClusterObserver[] = [];
+  private observedTrial = false;
+  private readonly observers: { readonly o: ClusterObserver; readonly followsTrials: boolean }[] = [];
 
   get generation(): number {
     return this.gen;
   }
 
-  observe(o: ClusterObserver): void {
-    this.observers.push(o);
+  /** `followsTrials`: also told inside observed trials, so that what is asked inside one is answered on the trial's model. */
+  observe(o: ClusterObserver, followsTrials = false): void {
+    this.observers.push({ o, followsTrials });
   }
 
   /**
@@ -63,10 +68,17 @@ export class Cluster {
   /**
    * Runs `body` against the model and undoes everything it did, returning its
    * value or rethrowing its error: a write is tried against the view before
-   * it is committed. Observers are not told, since nothing stays.
+   * it is committed. Observers are not told, since nothing stays; in an
+   * `observed` trial those that follow trials are, so that questions asked
+   * inside it (what-if) are answered on the model as the trial left it.
    */
-  trial<T>(body: () => T): T {
-    return this.run(body, true);
+  trial<T>(body: () => T, observed = false): T {
+    this.observedTrial = observed;
+    try {
+      return this.run(body, true);
+    } finally {
+      this.observedTrial = false;
+    }
   }
 
   private run<T>(body: () => T, undoAlways: boolean): T {
@@ -190,12 +202,12 @@ export class Cluster {
 
   private link(obj: ModelObject): void {
     this.linkIndexes(obj);
-    if (!this.quiet) for (const o of this.observers) o.linked(obj);
+    for (const { o, followsTrials } of this.observers) if (!this.quiet || (followsTrials && this.observedTrial)) o.linked(obj);
   }
 
   private unlink(obj: ModelObject): void {
     this.unlinkIndexes(obj);
-    if (!this.quiet) for (const o of this.observers) o.unlinked(obj);
+    for (const { o, followsTrials } of this.observers) if (!this.quiet || (followsTrials && this.observedTrial)) o.unlinked(obj);
   }
 
   private linkIndexes(obj: ModelObject): void {

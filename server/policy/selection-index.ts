@@ -23,7 +23,7 @@ export class SelectionIndex implements ClusterObserver {
   /**
    * `selecting` as last made for each pod, dropped whenever the pod's set of
    * policies changes: every decision asks for it, and it changes only on
-   * writes. Weak: a pod asked about inside a trial is never unlinked.
+   * writes. Weak: a pod asked about inside an unobserved trial is never unlinked.
    */
   private readonly sorted = new WeakMap<Pod, Selecting>();
   /**
@@ -35,7 +35,7 @@ export class SelectionIndex implements ClusterObserver {
   private readonly lists = new WeakMap<PolicyObject, WeakRef<readonly PolicyObject[]>[]>();
 
   private constructor(private readonly cluster: Cluster) {
-    cluster.observe(this);
+    cluster.observe(this, true);
     for (const ns of cluster.namespaces.keys()) for (const p of cluster.policiesIn(ns)) this.linked(p);
   }
 
