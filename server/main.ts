@@ -15,8 +15,9 @@ import { GrpcDoor, HEALTH_NAMES, createGrpcServer, listen } from "./api/grpc/ser
 import { createRestApp } from "./api/rest/app.js";
 import { DEFAULT_LIMITS, type Limits } from "./api/rest/body.js";
 import { readManifestPaths } from "./manifests/files.js";
+import { analysisHandlers } from "./api/grpc/analysis.js";
 import { rulesHandlers } from "./api/grpc/rules.js";
-import { DecisionLog, Metrics, PodwallService, type RulesLimits, RulesService, toPodwallError } from "./service/index.js";
+import { type AnalysisLimits, AnalysisService, DecisionLog, Metrics, PodwallService, type RulesLimits, RulesService, toPodwallError } from "./service/index.js";
 import { type StoreSpec, createStore } from "./store/index.js";
 
 export interface ServeOptions {
@@ -39,6 +40,8 @@ export interface ServeOptions {
   /** The most questions one batch may ask. */
   readonly maxBatch?: number;
   readonly rulesLimits?: Partial<RulesLimits>;
+  /** The most pods one matrix may have, where it differs from the default. */
+  readonly analysisLimits?: Partial<AnalysisLimits>;
   /** How long a stopping server waits for requests in flight before it closes what is left (default 5 s). */
   readonly shutdownTimeoutMs?: number;
   /** What one request may ask (body size and depth, manifests, status reports, the time to send a body), where it differs from DEFAULT_LIMITS. */
@@ -195,8 +198,9 @@ async function openDoors(opts: ServeOptions, service: PodwallService, with_: { a
   const { auth, tls } = with_;
   const rest = parseListen(opts.listen ?? ":8080");
   const rules = new RulesService(service, opts.rulesLimits);
+  const analysis = new AnalysisService(service, rules, opts.analysisLimits);
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const app = createRestApp(service, { rules, auth, draining: with_.draining, limits });
+  const app = createRestApp(service, { rules, analysis, auth, draining: with_.draining, limits });
   // Node agents hold long polls open and reuse their connections between them:
   // idle connections are kept longer than a poll, and a burst of agents
   // reconnecting at once finds room in the accept queue.
@@ -225,7 +229,7 @@ async function openDoors(opts: ServeOptions, service: PodwallService, with_: { a
 
   const g = parseListen(opts.grpcListen ?? ":50051");
   const door = new GrpcDoor(auth, service.metrics);
-  const { server: grpcServer, health } = createGrpcServer(service, door, rulesHandlers(rules, door), limits);
+  const { server: grpcServer, health } = createGrpcServer(service, door, { ...rulesHandlers(rules, door), ...analysisHandlers(analysis, door) }, limits);
   // One certificate provider serves both the server's identity and the CA that verifies clients.
   const credentials = tls ? grpc.experimental.createCertificateProviderServerCredentials(tls, tls, false) : grpc.ServerCredentials.createInsecure();
   let grpcPort: number;

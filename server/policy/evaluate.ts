@@ -218,6 +218,28 @@ function anyRuleMatches(cluster: Cluster, flat: Flat, peer: Endpoint, dstPod: Po
   return false;
 }
 
+/**
+ * Whether some rule of the pod's isolating policies in `dir` has a port entry
+ * that may allow `t`, whatever the peer: false means evaluateSubject answers
+ * no-rule-matched for every peer. A named entry is resolved on `dstPod`, and
+ * counted as a may when the destination is not known (undefined).
+ */
+export function someRuleMayAllowPort(cluster: Cluster, subject: Pod, dir: Direction, dstPod: Pod | undefined, t: Traffic): boolean {
+  const selecting = isolatingPolicies(cluster, subject, dir);
+  if (selecting.length === 0) return true;
+  const ports = flatten(selecting, dir).ports;
+  const protocol = PROTOCOL_CODE[t.protocol];
+  for (let i = 0; i < ports.length; i += 4) {
+    const code = ports[i]!;
+    if (code === NAMED) {
+      if (dstPod === undefined || portMatcherAllows(flatten(selecting, dir).named[ports[i + 1]!]!, dstPod, t)) return true;
+    } else if ((code === ANY || code === protocol) && t.port >= ports[i + 1]! && t.port <= ports[i + 2]!) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function peerMatches(cluster: Cluster, policyNs: string, p: Peer, peer: Endpoint): boolean {
   switch (p.kind) {
     case "all":

@@ -26,6 +26,18 @@ export class CompileCache {
   /** Each pod's chain per family and direction, with what it was made for: a recompiled node asks again only of pods whose policies changed. */
   readonly podResults = new WeakMap<Pod, Map<string, CachedPodChain>>();
 
+  /**
+   * A cache for a model that differs from `base`'s by a change that touched
+   * `sets` and `portGroups`: it starts with every other set and named-port
+   * grouping of `base`, and never changes `base`.
+   */
+  static overlay(base: CompileCache, sets: ReadonlySet<string>, portGroups: ReadonlySet<string>): CompileCache {
+    const c = new CompileCache();
+    for (const [name, set] of base.sets) if (!sets.has(name)) c.sets.set(name, set);
+    for (const [key, group] of base.portGroups) if (!portGroups.has(key)) c.portGroups.set(key, group);
+    return c;
+  }
+
   rememberPodChain(chain: ChainPlan): void {
     // Names of lists of policies no pod has any more are not worth keeping without bound.
     if (this.podChains.size >= 200_000) this.podChains.clear();

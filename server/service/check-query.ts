@@ -33,6 +33,13 @@ export function parseCheckQuery(input: CheckInput, at?: Path): CheckQuery | Fiel
   const errs: FieldError[] = [];
   const src = reference(input.src, at, "src", errs);
   const dst = reference(input.dst, at, "dst", errs);
+  const { protocol, port } = parseTraffic(input, at, errs);
+  const explain = input.explain === true || input.explain === "true" || input.explain === "1";
+  return errs.length > 0 ? errs : { src, dst, protocol, port, explain };
+}
+
+/** A question's protocol (any case, TCP when absent) and port (1-65535, required); errors go to `errs`. */
+export function parseTraffic(input: { readonly protocol?: unknown; readonly port?: unknown }, at: Path | undefined, errs: FieldError[]): { protocol: Protocol; port: number } {
   let protocol: Protocol = "TCP";
   if (input.protocol !== undefined && input.protocol !== "") {
     const up = typeof input.protocol === "string" ? input.protocol.toUpperCase() : "";
@@ -45,8 +52,7 @@ export function parseCheckQuery(input: CheckInput, at?: Path): CheckQuery | Fiel
   if (raw === undefined || raw === "") errs.push(fieldError.required(fieldPath(at, "port"), "must be between 1 and 65535, inclusive"));
   else if (!isPortNum(n)) errs.push(fieldError.invalid(fieldPath(at, "port"), raw, "must be between 1 and 65535, inclusive"));
   else port = n;
-  const explain = input.explain === true || input.explain === "true" || input.explain === "1";
-  return errs.length > 0 ? errs : { src, dst, protocol, port, explain };
+  return { protocol, port };
 }
 
 function fieldPath(at: Path | undefined, name: string): Path {

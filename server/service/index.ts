@@ -8,3 +8,4 @@ export { Metrics } from "./metrics.js";
 export type { WriteResult } from "./model-writer.js";
 export { DEFAULT_MAX_BATCH, PodwallService, type Readiness, type ServiceOptions } from "./service.js";
 export { type AppliedStatus, DEFAULT_RULES_LIMITS, KEPT_VERSIONS, type NodeStatus, type RulesLimits, RulesService } from "./rules-service.js";
+export { type AnalysisLimits, AnalysisService, DEFAULT_ANALYSIS_LIMITS, type MatrixInput, type WhatIfAnswer, type WhatIfInput } from "./analysis.js";

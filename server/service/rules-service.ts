@@ -234,6 +234,32 @@ export class RulesService implements ClusterObserver {
     return ruleset;
   }
 
+  /** Every node's current ruleset version, each compiled if it is not yet: what a what-if compares with. */
+  versions(ctx: RequestContext): Map<string, string> {
+    authorize(ctx, "nodes:list");
+    const out = new Map<string, string>();
+    for (const node of [...this.service.cluster.nodes.keys()].sort()) out.set(node, this.current(node).version);
+    return out;
+  }
+
+  /**
+   * Inside an observed trial of a change (the objects it linked and
+   * unlinked), after `versions`: the version each node whose ruleset the
+   * change may alter would have, compiled on the trial's model with the sets
+   * it did not touch taken as they are. Nothing served changes.
+   */
+  versionsAfter(changed: readonly ModelObject[]): Map<string, string | null> {
+    const cluster = this.service.cluster;
+    const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
+    for (const obj of changed) touchedBy(cluster, obj, this.deps, touched);
+    const nodes = new Set(touched.nodes);
+    for (const name of touched.sets) for (const node of this.deps.sets.get(name)?.nodes ?? []) nodes.add(node);
+    const cache = CompileCache.overlay(this.cache, touched.sets, touched.portGroups);
+    const out = new Map<string, string | null>();
+    for (const node of [...nodes].sort()) out.set(node, cluster.nodes.has(node) ? render(compileNode(cluster, node, cache)).version : null);
+    return out;
+  }
+
   private remember(node: string, version: string, kept: Kept): void {
     let versions = this.history.get(node);
     if (!versions) this.history.set(node, (versions = new Map()));

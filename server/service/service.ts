@@ -28,6 +28,7 @@ import type { DecisionLog } from "./decision-log.js";
 import { Metrics } from "./metrics.js";
 import { ModelView } from "./model-view.js";
 import {
+  type Manifests,
   type WriteOptions,
   type WriteResult,
   decodeAll,
@@ -247,6 +248,14 @@ export class PodwallService {
       skipped: [],
       applied: [describeRef(kind, namespace, name)],
     }));
+  }
+
+  /**
+   * Manifests read as a write of them would be (400 malformed, 413 too
+   * large, 422 invalid), for a question about a write that is not made.
+   */
+  readWritten(ctx: RequestContext, source: string | readonly unknown[], limits?: WriteOptions["limits"]): Promise<Manifests> {
+    return readForWrite(source, this.written, limits, ctx.signal);
   }
 
   /**

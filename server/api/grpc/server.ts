@@ -114,13 +114,14 @@ export function toGrpcError(e: PodwallError): Partial<grpc.StatusObject> {
 /** What grpc.health.v1 answers for: the server as a whole and each of its services. */
 export const HEALTH_NAMES = ["", "podwall.v1.DecisionService", "podwall.v1.ModelService"] as const;
 
-/** The extra handlers of DecisionService beyond Check, supplied by the rules layer. */
+/** The extra handlers of DecisionService beyond Check, supplied by the rules layer and the analysis layer. */
 export type RulesHandlers = Pick<grpc.UntypedServiceImplementation, "getRules" | "watchRules">;
+export type MoreHandlers = Partial<Pick<grpc.UntypedServiceImplementation, "getRules" | "watchRules" | "matrix" | "whatIf">>;
 
 export function createGrpcServer(
   service: PodwallService,
   door: GrpcDoor,
-  rules?: RulesHandlers,
+  rules?: MoreHandlers,
   limits: Limits = DEFAULT_LIMITS,
 ): { server: grpc.Server; health: HealthImplementation } {
   // A message as large as a REST body may be, and no larger.

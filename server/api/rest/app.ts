@@ -4,7 +4,8 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { Authenticator } from "../../auth/authenticator.js";
-import { type Decision, type PodwallService, decisionOf, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
+import { AnalysisService, type Decision, type PodwallService, decisionOf, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
+import { analysisRoutes } from "./analysis-routes.js";
 import { DEFAULT_LIMITS, type Limits, bodyParsers, queryFlag, warningHeaders } from "./body.js";
 import { requireCredentials, restContext, waitingContext } from "./context.js";
 import { rulesRoutes } from "./rules-routes.js";
@@ -16,6 +17,8 @@ export interface RestOptions {
   readonly limits?: Partial<Limits>;
   /** The rulesets of the same service; made here when not given. */
   readonly rules?: RulesService;
+  /** The matrix and what-if of the same service (with its rulesets); made here when not given. */
+  readonly analysis?: AnalysisService;
   /** Who may ask what; an open server when not given. */
   readonly auth?: Authenticator;
   /** True once the server is stopping: answers close their connections, so clients reconnect elsewhere. */
@@ -87,7 +90,9 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
     sendBatch(res, service.batch(ctx(req), checks));
   });
 
-  app.use(rulesRoutes(opts.rules ?? new RulesService(service), body.statusReport, { answered: ctx, waiting: writing }));
+  const rules = opts.rules ?? new RulesService(service);
+  app.use(rulesRoutes(rules, body.statusReport, { answered: ctx, waiting: writing }));
+  app.use(analysisRoutes(opts.analysis ?? new AnalysisService(service, rules), json, { answered: ctx, waiting: writing }));
 
   app.use((req, _res, next) => next(new PodwallError("not-found", `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

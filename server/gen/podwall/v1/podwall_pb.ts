@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file podwall/v1/podwall.proto.
  */
 export const file_podwall_v1_podwall: GenFile = /*@__PURE__*/
-  fileDesc("Chhwb2R3YWxsL3YxL3BvZHdhbGwucHJvdG8SCnBvZHdhbGwudjEiWQoMQ2hlY2tSZXF1ZXN0EgsKA3NyYxgBIAEoCRILCgNkc3QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSDAoEcG9ydBgEIAEoDRIPCgdleHBsYWluGAUgASgIIj0KEUJhdGNoQ2hlY2tSZXF1ZXN0EigKBmNoZWNrcxgBIAMoCzIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0Ik8KEkJhdGNoQ2hlY2tSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucG9kd2FsbC52MS5EZWNpc2lvbhISCgpnZW5lcmF0aW9uGAIgASgEIlYKCEVuZHBvaW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIKCgJpcBgDIAEoCRIMCgRub2RlGAQgASgJEhQKDGhvc3RfbmV0d29yaxgFIAEoCCKXAgoIRGVjaXNpb24SDwoHYWxsb3dlZBgBIAEoCBISCgpnZW5lcmF0aW9uGAIgASgEEg4KBnJlYXNvbhgDIAEoCRIhCgNzcmMYBCABKAsyFC5wb2R3YWxsLnYxLkVuZHBvaW50EiEKA2RzdBgFIAEoCzIULnBvZHdhbGwudjEuRW5kcG9pbnQSEAoIcHJvdG9jb2wYBiABKAkSDAoEcG9ydBgHIAEoDRIsCgZlZ3Jlc3MYCCABKAsyHC5wb2R3YWxsLnYxLkRpcmVjdGlvblZlcmRpY3QSLQoHaW5ncmVzcxgJIAEoCzIcLnBvZHdhbGwudjEuRGlyZWN0aW9uVmVyZGljdBITCgtkZWNpc2lvbl9pZBgKIAEoCSKVAQoQRGlyZWN0aW9uVmVyZGljdBIPCgdzdWJqZWN0GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSEAoIaXNvbGF0ZWQYAyABKAgSDgoGcmVhc29uGAQgASgJEhAKCHBvbGljaWVzGAUgAygJEisKCHZlcmRpY3RzGAYgAygLMhkucG9kd2FsbC52MS5Qb2xpY3lWZXJkaWN0IlgKDVBvbGljeVZlcmRpY3QSDgoGcG9saWN5GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSJgoFcnVsZXMYAyADKAsyFy5wb2R3YWxsLnYxLlJ1bGVWZXJkaWN0IlgKC1J1bGVWZXJkaWN0Eg0KBWZpZWxkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIMCgRwZWVyGAMgASgJEgwKBHBvcnQYBCABKAkSDgoGZGV0YWlsGAUgASgJIi4KD0dldFJ1bGVzUmVxdWVzdBIMCgRub2RlGAEgASgJEg0KBXNpbmNlGAIgASgJIkEKEVdhdGNoUnVsZXNSZXF1ZXN0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVzaW5jZRgDIAEoCSJCCgRIb29rEg4KBmZhbWlseRgBIAEoCRINCgV0YWJsZRgCIAEoCRINCgVjaGFpbhgDIAEoCRIMCgRydWxlGAQgASgJIrABCgdSdWxlc2V0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVpcHNldBgDIAEoCRIQCghpcHRhYmxlcxgEIAEoCRIRCglpcDZ0YWJsZXMYBSABKAkSHwoFaG9va3MYBiADKAsyEC5wb2R3YWxsLnYxLkhvb2sSDAoEYmFzZRgHIAEoCRIjCgZyZW1vdmUYCCABKAsyEy5wb2R3YWxsLnYxLlJlbW92YWwiJwoHUmVtb3ZhbBIOCgZjaGFpbnMYASADKAkSDAoEc2V0cxgCIAMoCSIhCgxBcHBseVJlcXVlc3QSEQoJbWFuaWZlc3RzGAEgASgJIjgKDlJlcGxhY2VSZXF1ZXN0EhEKCW1hbmlmZXN0cxgBIAEoCRITCgthbGxvd19lbXB0eRgCIAEoCCI+Cg1EZWxldGVSZXF1ZXN0EgwKBGtpbmQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEgwKBG5hbWUYAyABKAkiVwoNV3JpdGVSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEg8KB2FwcGxpZWQYAiADKAkSDwoHc2tpcHBlZBgDIAMoCRIQCgh3YXJuaW5ncxgEIAMoCSIhCg9HZXRNb2RlbFJlcXVlc3QSDgoGZm9ybWF0GAEgASgJIjkKEEdldE1vZGVsUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoBBIRCgltYW5pZmVzdHMYAiABKAkymQIKD0RlY2lzaW9uU2VydmljZRI3CgVDaGVjaxIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0GhQucG9kd2FsbC52MS5EZWNpc2lvbhJLCgpCYXRjaENoZWNrEh0ucG9kd2FsbC52MS5CYXRjaENoZWNrUmVxdWVzdBoeLnBvZHdhbGwudjEuQmF0Y2hDaGVja1Jlc3BvbnNlEjwKCEdldFJ1bGVzEhsucG9kd2FsbC52MS5HZXRSdWxlc1JlcXVlc3QaEy5wb2R3YWxsLnYxLlJ1bGVzZXQSQgoKV2F0Y2hSdWxlcxIdLnBvZHdhbGwudjEuV2F0Y2hSdWxlc1JlcXVlc3QaEy5wb2R3YWxsLnYxLlJ1bGVzZXQwATKQAgoMTW9kZWxTZXJ2aWNlEjwKBUFwcGx5EhgucG9kd2FsbC52MS5BcHBseVJlcXVlc3QaGS5wb2R3YWxsLnYxLldyaXRlUmVzcG9uc2USQAoHUmVwbGFjZRIaLnBvZHdhbGwudjEuUmVwbGFjZVJlcXVlc3QaGS5wb2R3YWxsLnYxLldyaXRlUmVzcG9uc2USPgoGRGVsZXRlEhkucG9kd2FsbC52MS5EZWxldGVSZXF1ZXN0GhkucG9kd2FsbC52MS5Xcml0ZVJlc3BvbnNlEkAKA0dldBIbLnBvZHdhbGwudjEuR2V0TW9kZWxSZXF1ZXN0GhwucG9kd2FsbC52MS5HZXRNb2RlbFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chhwb2R3YWxsL3YxL3BvZHdhbGwucHJvdG8SCnBvZHdhbGwudjEiWQoMQ2hlY2tSZXF1ZXN0EgsKA3NyYxgBIAEoCRILCgNkc3QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSDAoEcG9ydBgEIAEoDRIPCgdleHBsYWluGAUgASgIIj0KEUJhdGNoQ2hlY2tSZXF1ZXN0EigKBmNoZWNrcxgBIAMoCzIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0Ik8KEkJhdGNoQ2hlY2tSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucG9kd2FsbC52MS5EZWNpc2lvbhISCgpnZW5lcmF0aW9uGAIgASgEIlYKCEVuZHBvaW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIKCgJpcBgDIAEoCRIMCgRub2RlGAQgASgJEhQKDGhvc3RfbmV0d29yaxgFIAEoCCKXAgoIRGVjaXNpb24SDwoHYWxsb3dlZBgBIAEoCBISCgpnZW5lcmF0aW9uGAIgASgEEg4KBnJlYXNvbhgDIAEoCRIhCgNzcmMYBCABKAsyFC5wb2R3YWxsLnYxLkVuZHBvaW50EiEKA2RzdBgFIAEoCzIULnBvZHdhbGwudjEuRW5kcG9pbnQSEAoIcHJvdG9jb2wYBiABKAkSDAoEcG9ydBgHIAEoDRIsCgZlZ3Jlc3MYCCABKAsyHC5wb2R3YWxsLnYxLkRpcmVjdGlvblZlcmRpY3QSLQoHaW5ncmVzcxgJIAEoCzIcLnBvZHdhbGwudjEuRGlyZWN0aW9uVmVyZGljdBITCgtkZWNpc2lvbl9pZBgKIAEoCSKVAQoQRGlyZWN0aW9uVmVyZGljdBIPCgdzdWJqZWN0GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSEAoIaXNvbGF0ZWQYAyABKAgSDgoGcmVhc29uGAQgASgJEhAKCHBvbGljaWVzGAUgAygJEisKCHZlcmRpY3RzGAYgAygLMhkucG9kd2FsbC52MS5Qb2xpY3lWZXJkaWN0IlgKDVBvbGljeVZlcmRpY3QSDgoGcG9saWN5GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSJgoFcnVsZXMYAyADKAsyFy5wb2R3YWxsLnYxLlJ1bGVWZXJkaWN0IlgKC1J1bGVWZXJkaWN0Eg0KBWZpZWxkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIMCgRwZWVyGAMgASgJEgwKBHBvcnQYBCABKAkSDgoGZGV0YWlsGAUgASgJIi4KD0dldFJ1bGVzUmVxdWVzdBIMCgRub2RlGAEgASgJEg0KBXNpbmNlGAIgASgJIkEKEVdhdGNoUnVsZXNSZXF1ZXN0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVzaW5jZRgDIAEoCSJCCgRIb29rEg4KBmZhbWlseRgBIAEoCRINCgV0YWJsZRgCIAEoCRINCgVjaGFpbhgDIAEoCRIMCgRydWxlGAQgASgJIrABCgdSdWxlc2V0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVpcHNldBgDIAEoCRIQCghpcHRhYmxlcxgEIAEoCRIRCglpcDZ0YWJsZXMYBSABKAkSHwoFaG9va3MYBiADKAsyEC5wb2R3YWxsLnYxLkhvb2sSDAoEYmFzZRgHIAEoCRIjCgZyZW1vdmUYCCABKAsyEy5wb2R3YWxsLnYxLlJlbW92YWwiJwoHUmVtb3ZhbBIOCgZjaGFpbnMYASADKAkSDAoEc2V0cxgCIAMoCSIhCgxBcHBseVJlcXVlc3QSEQoJbWFuaWZlc3RzGAEgASgJIjgKDlJlcGxhY2VSZXF1ZXN0EhEKCW1hbmlmZXN0cxgBIAEoCRITCgthbGxvd19lbXB0eRgCIAEoCCI+Cg1EZWxldGVSZXF1ZXN0EgwKBGtpbmQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEgwKBG5hbWUYAyABKAkiVwoNV3JpdGVSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEg8KB2FwcGxpZWQYAiADKAkSDwoHc2tpcHBlZBgDIAMoCRIQCgh3YXJuaW5ncxgEIAMoCSIhCg9HZXRNb2RlbFJlcXVlc3QSDgoGZm9ybWF0GAEgASgJIjkKEEdldE1vZGVsUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoBBIRCgltYW5pZmVzdHMYAiABKAkiYAoNTWF0cml4UmVxdWVzdBIQCghwcm90b2NvbBgBIAEoCRIMCgRwb3J0GAIgASgNEhIKCm5hbWVzcGFjZXMYAyADKAkSDAoEcG9kcxgEIAEoCRINCgVncm91cBgFIAEoCCKgAQoOTWF0cml4UmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoBBIQCghwcm90b2NvbBgCIAEoCRIMCgRwb3J0GAMgASgNEgwKBHBvZHMYBCADKAkSJwoGZ3JvdXBzGAUgAygLMhcucG9kd2FsbC52MS5NYXRyaXhHcm91cBIjCgRyb3dzGAYgAygLMhUucG9kd2FsbC52MS5NYXRyaXhSb3ciGwoLTWF0cml4R3JvdXASDAoEcG9kcxgBIAMoCSIcCglNYXRyaXhSb3cSDwoHYWxsb3dlZBgBIAMoCCJACg9PYmplY3RSZWZlcmVuY2USDAoEa2luZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSDAoEbmFtZRgDIAEoCSJpCg1XaGF0SWZSZXF1ZXN0Eg0KBWFwcGx5GAEgASgJEisKBmRlbGV0ZRgCIAMoCzIbLnBvZHdhbGwudjEuT2JqZWN0UmVmZXJlbmNlEg0KBXBvcnRzGAMgAygJEg0KBWxpbWl0GAQgASgNIoQBCgpDZWxsQ2hhbmdlEgsKA3NyYxgBIAEoCRILCgNkc3QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSDAoEcG9ydBgEIAEoDRITCgZiZWZvcmUYBSABKAhIAIgBARISCgVhZnRlchgGIAEoCEgBiAEBQgkKB19iZWZvcmVCCAoGX2FmdGVyIlgKCk5vZGVDaGFuZ2USDAoEbm9kZRgBIAEoCRITCgZiZWZvcmUYAiABKAlIAIgBARISCgVhZnRlchgDIAEoCUgBiAEBQgkKB19iZWZvcmVCCAoGX2FmdGVyIvABCg5XaGF0SWZSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEg0KBXBvcnRzGAIgAygJEiUKBWNlbGxzGAMgAygLMhYucG9kd2FsbC52MS5DZWxsQ2hhbmdlEhUKDWNlbGxzX2NoYW5nZWQYBCABKAQSEQoJdHJ1bmNhdGVkGAUgASgIEiUKBW5vZGVzGAYgAygLMhYucG9kd2FsbC52MS5Ob2RlQ2hhbmdlEg8KB2FwcGxpZWQYByADKAkSDwoHZGVsZXRlZBgIIAMoCRIPCgdza2lwcGVkGAkgAygJEhAKCHdhcm5pbmdzGAogAygJMp0DCg9EZWNpc2lvblNlcnZpY2USNwoFQ2hlY2sSGC5wb2R3YWxsLnYxLkNoZWNrUmVxdWVzdBoULnBvZHdhbGwudjEuRGVjaXNpb24SSwoKQmF0Y2hDaGVjaxIdLnBvZHdhbGwudjEuQmF0Y2hDaGVja1JlcXVlc3QaHi5wb2R3YWxsLnYxLkJhdGNoQ2hlY2tSZXNwb25zZRI8CghHZXRSdWxlcxIbLnBvZHdhbGwudjEuR2V0UnVsZXNSZXF1ZXN0GhMucG9kd2FsbC52MS5SdWxlc2V0EkIKCldhdGNoUnVsZXMSHS5wb2R3YWxsLnYxLldhdGNoUnVsZXNSZXF1ZXN0GhMucG9kd2FsbC52MS5SdWxlc2V0MAESQQoGTWF0cml4EhkucG9kd2FsbC52MS5NYXRyaXhSZXF1ZXN0GhoucG9kd2FsbC52MS5NYXRyaXhSZXNwb25zZTABEj8KBldoYXRJZhIZLnBvZHdhbGwudjEuV2hhdElmUmVxdWVzdBoaLnBvZHdhbGwudjEuV2hhdElmUmVzcG9uc2UykAIKDE1vZGVsU2VydmljZRI8CgVBcHBseRIYLnBvZHdhbGwudjEuQXBwbHlSZXF1ZXN0GhkucG9kd2FsbC52MS5Xcml0ZVJlc3BvbnNlEkAKB1JlcGxhY2USGi5wb2R3YWxsLnYxLlJlcGxhY2VSZXF1ZXN0GhkucG9kd2FsbC52MS5Xcml0ZVJlc3BvbnNlEj4KBkRlbGV0ZRIZLnBvZHdhbGwudjEuRGVsZXRlUmVxdWVzdBoZLnBvZHdhbGwudjEuV3JpdGVSZXNwb25zZRJACgNHZXQSGy5wb2R3YWxsLnYxLkdldE1vZGVsUmVxdWVzdBocLnBvZHdhbGwudjEuR2V0TW9kZWxSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message podwall.v1.CheckRequest
@@ -659,6 +659,339 @@ export const GetModelResponseSchema: GenMessage<GetModelResponse> = /*@__PURE__*
   messageDesc(file_podwall_v1_podwall, 18);
 
 /**
+ * @generated from message podwall.v1.MatrixRequest
+ */
+export type MatrixRequest = Message<"podwall.v1.MatrixRequest"> & {
+  /**
+   * TCP, UDP or SCTP, any case; empty means TCP.
+   *
+   * @generated from field: string protocol = 1;
+   */
+  protocol: string;
+
+  /**
+   * @generated from field: uint32 port = 2;
+   */
+  port: number;
+
+  /**
+   * Only the pods of these namespaces; none: every namespace.
+   *
+   * @generated from field: repeated string namespaces = 3;
+   */
+  namespaces: string[];
+
+  /**
+   * Only the pods this label selector selects, as kubectl -l writes it.
+   *
+   * @generated from field: string pods = 4;
+   */
+  pods: string;
+
+  /**
+   * Rows and columns are groups of pods whose rows and columns are equal.
+   *
+   * @generated from field: bool group = 5;
+   */
+  group: boolean;
+};
+
+/**
+ * Describes the message podwall.v1.MatrixRequest.
+ * Use `create(MatrixRequestSchema)` to create a new message.
+ */
+export const MatrixRequestSchema: GenMessage<MatrixRequest> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 19);
+
+/**
+ * @generated from message podwall.v1.MatrixResponse
+ */
+export type MatrixResponse = Message<"podwall.v1.MatrixResponse"> & {
+  /**
+   * Set in the first message only.
+   *
+   * @generated from field: uint64 generation = 1;
+   */
+  generation: bigint;
+
+  /**
+   * @generated from field: string protocol = 2;
+   */
+  protocol: string;
+
+  /**
+   * @generated from field: uint32 port = 3;
+   */
+  port: number;
+
+  /**
+   * The pods, "namespace/name", sorted by namespace then name (first message).
+   *
+   * @generated from field: repeated string pods = 4;
+   */
+  pods: string[];
+
+  /**
+   * With group: the groups, each its pods (first message).
+   *
+   * @generated from field: repeated podwall.v1.MatrixGroup groups = 5;
+   */
+  groups: MatrixGroup[];
+
+  /**
+   * The next rows, in order.
+   *
+   * @generated from field: repeated podwall.v1.MatrixRow rows = 6;
+   */
+  rows: MatrixRow[];
+};
+
+/**
+ * Describes the message podwall.v1.MatrixResponse.
+ * Use `create(MatrixResponseSchema)` to create a new message.
+ */
+export const MatrixResponseSchema: GenMessage<MatrixResponse> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 20);
+
+/**
+ * @generated from message podwall.v1.MatrixGroup
+ */
+export type MatrixGroup = Message<"podwall.v1.MatrixGroup"> & {
+  /**
+   * @generated from field: repeated string pods = 1;
+   */
+  pods: string[];
+};
+
+/**
+ * Describes the message podwall.v1.MatrixGroup.
+ * Use `create(MatrixGroupSchema)` to create a new message.
+ */
+export const MatrixGroupSchema: GenMessage<MatrixGroup> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 21);
+
+/**
+ * @generated from message podwall.v1.MatrixRow
+ */
+export type MatrixRow = Message<"podwall.v1.MatrixRow"> & {
+  /**
+   * One cell per column: whether the row's pod may reach the column's.
+   *
+   * @generated from field: repeated bool allowed = 1;
+   */
+  allowed: boolean[];
+};
+
+/**
+ * Describes the message podwall.v1.MatrixRow.
+ * Use `create(MatrixRowSchema)` to create a new message.
+ */
+export const MatrixRowSchema: GenMessage<MatrixRow> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 22);
+
+/**
+ * @generated from message podwall.v1.ObjectReference
+ */
+export type ObjectReference = Message<"podwall.v1.ObjectReference"> & {
+  /**
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message podwall.v1.ObjectReference.
+ * Use `create(ObjectReferenceSchema)` to create a new message.
+ */
+export const ObjectReferenceSchema: GenMessage<ObjectReference> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 23);
+
+/**
+ * @generated from message podwall.v1.WhatIfRequest
+ */
+export type WhatIfRequest = Message<"podwall.v1.WhatIfRequest"> & {
+  /**
+   * Manifests to apply, YAML or JSON, as Apply takes them.
+   *
+   * @generated from field: string apply = 1;
+   */
+  apply: string;
+
+  /**
+   * @generated from field: repeated podwall.v1.ObjectReference delete = 2;
+   */
+  delete: ObjectReference[];
+
+  /**
+   * "80", "UDP/53"; none: every port and protocol a policy names.
+   *
+   * @generated from field: repeated string ports = 3;
+   */
+  ports: string[];
+
+  /**
+   * The most cells listed; 0: the server's limit.
+   *
+   * @generated from field: uint32 limit = 4;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message podwall.v1.WhatIfRequest.
+ * Use `create(WhatIfRequestSchema)` to create a new message.
+ */
+export const WhatIfRequestSchema: GenMessage<WhatIfRequest> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 24);
+
+/**
+ * @generated from message podwall.v1.CellChange
+ */
+export type CellChange = Message<"podwall.v1.CellChange"> & {
+  /**
+   * @generated from field: string src = 1;
+   */
+  src: string;
+
+  /**
+   * @generated from field: string dst = 2;
+   */
+  dst: string;
+
+  /**
+   * @generated from field: string protocol = 3;
+   */
+  protocol: string;
+
+  /**
+   * @generated from field: uint32 port = 4;
+   */
+  port: number;
+
+  /**
+   * Absent where the pod is not in the model on that side.
+   *
+   * @generated from field: optional bool before = 5;
+   */
+  before?: boolean | undefined;
+
+  /**
+   * @generated from field: optional bool after = 6;
+   */
+  after?: boolean | undefined;
+};
+
+/**
+ * Describes the message podwall.v1.CellChange.
+ * Use `create(CellChangeSchema)` to create a new message.
+ */
+export const CellChangeSchema: GenMessage<CellChange> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 25);
+
+/**
+ * @generated from message podwall.v1.NodeChange
+ */
+export type NodeChange = Message<"podwall.v1.NodeChange"> & {
+  /**
+   * @generated from field: string node = 1;
+   */
+  node: string;
+
+  /**
+   * Ruleset versions; absent where the node is not in the model on that side.
+   *
+   * @generated from field: optional string before = 2;
+   */
+  before?: string | undefined;
+
+  /**
+   * @generated from field: optional string after = 3;
+   */
+  after?: string | undefined;
+};
+
+/**
+ * Describes the message podwall.v1.NodeChange.
+ * Use `create(NodeChangeSchema)` to create a new message.
+ */
+export const NodeChangeSchema: GenMessage<NodeChange> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 26);
+
+/**
+ * @generated from message podwall.v1.WhatIfResponse
+ */
+export type WhatIfResponse = Message<"podwall.v1.WhatIfResponse"> & {
+  /**
+   * @generated from field: uint64 generation = 1;
+   */
+  generation: bigint;
+
+  /**
+   * @generated from field: repeated string ports = 2;
+   */
+  ports: string[];
+
+  /**
+   * @generated from field: repeated podwall.v1.CellChange cells = 3;
+   */
+  cells: CellChange[];
+
+  /**
+   * How many cells would change in all; cells lists up to the limit.
+   *
+   * @generated from field: uint64 cells_changed = 4;
+   */
+  cellsChanged: bigint;
+
+  /**
+   * @generated from field: bool truncated = 5;
+   */
+  truncated: boolean;
+
+  /**
+   * @generated from field: repeated podwall.v1.NodeChange nodes = 6;
+   */
+  nodes: NodeChange[];
+
+  /**
+   * @generated from field: repeated string applied = 7;
+   */
+  applied: string[];
+
+  /**
+   * @generated from field: repeated string deleted = 8;
+   */
+  deleted: string[];
+
+  /**
+   * @generated from field: repeated string skipped = 9;
+   */
+  skipped: string[];
+
+  /**
+   * @generated from field: repeated string warnings = 10;
+   */
+  warnings: string[];
+};
+
+/**
+ * Describes the message podwall.v1.WhatIfResponse.
+ * Use `create(WhatIfResponseSchema)` to create a new message.
+ */
+export const WhatIfResponseSchema: GenMessage<WhatIfResponse> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 27);
+
+/**
  * DecisionService answers connectivity questions and serves the per-node
  * rulesets that enforce the same decisions.
  *
@@ -704,6 +1037,29 @@ export const DecisionService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchRulesRequestSchema;
     output: typeof RulesetSchema;
+  },
+  /**
+   * Matrix streams Check's answer for every ordered pair of pods on one
+   * protocol and port: the first message names the pods (or their groups),
+   * and rows follow in that order, sources by destinations.
+   *
+   * @generated from rpc podwall.v1.DecisionService.Matrix
+   */
+  matrix: {
+    methodKind: "server_streaming";
+    input: typeof MatrixRequestSchema;
+    output: typeof MatrixResponseSchema;
+  },
+  /**
+   * WhatIf says which cells and node rulesets applying and deleting objects
+   * would change, without changing anything.
+   *
+   * @generated from rpc podwall.v1.DecisionService.WhatIf
+   */
+  whatIf: {
+    methodKind: "unary";
+    input: typeof WhatIfRequestSchema;
+    output: typeof WhatIfResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_podwall_v1_podwall, 0);

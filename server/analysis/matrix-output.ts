@@ -1,0 +1,108 @@
+/**
+ * A matrix as the front doors send it, in pieces of about a megabyte, so that
+ * 10,000 × 10,000 cells are streamed rather than held as one string: JSON
+ * (rows of booleans), or a text table ('.' allowed, 'X' denied).
+ */
+import type { Matrix } from "./matrix.js";
+
+/** A computed matrix with what it answers: all of it, or its groups of equivalent pods. */
+export interface MatrixAnswer {
+  readonly generation: number;
+  readonly protocol: string;
+  readonly port: number;
+  readonly matrix: Matrix;
+  /** Set when the answer is over groups of pods: each group's indexes in `matrix.pods`. */
+  readonly groups?: readonly (readonly number[])[];
+}
+
+const CHUNK = 1 << 20;
+const TRUE = Buffer.from("true");
+const FALSE = Buffer.from("false");
+
+/** `{"generation","protocol","port","pods"|"groups","allowed":[[...],...]}`. */
+export function* matrixJson(a: MatrixAnswer): Generator<Buffer> {
+  const m = a.matrix;
+  const head = { generation: a.generation, protocol: a.protocol, port: a.port };
+  const names = a.groups ? { groups: a.groups.map((g) => g.map((i) => m.pods[i]!.key)) } : { pods: m.pods.map((p) => p.key) };
+  const start = JSON.stringify({ ...head, ...names });
+  yield Buffer.from(`${start.slice(0, -1)},"allowed":[`);
+  const width = a.groups ? a.groups.length : m.pods.length;
+  // The longest row: "[" + width × "false," + "],"
+  const rowBytes = 3 + width * 6;
+  let buf = Buffer.allocUnsafe(Math.max(CHUNK, rowBytes));
+  let at = 0;
+  for (const row of rows(a)) {
+    if (at + rowBytes > buf.length) {
+      yield buf.subarray(0, at);
+      buf = Buffer.allocUnsafe(Math.max(CHUNK, rowBytes));
+      at = 0;
+    }
+    if (row.index > 0) buf[at++] = 0x2c;
+    buf[at++] = 0x5b;
+    const cells = row.cells;
+    for (let j = 0; j < cells.length; j++) {
+      if (j > 0) buf[at++] = 0x2c;
+      at += (cells[j] ? TRUE : FALSE).copy(buf, at);
+    }
+    buf[at++] = 0x5d;
+  }
+  yield buf.subarray(0, at);
+  yield Buffer.from("]}\n");
+}
+
+/**
+ * The table: a legend numbering the columns, the column numbers written
+ * downwards, then one line per row, its name and a character per cell.
+ */
+export function* matrixTable(a: MatrixAnswer): Generator<Buffer> {
+  const m = a.matrix;
+  const names = a.groups ? a.groups.map((g) => (g.length > 1 ? `${m.pods[g[0]!]!.key} (+${g.length - 1})` : m.pods[g[0]!]!.key)) : m.pods.map((p) => p.key);
+  const digits = String(names.length).length;
+  const labelWidth = Math.max(...names.map((n) => n.length), 1) + 2;
+  const lines: string[] = [`${a.protocol}/${a.port} at generation ${a.generation}: rows are sources, columns destinations ('.' allowed, 'X' denied)`];
+  lines.push(a.groups ? "columns (groups of pods whose rows and columns are equal, by their first pod):" : "columns:");
+  names.forEach((n, i) => {
+    lines.push(`${String(i + 1).padStart(digits + 2)}  ${n}`);
+  });
+  for (let d = 0; d < digits; d++) {
+    let line = "".padEnd(labelWidth);
+    for (let i = 1; i <= names.length; i++) line += String(i).padStart(digits)[d] ?? " ";
+    lines.push(line);
+  }
+  yield Buffer.from(`${lines.join("\n")}\n`);
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let at = 0;
+  for (const row of rows(a)) {
+    const label = names[row.index]!.padEnd(labelWidth);
+    const need = Buffer.byteLength(label) + row.cells.length + 1;
+    if (at + need > buf.length) {
+      yield buf.subarray(0, at);
+      buf = Buffer.allocUnsafe(Math.max(CHUNK, need));
+      at = 0;
+    }
+    at += buf.write(label, at);
+    const cells = row.cells;
+    for (let j = 0; j < cells.length; j++) buf[at++] = cells[j] ? 0x2e : 0x58;
+    buf[at++] = 0x0a;
+  }
+  yield buf.subarray(0, at);
+}
+
+/** Each row's cells, 1 allowed; the array is reused from row to row. */
+export function* rows(a: MatrixAnswer): Generator<{ index: number; cells: Uint8Array }> {
+  const m = a.matrix;
+  if (!a.groups) {
+    const cells = new Uint8Array(m.pods.length);
+    for (let i = 0; i < m.pods.length; i++) {
+      m.row(i, cells);
+      yield { index: i, cells };
+    }
+    return;
+  }
+  const groups = a.groups;
+  const cells = new Uint8Array(groups.length);
+  for (let g = 0; g < groups.length; g++) {
+    for (let h = 0; h < groups.length; h++) cells[h] = m.groupAllowed(groups[g]!, groups[h]!) ? 1 : 0;
+    yield { index: g, cells };
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * The reachability matrix: for one protocol and port, Check's answer for
+ * every ordered pair of a set of pods, computed over classes of equivalent
+ * pods rather than pod by pod.
+ *
+ * A cell (src, dst) is Check's `allowed`: an exception (a pod reaching itself,
+ * a host-network pod and its own node) or both directions' verdicts. Each
+ * verdict reads only some of each end:
+ * - egress, of the source: its isolating egress policies and its address
+ *   family (which of the destination's addresses the connection uses); of the
+ *   destination, its class as a peer;
+ * - ingress, of the destination: its isolating ingress policies and its named
+ *   ports; of the source, its class as a peer.
+ * A pod's class as a peer is everything a peer match or a named port reads:
+ * namespace, the values of the label keys some peer selector names, host
+ * network, which ipBlocks hold each address it may be reached at, and its
+ * named ports. So each verdict is asked once per (policies, class) pair with
+ * any two pods that have them, by the same evaluateSubject as Check; the
+ * cells are then two table look-ups.
+ */
+import type { Cluster } from "../model/cluster.js";
+import type { Address, Family, Peer, Pod, PolicyObject, Protocol } from "../model/types.js";
+import type { Endpoint } from "../policy/endpoint.js";
+import { evaluateSubject, someRuleMayAllowPort } from "../policy/evaluate.js";
+import { ipBlockContains, isolatingPolicies } from "../policy/match.js";
+
+export interface MatrixTraffic {
+  readonly protocol: Protocol;
+  readonly port: number;
+}
+
+const UNKNOWN = 0;
+const DENIED = 1;
+const ALLOWED = 2;
+/** A pod no policy isolates in a direction: its verdict is allowed, whatever the other end. */
+const OPEN = -1;
+
+/**
+ * The pods of a matrix with their classes and keys: what does not depend on
+ * the port asked, made once for every port of a question.
+ */
+export class PodClasses {
+  /** Each pod's class as a peer, its egress key and its ingress key (OPEN when not isolated). */
+  readonly peerClass: Int32Array;
+  readonly egressKey: Int32Array;
+  readonly ingressKey: Int32Array;
+  /** A pod of each class and key, to ask a verdict with. */
+  readonly classPod: Pod[] = [];
+  readonly egressPod: Pod[] = [];
+  readonly ingressPod: Pod[] = [];
+  /**
+   * For the own-node exception, only where a host-network pod is: by node,
+   * the indexes of every pod on it and of its host-network pods.
+   */
+  readonly onNode = new Map<string, { all: number[]; host: number[] }>();
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly pods: readonly Pod[],
+  ) {
+    const n = pods.length;
+    this.peerClass = new Int32Array(n);
+    this.egressKey = new Int32Array(n);
+    this.ingressKey = new Int32Array(n);
+    const blocks = ipBlocks(cluster);
+    const keys = peerKeys(cluster);
+    const classKeys = new Map<string, number>();
+    const egressKeys = new Map<readonly PolicyObject[], Map<string, number>>();
+    const ingressKeys = new Map<readonly PolicyObject[], Map<string, number>>();
+    for (let i = 0; i < n; i++) {
+      const pod = pods[i]!;
+      const ports = portsKey(pod);
+      const peer = `${pod.namespace}\0${pod.hostNetwork ? 1 : 0}\0${labelsKey(pod, keys)}\0${addressesKey(pod, blocks)}\0${ports}`;
+      this.peerClass[i] = numbered(classKeys, peer, this.classPod, pod);
+      const eg = isolatingPolicies(cluster, pod, "egress");
+      this.egressKey[i] = eg.length === 0 ? OPEN : numbered(inner(egressKeys, eg), pod.ips[0]?.family ?? "", this.egressPod, pod);
+      const ing = isolatingPolicies(cluster, pod, "ingress");
+      this.ingressKey[i] = ing.length === 0 ? OPEN : numbered(inner(ingressKeys, ing), ports, this.ingressPod, pod);
+      if (pod.hostNetwork && pod.nodeName !== undefined) this.onNode.set(pod.nodeName, { all: [], host: [] });
+    }
+    if (this.onNode.size > 0) {
+      for (let i = 0; i < n; i++) {
+        const on = this.onNode.get(pods[i]!.nodeName ?? "");
+        if (!on) continue;
+        on.all.push(i);
+        if (pods[i]!.hostNetwork) on.host.push(i);
+      }
+    }
+  }
+}
+
+export class Matrix {
+  /** The pods, rows and columns in this order. */
+  readonly pods: readonly Pod[];
+  private readonly cluster: Cluster;
+  private readonly peerClass: Int32Array;
+  private readonly egressKey: Int32Array;
+  private readonly ingressKey: Int32Array;
+  private readonly classPod: readonly Pod[];
+  private readonly egressPod: readonly Pod[];
+  private readonly ingressPod: readonly Pod[];
+  private readonly onNode: PodClasses["onNode"];
+  /** Verdicts: egress by [egress key][peer class of dst], ingress by [ingress key][peer class of src]; UNKNOWN until asked. */
+  private readonly egress: Uint8Array;
+  private readonly ingress: Uint8Array;
+
+  /** The matrix of `classes`' pods for one protocol and port; its verdicts are asked of the model as it is when they are first needed (see prepare). */
+  constructor(
+    classes: PodClasses,
+    private readonly traffic: MatrixTraffic,
+  ) {
+    ({ cluster: this.cluster, pods: this.pods, peerClass: this.peerClass, egressKey: this.egressKey, ingressKey: this.ingressKey } = classes);
+    ({ classPod: this.classPod, egressPod: this.egressPod, ingressPod: this.ingressPod, onNode: this.onNode } = classes);
+    const cluster = this.cluster;
+    const classCount = this.classPod.length;
+    this.egress = new Uint8Array(this.egressPod.length * classCount);
+    this.ingress = new Uint8Array(this.ingressPod.length * classCount);
+    // A key whose rules allow no entry of this port denies every peer: its row is known without asking per class.
+    this.egressPod.forEach((pod, k) => {
+      if (!someRuleMayAllowPort(cluster, pod, "egress", undefined, traffic)) this.egress.fill(DENIED, k * classCount, (k + 1) * classCount);
+    });
+    this.ingressPod.forEach((pod, k) => {
+      if (!someRuleMayAllowPort(cluster, pod, "ingress", pod, traffic)) this.ingress.fill(DENIED, k * classCount, (k + 1) * classCount);
+    });
+  }
+
+  /** The matrix of `pods` for one protocol and port. */
+  static of(cluster: Cluster, pods: readonly Pod[], traffic: MatrixTraffic): Matrix {
+    return new Matrix(new PodClasses(cluster, pods), traffic);
+  }
+
+  /** How many distinct classes and keys the pods fall in: what the matrix costs to compute. */
+  get size(): { pods: number; classes: number; egressKeys: number; ingressKeys: number } {
+    return { pods: this.pods.length, classes: this.classPod.length, egressKeys: this.egressPod.length, ingressKeys: this.ingressPod.length };
+  }
+
+  /** Asks every verdict the matrix needs now, so that its rows can be read after the model has moved on. */
+  prepare(): this {
+    for (let i = 0; i < this.pods.length; i++) this.prepareRow(i);
+    return this;
+  }
+
+  /** Check's answer from pods[i] to pods[j]. */
+  allowed(i: number, j: number): boolean {
+    if (i === j || this.ownNode(i, j)) return true;
+    return this.policyAllows(i, j);
+  }
+
+  /** Row i: out[j] is 1 when pods[i] may reach pods[j], else 0. */
+  row(i: number, out: Uint8Array): void {
+    this.prepareRow(i);
+    const classes = this.classPod.length;
+    const peerClass = this.peerClass;
+    const ingressKey = this.ingressKey;
+    const ingress = this.ingress;
+    const e = this.egressKey[i]!;
+    const src = peerClass[i]!;
+    const egress = this.egress.subarray(e === OPEN ? 0 : e * classes, e === OPEN ? 0 : (e + 1) * classes);
+    const n = this.pods.length;
+    for (let j = 0; j < n; j++) {
+      const k = ingressKey[j]!;
+      out[j] = (e === OPEN || egress[peerClass[j]!] === ALLOWED) && (k === OPEN || ingress[k * classes + src] === ALLOWED) ? 1 : 0;
+    }
+    out[i] = 1;
+    if (this.onNode.size > 0) this.ownNodeRow(i, out);
+  }
+
+  /**
+   * Groups of pods whose rows and columns are equal: same policies, same class
+   * as a peer, and the same node where a host-network pod makes the node
+   * matter. Each group's pods in matrix order, groups by their first pod.
+   */
+  groups(): number[][] {
+    const byKey = new Map<string, number[]>();
+    for (let i = 0; i < this.pods.length; i++) {
+      const node = this.onNode.has(this.pods[i]!.nodeName ?? "") ? this.pods[i]!.nodeName : "";
+      const key = `${this.peerClass[i]},${this.egressKey[i]},${this.ingressKey[i]},${node}`;
+      let g = byKey.get(key);
+      if (!g) byKey.set(key, (g = []));
+      g.push(i);
+    }
+    return [...byKey.values()];
+  }
+
+  /** The cell between two groups: between any pod of one and any other pod of the other. */
+  groupAllowed(from: readonly number[], to: readonly number[]): boolean {
+    const i = from[0]!;
+    const j = from === to ? (to[1] ?? i) : to[0]!;
+    return this.allowed(i, j);
+  }
+
+  private ownNode(i: number, j: number): boolean {
+    if (this.onNode.size === 0) return false;
+    const a = this.pods[i]!;
+    const b = this.pods[j]!;
+    return a.nodeName !== undefined && a.nodeName === b.nodeName && (a.hostNetwork || b.hostNetwork);
+  }
+
+  private ownNodeRow(i: number, out: Uint8Array): void {
+    const pod = this.pods[i]!;
+    const on = this.onNode.get(pod.nodeName ?? "");
+    if (!on) return;
+    for (const j of pod.hostNetwork ? on.all : on.host) out[j] = 1;
+  }
+
+  private policyAllows(i: number, j: number): boolean {
+    const e = this.egressKey[i]!;
+    const k = this.ingressKey[j]!;
+    return (e === OPEN || this.egressVerdict(e, this.peerClass[j]!)) && (k === OPEN || this.ingressVerdict(k, this.peerClass[i]!));
+  }
+
+  /** Every verdict row i reads: its egress key against every class, and every ingress key against its class. */
+  private prepareRow(i: number): void {
+    const classes = this.classPod.length;
+    const e = this.egressKey[i]!;
+    if (e !== OPEN) for (let c = 0; c < classes; c++) this.egressVerdict(e, c);
+    const src = this.peerClass[i]!;
+    for (let k = 0; k < this.ingressPod.length; k++) this.ingressVerdict(k, src);
+  }
+
+  private egressVerdict(key: number, dstClass: number): boolean {
+    const at = key * this.classPod.length + dstClass;
+    let v = this.egress[at]!;
+    if (v === UNKNOWN) {
+      const src = this.egressPod[key]!;
+      const dst = this.classPod[dstClass]!;
+      const peer: Endpoint = { kind: "pod", pod: dst, ip: addressFor(dst, src.ips[0]?.family) };
+      this.egress[at] = v = evaluateSubject(this.cluster, src, "egress", peer, dst, this.traffic, false).allowed ? ALLOWED : DENIED;
+    }
+    return v === ALLOWED;
+  }
+
+  private ingressVerdict(key: number, srcClass: number): boolean {
+    const at = key * this.classPod.length + srcClass;
+    let v = this.ingress[at]!;
+    if (v === UNKNOWN) {
+      const dst = this.ingressPod[key]!;
+      const src = this.classPod[srcClass]!;
+      const peer: Endpoint = { kind: "pod", pod: src, ip: src.ips[0] };
+      this.ingress[at] = v = evaluateSubject(this.cluster, dst, "ingress", peer, dst, this.traffic, false).allowed ? ALLOWED : DENIED;
+    }
+    return v === ALLOWED;
+  }
+}
+
+/** The address a connection from a source of `family` reaches `pod` at, as Check resolves it. */
+function addressFor(pod: Pod, family: Family | undefined): Address | undefined {
+  if (family === undefined) return pod.ips[0];
+  for (const a of pod.ips) if (a.family === family) return a;
+  return undefined;
+}
+
+function numbered(keys: Map<string, number>, key: string, pods: Pod[], pod: Pod): number {
+  let n = keys.get(key);
+  if (n === undefined) {
+    keys.set(key, (n = pods.length));
+    pods.push(pod);
+  }
+  return n;
+}
+
+function inner<K>(outer: Map<K, Map<string, number>>, key: K): Map<string, number> {
+  let m = outer.get(key);
+  if (!m) outer.set(key, (m = new Map()));
+  return m;
+}
+
+/** One ipBlock peer of each distinct CIDR and exceptions that some policy names. */
+function ipBlocks(cluster: Cluster): (Peer & { kind: "ipBlock" })[] {
+  const distinct = new Map<string, Peer & { kind: "ipBlock" }>();
+  forEachPeer(cluster, (p) => {
+    if (p.kind === "ipBlock") distinct.set(`${p.cidr.text} ${p.except.map((e) => e.text).join(" ")}`, p);
+  });
+  return [...distinct.values()];
+}
+
+/** The label keys some peer's pod selector names: the only labels a peer match reads of the other end. */
+function peerKeys(cluster: Cluster): string[] {
+  const keys = new Set<string>();
+  forEachPeer(cluster, (p) => {
+    if (p.kind === "pods" && p.pods.kind === "match") for (const r of p.pods.requirements) keys.add(r.key);
+  });
+  return [...keys].sort();
+}
+
+function forEachPeer(cluster: Cluster, fn: (p: Peer) => void): void {
+  for (const ns of cluster.namespacesInUse()) {
+    for (const p of cluster.policiesIn(ns)) {
+      for (const rule of p.policy.ingress ?? []) for (const peer of rule.peers) fn(peer);
+      for (const rule of p.policy.egress ?? []) for (const peer of rule.peers) fn(peer);
+    }
+  }
+}
+
+function labelsKey(pod: Pod, keys: readonly string[]): string {
+  let out = "";
+  for (const k of keys) {
+    const v = pod.labels[k];
+    out += v === undefined ? "\u0001" : `=${v}\u0001`;
+  }
+  return out;
+}
+
+/** Which ipBlocks hold each address the pod may be reached at: its primary one, and its first of each family. */
+function addressesKey(pod: Pod, blocks: readonly (Peer & { kind: "ipBlock" })[]): string {
+  if (blocks.length === 0 || pod.ips.length === 0) return pod.ips.length === 0 ? "-" : "";
+  let out = "";
+  for (const a of [pod.ips[0], addressFor(pod, "ipv4"), addressFor(pod, "ipv6")]) {
+    out += "|";
+    if (a === undefined) {
+      out += "-";
+      continue;
+    }
+    for (let b = 0; b < blocks.length; b++) if (ipBlockContains(blocks[b]!, a)) out += `${b},`;
+  }
+  return out;
+}
+
+/** The pod's named ports: what a named port entry resolves on. */
+function portsKey(pod: Pod): string {
+  let out = "";
+  for (const p of pod.ports) if (p.name !== undefined) out += `${p.protocol}/${p.name}=${p.port},`;
+  return out;
+}

@@ -1,0 +1,264 @@
+/**
+ * Whole-cluster answers: the reachability matrix and what a change would do
+ * (what-if). Both ask the same semantics as Check, over classes of pods.
+ */
+import { Matrix, type MatrixTraffic } from "../analysis/matrix.js";
+import { type Cell, answersAt, changingPairs, differences, namedTraffic, podStates, unionTraffic } from "../analysis/whatif.js";
+import type { MatrixAnswer } from "../analysis/matrix-output.js";
+import { KINDS, type Kind, type ModelObject, type Pod, type Selector, parseKind } from "../model/types.js";
+import type { Change } from "../store/types.js";
+import { type FieldError, Path, fieldError } from "../policy/field.js";
+import { parseSelectorText } from "../policy/selector-text.js";
+import { matches } from "../policy/selector.js";
+import { authorize } from "./authorization.js";
+import { parseTraffic } from "./check-query.js";
+import type { RequestContext } from "./context.js";
+import { PodwallError } from "./errors.js";
+import { applyChanges, describe, describeRef, planApply, planDelete, tryChanges } from "./model-writer.js";
+import type { RulesService } from "./rules-service.js";
+import type { PodwallService } from "./service.js";
+
+export interface MatrixInput {
+  readonly protocol?: unknown;
+  readonly port?: unknown;
+  /** "x,y", or a list. */
+  readonly namespaces?: unknown;
+  /** A label selector as kubectl's -l writes it. */
+  readonly pods?: unknown;
+  readonly group?: unknown;
+}
+
+export interface WhatIfInput {
+  /** Manifests to apply, as a write takes them. */
+  readonly apply?: unknown;
+  /** Objects to delete: `[{"kind","namespace","name"}]`. */
+  readonly delete?: unknown;
+  /** "80", "UDP/53"; when absent, every port and protocol a policy names. */
+  readonly ports?: unknown;
+  /** The most cells listed (all are counted). */
+  readonly limit?: unknown;
+}
+
+export interface WhatIfAnswer {
+  readonly generation: number;
+  /** The ports the cells were asked on, "TCP/80". */
+  readonly ports: readonly string[];
+  /** Cells whose answer would change, by protocol, port, source and destination; `null` where the pod is not there. */
+  readonly cells: readonly Cell[];
+  /** How many cells would change in all (`cells` lists up to the limit). */
+  readonly cellsChanged: number;
+  readonly truncated: boolean;
+  /** Nodes whose ruleset version would change; `null` where the node is not there. */
+  readonly nodes: readonly { readonly node: string; readonly before: string | null; readonly after: string | null }[];
+  readonly applied: readonly string[];
+  readonly deleted: readonly string[];
+  readonly skipped: readonly string[];
+  readonly warnings?: readonly string[];
+}
+
+export interface AnalysisLimits {
+  /** The most pods a matrix may have (its rows; as many columns). */
+  readonly matrixPods: number;
+  /** The most changed cells one what-if lists, unless it asks for fewer. */
+  readonly whatIfCells: number;
+}
+
+export const DEFAULT_ANALYSIS_LIMITS: AnalysisLimits = { matrixPods: 20_000, whatIfCells: 10_000 };
+
+export class AnalysisService {
+  private readonly limits: AnalysisLimits;
+
+  constructor(
+    private readonly service: PodwallService,
+    private readonly rules: RulesService,
+    limits: Partial<AnalysisLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_ANALYSIS_LIMITS, ...limits };
+  }
+
+  /**
+   * The matrix of the pods asked for, every verdict asked at once (so that
+   * its rows are read from this generation, however long they take to send).
+   * 400 for a bad question, 404 for an unknown namespace, 413 past the limit.
+   */
+  matrix(ctx: RequestContext, input: MatrixInput): MatrixAnswer {
+    authorize(ctx, "check");
+    this.service.requireReady();
+    const errs: FieldError[] = [];
+    const { protocol, port } = parseTraffic(input, undefined, errs);
+    const namespaces = listOf(input.namespaces, "namespaces", errs);
+    const selector = selectorOf(input.pods, errs);
+    const group = input.group === true || input.group === "true" || input.group === "1";
+    if (errs.length > 0) throw new PodwallError("bad-request", `invalid matrix: ${errs.map((e) => `${e.field}: ${e.detail}`).join("; ")}`, errs);
+    const cluster = this.service.cluster;
+    for (const ns of namespaces ?? []) {
+      if (!cluster.namespaces.has(ns)) throw new PodwallError("not-found", `namespaces "${ns}" not found`);
+    }
+    const pods = podsOf(this.service, namespaces, selector);
+    if (pods.length > this.limits.matrixPods) {
+      this.service.metrics.rejected.inc({ reason: "matrix" });
+      throw new PodwallError(
+        "too-large",
+        `the matrix would have ${pods.length} pods, more than the ${this.limits.matrixPods} one matrix may have: narrow it with namespaces or a pod selector`,
+        [fieldError.tooMany(Path.root("pods"), pods.length, this.limits.matrixPods)],
+      );
+    }
+    const matrix = Matrix.of(cluster, pods, { protocol, port }).prepare();
+    return { generation: cluster.generation, protocol, port, matrix, ...(group ? { groups: matrix.groups() } : {}) };
+  }
+
+  /**
+   * What applying and deleting the objects would change, without changing
+   * anything: the cells of every pod pair whose answer differs, and the nodes
+   * whose ruleset version differs. Bad input is answered as the write would
+   * be (400, 404, 413, 422).
+   *
+   * The change is applied in an observed trial of the served model and
+   * undone in the same turn of the event loop, so no other request sees it.
+   * Only the rows of pods whose egress policies, object or namespace change,
+   * and the columns of those whose ingress policies, object or namespace
+   * change, can differ; only they are asked, before and after. Node versions
+   * are made again only for the nodes the change touches, with the sets it
+   * did not touch as they are.
+   */
+  async whatIf(ctx: RequestContext, input: unknown): Promise<WhatIfAnswer> {
+    authorize(ctx, "check");
+    this.service.requireReady();
+    const q = parseWhatIf(input, this.limits.whatIfCells);
+    const read = q.apply === undefined ? { objects: [], skipped: [], warnings: [] } : await this.service.readWritten(ctx, q.apply);
+    // From here to the answer, one turn of the event loop: no write comes between.
+    const cluster = this.service.cluster;
+    const changes: Change[] = planApply(read.objects);
+    for (const d of q.deletes) changes.push(...planDelete(cluster, d.kind, d.namespace, d.name));
+    tryChanges(cluster, changes);
+    const changed: ModelObject[] = [];
+    for (const c of changes) {
+      const old = cluster.get(c.ref.kind, c.ref.namespace, c.ref.name);
+      if (old) changed.push(old);
+      if (c.op === "put" && c.object) changed.push(c.object);
+    }
+    const versions = this.rules.versions(ctx);
+    const states = podStates(cluster);
+    let traffic = q.traffic ?? namedTraffic(cluster);
+    const after = cluster.trial(() => {
+      applyChanges(cluster, changes, () => undefined);
+      if (!q.traffic) traffic = unionTraffic(traffic, namedTraffic(cluster));
+      const pairs = changingPairs(states, podStates(cluster));
+      return { pairs, answers: answersAt(cluster, pairs, traffic), versions: this.rules.versionsAfter(changed) };
+    }, true);
+    const cells = differences(after.pairs, traffic, answersAt(cluster, after.pairs, traffic), after.answers, q.limit);
+    const nodes: { node: string; before: string | null; after: string | null }[] = [];
+    for (const [node, version] of after.versions) {
+      const was = versions.get(node) ?? null;
+      if (was !== version) nodes.push({ node, before: was, after: version });
+    }
+    return {
+      generation: cluster.generation,
+      ports: traffic.map((t) => `${t.protocol}/${t.port}`),
+      cells: cells.cells,
+      cellsChanged: cells.count,
+      truncated: cells.count > cells.cells.length,
+      nodes,
+      applied: read.objects.map(describe),
+      deleted: q.deletes.map((d) => describeRef(d.kind, d.namespace, d.name)),
+      skipped: read.skipped,
+      ...(read.warnings.length > 0 ? { warnings: read.warnings } : {}),
+    };
+  }
+}
+
+interface WhatIfQuery {
+  readonly apply: string | readonly unknown[] | undefined;
+  readonly deletes: readonly { kind: Kind; namespace: string; name: string }[];
+  readonly traffic: MatrixTraffic[] | undefined;
+  readonly limit: number;
+}
+
+/** A what-if's body, validated: 400 naming each bad field. */
+function parseWhatIf(input: unknown, maxCells: number): WhatIfQuery {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) throw new PodwallError("bad-request", "body must be a JSON object");
+  const body = input as WhatIfInput;
+  const errs: FieldError[] = [];
+  let apply: WhatIfQuery["apply"];
+  if (typeof body.apply === "string" || Array.isArray(body.apply)) apply = body.apply;
+  else if (body.apply !== undefined) errs.push(fieldError.typeInvalid(Path.root("apply"), body.apply, "must be manifests (YAML or JSON text) or a list of objects"));
+  const deletes: { kind: Kind; namespace: string; name: string }[] = [];
+  if (body.delete !== undefined && !Array.isArray(body.delete)) errs.push(fieldError.typeInvalid(Path.root("delete"), body.delete, "must be a list of objects"));
+  (Array.isArray(body.delete) ? body.delete : []).forEach((d: unknown, i) => {
+    const p = Path.root("delete").index(i);
+    const o = (typeof d === "object" && d !== null ? d : {}) as Record<string, unknown>;
+    const kind = typeof o["kind"] === "string" ? parseKind(o["kind"]) : undefined;
+    if (kind === undefined) errs.push(fieldError.notSupported(p.child("kind"), o["kind"], KINDS));
+    const name = typeof o["name"] === "string" ? o["name"] : "";
+    if (name === "") errs.push(fieldError.required(p.child("name")));
+    const namespace = typeof o["namespace"] === "string" ? o["namespace"] : "";
+    if ((kind === "Pod" || kind === "NetworkPolicy") && namespace === "") errs.push(fieldError.required(p.child("namespace")));
+    if (kind !== undefined) deletes.push({ kind, namespace: kind === "Pod" || kind === "NetworkPolicy" ? namespace : "", name });
+  });
+  const traffic = body.ports === undefined ? undefined : parsePorts(body.ports, errs);
+  let limit = maxCells;
+  if (body.limit !== undefined) {
+    if (typeof body.limit === "number" && Number.isInteger(body.limit) && body.limit >= 0) limit = Math.min(body.limit, maxCells);
+    else errs.push(fieldError.invalid(Path.root("limit"), body.limit, "must be a whole number"));
+  }
+  if (apply === undefined && deletes.length === 0 && errs.length === 0) errs.push(fieldError.required(Path.root("apply"), "manifests to apply, or objects to delete"));
+  if (errs.length > 0) throw new PodwallError("bad-request", `invalid what-if: ${errs.map((e) => `${e.field}: ${e.detail}`).join("; ")}`, errs);
+  return { apply, deletes, traffic, limit };
+}
+
+/** ["80", "UDP/53"], each once. */
+function parsePorts(v: unknown, errs: FieldError[]): MatrixTraffic[] | undefined {
+  if (!Array.isArray(v)) {
+    errs.push(fieldError.typeInvalid(Path.root("ports"), v, 'must be a list such as ["80", "UDP/53"]'));
+    return undefined;
+  }
+  const out: MatrixTraffic[] = [];
+  v.forEach((item: unknown, i) => {
+    const text = typeof item === "number" ? String(item) : typeof item === "string" ? item : "";
+    const slash = text.indexOf("/");
+    const local: FieldError[] = [];
+    const t = parseTraffic(slash < 0 ? { port: text } : { protocol: text.slice(0, slash), port: text.slice(slash + 1) }, undefined, local);
+    if (local.length > 0) errs.push(fieldError.invalid(Path.root("ports").index(i), item, 'must be PORT or PROTOCOL/PORT, such as "80" or "UDP/53", with a port from 1 to 65535'));
+    else out.push(t);
+  });
+  return unionTraffic(out, []);
+}
+
+/** The pods of a matrix, sorted by namespace, then name. */
+function podsOf(service: PodwallService, namespaces: readonly string[] | undefined, selector: Selector | undefined): Pod[] {
+  const cluster = service.cluster;
+  const out: Pod[] = [];
+  const from = namespaces ? namespaces.flatMap((ns) => [...cluster.podsIn(ns)]) : cluster.pods.values();
+  for (const pod of from) if (selector === undefined || matches(selector, pod.labels)) out.push(pod);
+  return out.sort(byKey);
+}
+
+export function byKey(a: Pod, b: Pod): number {
+  return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** A comma-separated list, or an array of strings; undefined when absent or empty. */
+function listOf(v: unknown, name: string, errs: FieldError[]): string[] | undefined {
+  if (v === undefined || v === "") return undefined;
+  const items = typeof v === "string" ? v.split(",") : Array.isArray(v) ? v : undefined;
+  if (!items || items.some((x) => typeof x !== "string")) {
+    errs.push(fieldError.typeInvalid(Path.root(name), v, "must be a comma-separated list of names"));
+    return undefined;
+  }
+  const names = [...new Set((items as string[]).map((x) => x.trim()).filter((x) => x !== ""))];
+  return names.length > 0 ? names : undefined;
+}
+
+function selectorOf(v: unknown, errs: FieldError[]): Selector | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (typeof v !== "string") {
+    errs.push(fieldError.typeInvalid(Path.root("pods"), v, "must be a label selector"));
+    return undefined;
+  }
+  const s = parseSelectorText(v);
+  if ("error" in s) {
+    errs.push(fieldError.invalid(Path.root("pods"), v, s.error));
+    return undefined;
+  }
+  return s;
+}
