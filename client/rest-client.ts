@@ -27,10 +27,30 @@ export class RestClient {
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+    const res = await this.send(method, path, body, headers);
+    const text = await res.text();
+    const parsed = res.headers.get("content-type")?.includes("json") && text ? (JSON.parse(text) as unknown) : text;
+    if (res.status >= 400) throw this.failure(res.status, parsed);
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  /** A GET whose answer is written to `out` as it arrives (a matrix of 10,000 × 10,000 cells is never held whole). */
+  async stream(path: string, out: NodeJS.WritableStream, headers: Record<string, string> = {}): Promise<void> {
+    const res = await this.send("GET", path, undefined, headers);
+    if (res.status >= 400) {
+      const text = await res.text();
+      throw this.failure(res.status, res.headers.get("content-type")?.includes("json") && text ? (JSON.parse(text) as unknown) : text);
+    }
+    if (!res.body) return;
+    for await (const chunk of res.body) {
+      if (!out.write(chunk as Uint8Array)) await new Promise((resolve) => out.once("drain", resolve));
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Awaited<ReturnType<Transport["fetch"]>>> {
     const url = new URL(path, this.baseUrl);
-    let res: Awaited<ReturnType<Transport["fetch"]>>;
     try {
-      res = await this.transport.fetch(url, {
+      return await this.transport.fetch(url, {
         method,
         headers: { accept: "application/json", ...(body !== undefined ? { "content-type": typeof body === "string" ? "application/yaml" : "application/json" } : {}), ...headers },
         ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
@@ -40,15 +60,13 @@ export class RestClient {
       if (e instanceof CredentialsError) throw e;
       throw new PodwallError("unavailable", unreachable(url, e));
     }
-    const text = await res.text();
-    const parsed = res.headers.get("content-type")?.includes("json") && text ? (JSON.parse(text) as unknown) : text;
-    if (res.status >= 400) {
-      const e = parsed as { message?: string; errors?: [] };
-      const code = CODES[res.status] ?? "internal";
-      const message = e?.message ?? `HTTP ${res.status}`;
-      throw new PodwallError(code, `${message}${authHint(code, this.transport, this.baseUrl)}`, e?.errors ?? []);
-    }
-    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  private failure(status: number, parsed: unknown): PodwallError {
+    const e = parsed as { message?: string; errors?: [] };
+    const code = CODES[status] ?? "internal";
+    const message = e?.message ?? `HTTP ${status}`;
+    return new PodwallError(code, `${message}${authHint(code, this.transport, this.baseUrl)}`, e?.errors ?? []);
   }
 
   close(): Promise<void> {

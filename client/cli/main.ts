@@ -2,7 +2,6 @@
  * The `podwall` command: serve, check, rules, agent.
  * Exit codes of check follow `kubectl auth can-i`: 0 allowed, 1 denied, 2 error.
  */
-import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { DEFAULT_LIMITS } from "../../server/api/rest/body.js";
 import { DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallError, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
@@ -14,9 +13,12 @@ import { DryRunner, SystemRunner } from "../agent/runner.js";
 import { renderDecision, renderRuleset } from "../render.js";
 import { AgentMetrics, serveMetrics } from "../agent/metrics.js";
 import { type ClientFlags, serverOption, transportOf, withCredentials } from "./client-flags.js";
-import { UsageError, ask, examples, offlineService, parseCount, parseProtoPort, printed } from "./common.js";
+import { UsageError, ask, examples, offlineService, packageVersion, parseCount, parseProtoPort, printed } from "./common.js";
+import { registerDiff } from "./diff.js";
+import { registerMatrix } from "./matrix.js";
+import { registerLint } from "./lint.js";
 
-const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = packageVersion();
 
 const program = new Command("podwall")
   .description("Policy decisions and node rulesets for Kubernetes NetworkPolicy")
@@ -247,6 +249,10 @@ withCredentials(
       await transport.close();
     }
   });
+
+registerMatrix(program);
+registerDiff(program);
+registerLint(program);
 
 export async function main(argv: string[]): Promise<void> {
   try {

@@ -45,7 +45,7 @@ export function analysisHandlers(analysis: AnalysisService, door: GrpcDoor): Ana
           if (batch.length === 0) return;
           const ok = call.write(create(MatrixResponseSchema, { rows: batch }));
           batch = [];
-          if (!ok && !gone) await once(call, "drain");
+          if (!ok && !gone) await Promise.race([once(call, "drain"), once(call, "cancelled")]);
         };
         for (const row of rows(a)) {
           if (gone) break;

@@ -8,6 +8,7 @@ import { AnalysisService, type Decision, type PodwallService, decisionOf, Podwal
 import { analysisRoutes } from "./analysis-routes.js";
 import { DEFAULT_LIMITS, type Limits, bodyParsers, queryFlag, warningHeaders } from "./body.js";
 import { requireCredentials, restContext, waitingContext } from "./context.js";
+import { lintRoutes } from "./lint-routes.js";
 import { rulesRoutes } from "./rules-routes.js";
 
 export interface RestOptions {
@@ -93,6 +94,7 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
   const rules = opts.rules ?? new RulesService(service);
   app.use(rulesRoutes(rules, body.statusReport, { answered: ctx, waiting: writing }));
   app.use(analysisRoutes(opts.analysis ?? new AnalysisService(service, rules), json, { answered: ctx, waiting: writing }));
+  app.use(lintRoutes(service, ctx));
 
   app.use((req, _res, next) => next(new PodwallError("not-found", `no route for ${req.method} ${req.path}`)));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
