@@ -28,6 +28,9 @@ ENV NODE_ENV=production
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web page (/ui/): its HTML and stylesheet beside its compiled script,
+# which the server bundles with esbuild (a production dependency) when the page is first asked for.
+COPY client/ui/index.html client/ui/style.css ./dist/client/ui/
 COPY examples ./examples
 # The model's embedded store: mount a volume here so that it outlives the container.
 RUN mkdir -p /var/lib/podwall && chown 1000:1000 /var/lib/podwall

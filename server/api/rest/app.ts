@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type Limits, bodyParsers, queryFlag, warningHeaders } f
 import { requireCredentials, restContext, waitingContext } from "./context.js";
 import { lintRoutes } from "./lint-routes.js";
 import { rulesRoutes } from "./rules-routes.js";
+import { uiRoutes } from "./ui-routes.js";
 
 export interface RestOptions {
   /** Largest request body, e.g. "64mb"; stands for `limits.bodyBytes`. */
@@ -94,6 +95,7 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
   const rules = opts.rules ?? new RulesService(service);
   app.use(rulesRoutes(rules, body.statusReport, { answered: ctx, waiting: writing }));
   app.use(analysisRoutes(opts.analysis ?? new AnalysisService(service, rules), json, { answered: ctx, waiting: writing }));
+  app.use(uiRoutes());
   app.use(lintRoutes(service, ctx));
 
   app.use((req, _res, next) => next(new PodwallError("not-found", `no route for ${req.method} ${req.path}`)));

@@ -7,6 +7,7 @@ import { TLSSocket } from "node:tls";
 import type { Request, RequestHandler, Response } from "express";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { OPEN_REQUEST, PodwallError, type RequestContext } from "../../service/index.js";
+import { isUiFile } from "./ui-routes.js";
 
 const CONTEXT = Symbol("podwall.context");
 type WithContext = Request & { [CONTEXT]?: RequestContext };
@@ -20,12 +21,13 @@ export function restContext(auth: Authenticator, req: Request): RequestContext {
 
 /**
  * With `--auth`, a request without known credentials is answered 401 before
- * its body is read; only the probes stay open. What a known caller may do is
- * the service's decision.
+ * its body is read; only the probes and the web page's files stay open (the
+ * files hold no data: the page asks the API with the user's token). What a
+ * known caller may do is the service's decision.
  */
 export function requireCredentials(auth: Authenticator): RequestHandler {
   return (req, _res, next) => {
-    if (req.path === "/healthz" || req.path === "/readyz" || restContext(auth, req).principal.role !== undefined) return next();
+    if (req.path === "/healthz" || req.path === "/readyz" || isUiFile(req.method, req.path) || restContext(auth, req).principal.role !== undefined) return next();
     next(new PodwallError("unauthenticated", "Unauthorized: no valid credentials were given"));
   };
 }
