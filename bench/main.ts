@@ -6,7 +6,7 @@
  * bench/results/.
  *
  * Options: --quick (shorter runs, no huge profile), --seconds N (load duration),
- * --only checkLatency|rulesets|frontDoors|stores|watch|soak (one section), or
+ * --only checkLatency|rulesets|frontDoors|stores|watch|soak|matrix (one section), or
  * --only deltas (the ruleset delta figures alone, which rulesets includes).
  */
 import { execFileSync } from "node:child_process";
@@ -369,11 +369,53 @@ async function watch(): Promise<void> {
 
 const soak = () => soakSection(add, { quick, seconds });
 
+type MatrixFigures = {
+  pods: number;
+  cells: number;
+  checkUsPerCell: number;
+  podByPodMs: number;
+  computeMs: number;
+  size: { classes: number; egressKeys: number; ingressKeys: number };
+  json: { ms: number; bytes: number; peakExtraMB: number };
+  table: { ms: number; bytes: number; peakExtraMB: number };
+  denseBitmapMB: number;
+};
+
+async function matrix(): Promise<void> {
+  console.error("the whole matrix of large for one port, over REST, read by curl");
+  const m = await run<MatrixFigures>("child-matrix.ts", ["large", quick ? "1" : "3"]);
+  const cells = `${(m.cells / 1e6).toFixed(0)}M cells`;
+  add({
+    figure: `matrix of large, TCP/80 (${m.pods} × ${m.pods} = ${cells}), JSON to the last byte`,
+    value: `${(m.json.ms / 1000).toFixed(1)} s, ${(m.json.bytes / 2 ** 20).toFixed(0)} MiB; ${(m.json.ms / m.podByPodMs).toFixed(4)} × asking Check pod by pod (${(m.podByPodMs / 1000).toFixed(0)} s at ${m.checkUsPerCell.toFixed(1)} µs a cell)`,
+    target: "≤ 10 s",
+    met: m.json.ms <= 10_000,
+    raw: m,
+  });
+  add({
+    figure: "the same as a text table (?format=table)",
+    value: `${(m.table.ms / 1000).toFixed(1)} s, ${(m.table.bytes / 2 ** 20).toFixed(0)} MiB`,
+    target: "report",
+  });
+  add({
+    figure: "classes and verdicts of that matrix, before its first row",
+    value: `${m.computeMs.toFixed(0)} ms: ${m.size.classes} classes, ${m.size.egressKeys} egress and ${m.size.ingressKeys} ingress keys`,
+    target: "report",
+  });
+  const peak = Math.max(m.json.peakExtraMB, m.table.peakExtraMB);
+  add({
+    figure: "server memory at the peak of a matrix answer, above before it",
+    value: `${peak.toFixed(1)} MB (${(peak / m.denseBitmapMB).toFixed(1)} × a dense bitmap of the cells, ${m.denseBitmapMB.toFixed(1)} MB; the JSON is ${(m.json.bytes / 2 ** 20).toFixed(0)} MiB)`,
+    target: "≤ 4 × the bitmap",
+    met: peak <= 4 * m.denseBitmapMB,
+  });
+}
+
 /** `deltas` is part of `rulesets`, and can be run alone. */
 const sections =
   only < 0
-    ? [checkLatency, rulesets, frontDoors, stores, watch, soak]
-    : [checkLatency, rulesets, deltas, frontDoors, stores, watch, soak].filter((f) => f.name === process.argv[only + 1]);
+    ? [checkLatency, rulesets, frontDoors, stores, watch, soak, matrix]
+    : [checkLatency, rulesets, deltas, frontDoors, stores, watch, soak, matrix].filter((f) => f.name === process.argv[only + 1]);
 for (const section of sections) {
   try {
     await section();
