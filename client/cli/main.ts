@@ -4,7 +4,7 @@
  */
 import { Command, Option } from "commander";
 import { DEFAULT_LIMITS } from "../../server/api/rest/body.js";
-import { DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallError, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
+import { DEFAULT_ANALYSIS_LIMITS, DEFAULT_MAX_BATCH, DEFAULT_RULES_LIMITS, type Decision, PodwallError, RulesService, SYSTEM, toPodwallError } from "../../server/service/index.js";
 import type { StoreSpec } from "../../server/store/index.js";
 import { pino } from "pino";
 import type { Ruleset } from "../../server/rules/index.js";
@@ -56,6 +56,7 @@ program
   .option("--max-batch <n>", "the most questions one batch may ask", parseCount, DEFAULT_MAX_BATCH)
   .option("--max-body-bytes <n>", "the largest request body (REST) or message (gRPC)", parseCount, DEFAULT_LIMITS.bodyBytes)
   .option("--max-watches-per-identity <n>", "long polls and watch streams one identity may hold open at once", parseCount, DEFAULT_RULES_LIMITS.watchesPerIdentity)
+  .option("--max-matrix-pods <n>", "the most pods one matrix may have (its rows; as many columns)", parseCount, DEFAULT_ANALYSIS_LIMITS.matrixPods)
   .option("--shutdown-timeout <seconds>", "on SIGTERM, how long requests in flight may finish before they are cut", "5")
   .addHelpText(
     "after",
@@ -86,6 +87,7 @@ program
       maxBatch: o.maxBatch,
       limits: { bodyBytes: o.maxBodyBytes },
       rulesLimits: { watchesPerIdentity: o.maxWatchesPerIdentity },
+      analysisLimits: { matrixPods: o.maxMatrixPods },
       shutdownTimeoutMs: shutdown * 1000,
     });
     const stop = (signal: string) => {
@@ -124,6 +126,7 @@ interface ServeFlags {
   maxBatch: number;
   maxBodyBytes: number;
   maxWatchesPerIdentity: number;
+  maxMatrixPods: number;
   shutdownTimeout: string;
 }
 
