@@ -19,10 +19,12 @@
  * cells are then two table look-ups.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Address, Family, Peer, Pod, PolicyObject, Protocol } from "../model/types.js";
+import type { Pod, Protocol } from "../model/types.js";
 import type { Endpoint } from "../policy/endpoint.js";
 import { evaluateSubject, someRuleMayAllowPort } from "../policy/evaluate.js";
-import { ipBlockContains, isolatingPolicies } from "../policy/match.js";
+import { OPEN, PodClasses, addressFor } from "./pod-classes.js";
+
+export { PodClasses } from "./pod-classes.js";
 
 export interface MatrixTraffic {
   readonly protocol: Protocol;
@@ -32,62 +34,6 @@ export interface MatrixTraffic {
 const UNKNOWN = 0;
 const DENIED = 1;
 const ALLOWED = 2;
-/** A pod no policy isolates in a direction: its verdict is allowed, whatever the other end. */
-const OPEN = -1;
-
-/**
- * The pods of a matrix with their classes and keys: what does not depend on
- * the port asked, made once for every port of a question.
- */
-export class PodClasses {
-  /** Each pod's class as a peer, its egress key and its ingress key (OPEN when not isolated). */
-  readonly peerClass: Int32Array;
-  readonly egressKey: Int32Array;
-  readonly ingressKey: Int32Array;
-  /** A pod of each class and key, to ask a verdict with. */
-  readonly classPod: Pod[] = [];
-  readonly egressPod: Pod[] = [];
-  readonly ingressPod: Pod[] = [];
-  /**
-   * For the own-node exception, only where a host-network pod is: by node,
-   * the indexes of every pod on it and of its host-network pods.
-   */
-  readonly onNode = new Map<string, { all: number[]; host: number[] }>();
-
-  constructor(
-    readonly cluster: Cluster,
-    readonly pods: readonly Pod[],
-  ) {
-    const n = pods.length;
-    this.peerClass = new Int32Array(n);
-    this.egressKey = new Int32Array(n);
-    this.ingressKey = new Int32Array(n);
-    const blocks = ipBlocks(cluster);
-    const keys = peerKeys(cluster);
-    const classKeys = new Map<string, number>();
-    const egressKeys = new Map<readonly PolicyObject[], Map<string, number>>();
-    const ingressKeys = new Map<readonly PolicyObject[], Map<string, number>>();
-    for (let i = 0; i < n; i++) {
-      const pod = pods[i]!;
-      const ports = portsKey(pod);
-      const peer = `${pod.namespace}\0${pod.hostNetwork ? 1 : 0}\0${labelsKey(pod, keys)}\0${addressesKey(pod, blocks)}\0${ports}`;
-      this.peerClass[i] = numbered(classKeys, peer, this.classPod, pod);
-      const eg = isolatingPolicies(cluster, pod, "egress");
-      this.egressKey[i] = eg.length === 0 ? OPEN : numbered(inner(egressKeys, eg), pod.ips[0]?.family ?? "", this.egressPod, pod);
-      const ing = isolatingPolicies(cluster, pod, "ingress");
-      this.ingressKey[i] = ing.length === 0 ? OPEN : numbered(inner(ingressKeys, ing), ports, this.ingressPod, pod);
-      if (pod.hostNetwork && pod.nodeName !== undefined) this.onNode.set(pod.nodeName, { all: [], host: [] });
-    }
-    if (this.onNode.size > 0) {
-      for (let i = 0; i < n; i++) {
-        const on = this.onNode.get(pods[i]!.nodeName ?? "");
-        if (!on) continue;
-        on.all.push(i);
-        if (pods[i]!.hostNetwork) on.host.push(i);
-      }
-    }
-  }
-}
 
 export class Matrix {
   /** The pods, rows and columns in this order. */
@@ -241,84 +187,4 @@ export class Matrix {
     }
     return v === ALLOWED;
   }
-}
-
-/** The address a connection from a source of `family` reaches `pod` at, as Check resolves it. */
-function addressFor(pod: Pod, family: Family | undefined): Address | undefined {
-  if (family === undefined) return pod.ips[0];
-  for (const a of pod.ips) if (a.family === family) return a;
-  return undefined;
-}
-
-function numbered(keys: Map<string, number>, key: string, pods: Pod[], pod: Pod): number {
-  let n = keys.get(key);
-  if (n === undefined) {
-    keys.set(key, (n = pods.length));
-    pods.push(pod);
-  }
-  return n;
-}
-
-function inner<K>(outer: Map<K, Map<string, number>>, key: K): Map<string, number> {
-  let m = outer.get(key);
-  if (!m) outer.set(key, (m = new Map()));
-  return m;
-}
-
-/** One ipBlock peer of each distinct CIDR and exceptions that some policy names. */
-function ipBlocks(cluster: Cluster): (Peer & { kind: "ipBlock" })[] {
-  const distinct = new Map<string, Peer & { kind: "ipBlock" }>();
-  forEachPeer(cluster, (p) => {
-    if (p.kind === "ipBlock") distinct.set(`${p.cidr.text} ${p.except.map((e) => e.text).join(" ")}`, p);
-  });
-  return [...distinct.values()];
-}
-
-/** The label keys some peer's pod selector names: the only labels a peer match reads of the other end. */
-function peerKeys(cluster: Cluster): string[] {
-  const keys = new Set<string>();
-  forEachPeer(cluster, (p) => {
-    if (p.kind === "pods" && p.pods.kind === "match") for (const r of p.pods.requirements) keys.add(r.key);
-  });
-  return [...keys].sort();
-}
-
-function forEachPeer(cluster: Cluster, fn: (p: Peer) => void): void {
-  for (const ns of cluster.namespacesInUse()) {
-    for (const p of cluster.policiesIn(ns)) {
-      for (const rule of p.policy.ingress ?? []) for (const peer of rule.peers) fn(peer);
-      for (const rule of p.policy.egress ?? []) for (const peer of rule.peers) fn(peer);
-    }
-  }
-}
-
-function labelsKey(pod: Pod, keys: readonly string[]): string {
-  let out = "";
-  for (const k of keys) {
-    const v = pod.labels[k];
-    out += v === undefined ? "\u0001" : `=${v}\u0001`;
-  }
-  return out;
-}
-
-/** Which ipBlocks hold each address the pod may be reached at: its primary one, and its first of each family. */
-function addressesKey(pod: Pod, blocks: readonly (Peer & { kind: "ipBlock" })[]): string {
-  if (blocks.length === 0 || pod.ips.length === 0) return pod.ips.length === 0 ? "-" : "";
-  let out = "";
-  for (const a of [pod.ips[0], addressFor(pod, "ipv4"), addressFor(pod, "ipv6")]) {
-    out += "|";
-    if (a === undefined) {
-      out += "-";
-      continue;
-    }
-    for (let b = 0; b < blocks.length; b++) if (ipBlockContains(blocks[b]!, a)) out += `${b},`;
-  }
-  return out;
-}
-
-/** The pod's named ports: what a named port entry resolves on. */
-function portsKey(pod: Pod): string {
-  let out = "";
-  for (const p of pod.ports) if (p.name !== undefined) out += `${p.protocol}/${p.name}=${p.port},`;
-  return out;
 }
