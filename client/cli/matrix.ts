@@ -32,7 +32,7 @@ export function registerMatrix(program: Command): void {
       .option("--group", "rows and columns are groups of pods whose rows and columns are equal", false)
       .addOption(serverOption("ask a running server"))
       .option("--manifests <path...>", "compute offline on these manifests (workloads stand for their pods)")
-      .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json", "yaml"]).default("table")),
+      .addOption(new Option("-o, --output <format>", "output format").choices(["table", "wide", "json", "yaml"]).default("table")),
   )
     .addHelpText(
       "after",
@@ -40,6 +40,7 @@ export function registerMatrix(program: Command): void {
         "podwall matrix --manifests examples/cluster                # TCP/80, every pod",
         "podwall matrix --namespaces x,y --protocol udp --port 53 --server http://podwall:8080",
         "podwall matrix --pods app=web --group -o json              # groups of equivalent pods, as JSON",
+        "podwall matrix --namespaces x -o wide                       # the columns' names written downwards",
       ),
     )
     .action(async (o: MatrixFlags) => {
@@ -48,7 +49,7 @@ export function registerMatrix(program: Command): void {
         const service = await offlineService(o.manifests);
         const answer = new AnalysisService(service, new RulesService(service)).matrix(SYSTEM, query);
         if (o.output === "yaml") process.stdout.write(printed(JSON.parse(Buffer.concat([...matrixJson(answer)]).toString()), "yaml"));
-        else await write(answer, o.output === "json" ? matrixJson : matrixTable);
+        else await write(answer, o.output === "json" ? matrixJson : (a, onRow) => matrixTable(a, onRow, o.output === "wide"));
         return;
       }
       const params = new URLSearchParams({
@@ -62,7 +63,7 @@ export function registerMatrix(program: Command): void {
         process.stdout.write(printed(await ask(o, (c) => c.request("GET", `/v1/matrix?${params}`)), "yaml"));
         return;
       }
-      params.set("format", o.output === "json" ? "json" : "table");
+      params.set("format", o.output);
       const client = new RestClient(o.server ?? DEFAULT_SERVER, transportOf(o));
       try {
         await client.stream(`/v1/matrix?${params}`, process.stdout);

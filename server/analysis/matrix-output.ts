@@ -67,23 +67,29 @@ function writeRow(buf: Buffer, at: number, cells: Uint8Array): number {
 }
 
 /**
- * The table: a legend numbering the columns, the column numbers written
- * downwards, then one line per row, its name and a character per cell.
+ * The table: a legend numbering the columns and the column numbers written
+ * downwards, or (wide) the columns' names written downwards; then one line
+ * per row, its name and a character per cell.
  */
-export function* matrixTable(a: MatrixAnswer, onRow?: RowCallback): Generator<Buffer> {
+export function* matrixTable(a: MatrixAnswer, onRow?: RowCallback, wide = false): Generator<Buffer> {
   const m = a.matrix;
   const names = a.groups ? a.groups.map((g) => (g.length > 1 ? `${m.pods[g[0]!]!.key} (+${g.length - 1})` : m.pods[g[0]!]!.key)) : m.pods.map((p) => p.key);
-  const digits = String(names.length).length;
   const labelWidth = Math.max(...names.map((n) => n.length), 1) + 2;
   const lines: string[] = [`${a.protocol}/${a.port} at generation ${a.generation}: rows are sources, columns destinations ('.' allowed, 'X' denied)`];
-  lines.push(a.groups ? "columns (groups of pods whose rows and columns are equal, by their first pod):" : "columns:");
-  names.forEach((n, i) => {
-    lines.push(`${String(i + 1).padStart(digits + 2)}  ${n}`);
-  });
-  for (let d = 0; d < digits; d++) {
+  const heads = wide ? names : names.map((_, i) => String(i + 1));
+  if (!wide) {
+    lines.push(a.groups ? "columns (groups of pods whose rows and columns are equal, by their first pod):" : "columns:");
+    const digits = String(names.length).length;
+    names.forEach((n, i) => {
+      lines.push(`${String(i + 1).padStart(digits + 2)}  ${n}`);
+    });
+  }
+  const height = Math.max(...heads.map((h) => h.length), 1);
+  for (let d = 0; d < height; d++) {
     let line = "".padEnd(labelWidth);
-    for (let i = 1; i <= names.length; i++) line += String(i).padStart(digits)[d] ?? " ";
-    lines.push(line);
+    // Numbers end on the last line, names start on the first.
+    for (const h of heads) line += (wide ? h[d] : h.padStart(height)[d]) ?? " ";
+    lines.push(line.trimEnd());
   }
   yield Buffer.from(`${lines.join("\n")}\n`);
   let buf = Buffer.allocUnsafe(CHUNK);

@@ -14,12 +14,14 @@ export function analysisRoutes(analysis: AnalysisService, json: RequestHandler, 
   r.get("/v1/matrix", async (req, res) => {
     const q = req.query;
     const format = q["format"] ?? "json";
-    if (format !== "json" && format !== "table") {
-      throw new PodwallError("bad-request", 'format must be "json" or "table"', [{ field: "format", type: "FieldValueNotSupported", detail: 'supported values: "json", "table"' }]);
+    if (format !== "json" && format !== "table" && format !== "wide") {
+      throw new PodwallError("bad-request", 'format must be "json", "table" or "wide"', [
+        { field: "format", type: "FieldValueNotSupported", detail: 'supported values: "json", "table", "wide"' },
+      ]);
     }
     const answer = analysis.matrix(ctx.answered(req), { protocol: q["protocol"], port: q["port"], namespaces: q["namespaces"], pods: q["pods"], group: q["group"] });
     res.type(format === "json" ? "application/json" : "text/plain");
-    await stream(req, res, answer, format === "json" ? matrixJson : matrixTable);
+    await stream(req, res, answer, format === "json" ? matrixJson : format === "wide" ? (a) => matrixTable(a, undefined, true) : matrixTable);
   });
 
   r.post("/v1/whatif", json, async (req, res) => {
