@@ -4,9 +4,11 @@
  * them, with the bearer token the user gave (kept in sessionStorage: it lives
  * as long as the tab, and no other site's page can read it).
  */
-import type { Decision } from "../../server/service/index.js";
+import type { Cell } from "../../server/analysis/whatif.js";
+import type { Protocol } from "../../server/model/types.js";
+import type { Decision, WhatIfAnswer } from "../../server/service/index.js";
 
-export type Protocol = "TCP" | "UDP" | "SCTP";
+export type { Protocol };
 export const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "SCTP"];
 
 /** `GET /v1/matrix?group=true`: rows and columns are groups of pods with identical rows and columns. */
@@ -27,15 +29,8 @@ export interface MatrixQuery {
   readonly pods: string;
 }
 
-export interface CellChange {
-  readonly src: string;
-  readonly dst: string;
-  readonly protocol: Protocol;
-  readonly port: number;
-  /** null: the pod is not there (before, a pod the change adds; after, one it deletes). */
-  readonly before: boolean | null;
-  readonly after: boolean | null;
-}
+/** A cell a what-if changes; null: the pod is not there (before, a pod the change adds; after, one it deletes). */
+export type CellChange = Cell;
 
 export interface WhatIfRequest {
   readonly apply: string;
@@ -43,15 +38,7 @@ export interface WhatIfRequest {
   readonly ports: readonly string[];
 }
 
-export interface WhatIf {
-  readonly generation: number;
-  /** The changed cells, up to the server's limit. */
-  readonly cells: readonly CellChange[];
-  /** How many cells change in all. */
-  readonly cellsChanged?: number;
-  readonly nodes: readonly { node: string; before: string | null; after: string | null }[];
-  readonly warnings?: readonly string[];
-}
+export type WhatIf = WhatIfAnswer;
 
 export interface FieldError {
   readonly object?: string;

@@ -3,10 +3,8 @@
  * its stdout and its stderr.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile } from "node:child_process";
-import { createServer } from "node:net";
+import type { ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,34 +13,9 @@ import { open as openLmdb } from "lmdb";
 import { LmdbStore, lmdbOptions } from "../../server/store/lmdb.js";
 import { parse as parseYaml } from "yaml";
 import { type ServeProcess, spawnServe, untilReady } from "../helpers/process.js";
+import { podwall, closedPort, type Run } from "../helpers/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = ["--import", "tsx", "client/cli/main.ts"];
 const OFFLINE = ["--manifests", "examples/cluster"];
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function podwall(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== "number") return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 const ALLOWED_TEXT = [
   "x/a (10.244.1.11) -> y/b (10.244.1.15) TCP/80: ALLOWED",

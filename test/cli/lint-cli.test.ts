@@ -4,42 +4,14 @@
  * offline on manifests and of a server.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { type TestServer, http, startServer } from "../helpers/server.js";
+import { podwall, closedPort } from "../helpers/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = ["--import", "tsx", "client/cli/main.ts"];
 const FIXTURES = "test/fixtures/lint";
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function podwall(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== "number") return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
-
 const offline = (fixture: string) => ["--manifests", `${FIXTURES}/${fixture}`];
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 const NO_POD_TEXT = [
   "SEVERITY   CODE                    OBJECT                         FIELD              MESSAGE",

@@ -5,28 +5,10 @@
  * bad template refused with its field path.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { podwall } from "../helpers/cli.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = ["--import", "tsx", "client/cli/main.ts"];
 const SHOP = ["--manifests", "test/fixtures/workloads/shop"];
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function podwall(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== "number") return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
 
 const NOTES = [
   "note: StatefulSet shop/web stands for pod shop/web-statefulset: Deployment shop/web has the name web",
