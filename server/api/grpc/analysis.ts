@@ -1,5 +1,4 @@
 /** DecisionService.Matrix (streamed rows) and WhatIf over the analysis service. */
-import { once } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { type MatrixRequest, type MatrixResponse, MatrixResponseSchema, type WhatIfRequest, WhatIfResponseSchema } from "../../gen/podwall/v1/podwall_pb.js";
@@ -17,9 +16,13 @@ export function analysisHandlers(analysis: AnalysisService, door: GrpcDoor): Ana
     matrix: async (call: grpc.ServerWritableStream<MatrixRequest, MatrixResponse>) => {
       const started = process.hrtime.bigint();
       let gone = false;
-      call.on("cancelled", () => {
-        gone = true;
-      });
+      // One promise for the whole call: each wait for "drain" races it, and adds no listener of its own but drain's.
+      const cancelled = new Promise<void>((resolve) =>
+        call.once("cancelled", () => {
+          gone = true;
+          resolve();
+        }),
+      );
       try {
         const req = call.request;
         const a = analysis.matrix(door.context(call), {
@@ -45,7 +48,7 @@ export function analysisHandlers(analysis: AnalysisService, door: GrpcDoor): Ana
           if (batch.length === 0) return;
           const ok = call.write(create(MatrixResponseSchema, { rows: batch }));
           batch = [];
-          if (!ok && !gone) await Promise.race([once(call, "drain"), once(call, "cancelled")]);
+          if (!ok && !gone) await Promise.race([new Promise((resolve) => call.once("drain", resolve)), cancelled]);
         };
         for (const row of rows(a)) {
           if (gone) break;

@@ -2,8 +2,7 @@
  * REST routes of whole-cluster answers: the reachability matrix, streamed
  * (JSON or a text table), and what-if.
  */
-import { once } from "node:events";
-import { type Request, type RequestHandler, type Response, Router } from "express";
+import { type RequestHandler, type Response, Router } from "express";
 import { type MatrixAnswer, matrixJson, matrixTable } from "../../analysis/matrix-output.js";
 import { type AnalysisService, PodwallError } from "../../service/index.js";
 import type { Contexts } from "./rules-routes.js";
@@ -21,7 +20,7 @@ export function analysisRoutes(analysis: AnalysisService, json: RequestHandler, 
     }
     const answer = analysis.matrix(ctx.answered(req), { protocol: q["protocol"], port: q["port"], namespaces: q["namespaces"], pods: q["pods"], group: q["group"] });
     res.type(format === "json" ? "application/json" : "text/plain");
-    await stream(req, res, answer, format === "json" ? matrixJson : format === "wide" ? (a) => matrixTable(a, undefined, true) : matrixTable);
+    await stream(res, answer, format === "json" ? matrixJson : format === "wide" ? (a) => matrixTable(a, undefined, true) : matrixTable);
   });
 
   r.post("/v1/whatif", json, async (req, res) => {
@@ -31,15 +30,22 @@ export function analysisRoutes(analysis: AnalysisService, json: RequestHandler, 
   return r;
 }
 
-/** Writes the pieces as the client takes them; stops when it goes away. */
-async function stream(req: Request, res: Response, answer: MatrixAnswer, encode: (a: MatrixAnswer) => Generator<Buffer>): Promise<void> {
+/**
+ * Writes the pieces as the client takes them; stops when it goes away. One
+ * promise for the whole answer says it went away: each wait for "drain"
+ * races it, and leaves no listener behind on a kept-alive connection.
+ */
+async function stream(res: Response, answer: MatrixAnswer, encode: (a: MatrixAnswer) => Generator<Buffer>): Promise<void> {
   let gone = false;
-  res.on("close", () => {
-    gone = true;
-  });
+  const closed = new Promise<void>((resolve) =>
+    res.once("close", () => {
+      gone = true;
+      resolve();
+    }),
+  );
   for (const piece of encode(answer)) {
     if (gone) return;
-    if (!res.write(piece)) await Promise.race([once(res, "drain"), once(req.socket, "close")]);
+    if (!res.write(piece)) await Promise.race([new Promise((resolve) => res.once("drain", resolve)), closed]);
   }
-  res.end();
+  if (!gone) res.end();
 }
