@@ -190,7 +190,7 @@ describe("service plumbing", () => {
           assert.equal(file.package, "podwall.v1");
           const services = Object.fromEntries(file.service.map((s) => [s.name, s.method.map((m) => m.name)]));
           assert.deepEqual(services, {
-            DecisionService: ["Check", "BatchCheck", "GetRules", "WatchRules"],
+            DecisionService: ["Check", "BatchCheck", "GetRules", "WatchRules", "Matrix", "WhatIf"],
             ModelService: ["Apply", "Replace", "Delete", "Get"],
           });
         });

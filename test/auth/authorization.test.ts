@@ -80,6 +80,13 @@ describe("authorization: every route and method × every role", () => {
     // A long poll of the version in force: answered unchanged once its wait is over.
     { method: "GET", path: "/v1/nodes/node-1/rules?wait=0.05", headers: { "if-none-match": `"${version}"` }, want: known(304, 304, 304, 403) },
     { method: "PUT", path: "/v1/nodes/node-1/status", body: { version: "v" }, want: known(200, 403, 200, 403) },
+    { method: "GET", path: "/v1/matrix?port=80", want: known(200, 200, 403, 403) },
+    { method: "GET", path: "/v1/matrix?port=80&format=table", want: known(200, 200, 403, 403) },
+    // A what-if changes nothing: readers may ask it.
+    { method: "POST", path: "/v1/whatif", body: { delete: [{ kind: "Namespace", name: "app" }], ports: ["80"] }, want: known(200, 200, 403, 403) },
+    { method: "GET", path: "/v1/lint", want: known(200, 200, 403, 403) },
+    // The page's files hold no data; what it shows comes from the API, with the user's token.
+    { method: "GET", path: "/ui/", want: anyone(200) },
     { method: "GET", path: "/v1/no-such-route", want: known(404, 404, 404, 404) },
   ];
 
@@ -172,6 +179,22 @@ describe("authorization: every route and method × every role", () => {
             s.on("error", (e: grpc.ServiceError) => (e.code === G.CANCELLED ? undefined : reject(e)));
           }),
         want: gKnown(G.OK, G.OK, G.OK, G.PERMISSION_DENIED),
+      },
+      {
+        name: "Matrix",
+        call: (t) =>
+          new Promise((resolve, reject) => {
+            const s = d.client["matrix"]!(create(pb.MatrixRequestSchema, { port: 80 }), meta(t)) as grpc.ClientReadableStream<unknown>;
+            s.on("data", () => {});
+            s.once("end", resolve);
+            s.once("error", reject);
+          }),
+        want: gKnown(G.OK, G.OK, G.PERMISSION_DENIED, G.PERMISSION_DENIED),
+      },
+      {
+        name: "WhatIf",
+        call: (t) => unary(d.client, "whatIf", create(pb.WhatIfRequestSchema, { delete: [{ kind: "Namespace", name: "app" }], ports: ["80"] }), t),
+        want: gKnown(G.OK, G.OK, G.PERMISSION_DENIED, G.PERMISSION_DENIED),
       },
       { name: "Get", call: (t) => unary(m.client, "get", create(pb.GetModelRequestSchema, {}), t), want: gKnown(G.OK, G.OK, G.PERMISSION_DENIED, G.PERMISSION_DENIED) },
       {
