@@ -3,6 +3,7 @@
  * Every error is collected with its field path; nothing throws.
  */
 import type { Address, ContainerPort, Labels, Manifest, ModelObject, Namespace, Node, Pod, PodPhase, PolicyObject, Protocol } from "../model/types.js";
+import { KIND_INFO, isNamespaced, kindOf } from "../model/kinds.js";
 import { PROTOCOLS } from "../model/types.js";
 import { type IPMode, parseAddress } from "../policy/address.js";
 import { type FieldError, Path, fieldError } from "../policy/field.js";
@@ -15,14 +16,6 @@ import { knownOnly, unknownFields } from "./known-fields.js";
 import { duplicateFields } from "./parse.js";
 
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
-
-/** The (apiVersion, kind) pairs Podwall models, with the group Kubernetes names in errors. */
-const KNOWN = {
-  "v1/Namespace": "Namespace",
-  "v1/Node": "Node",
-  "v1/Pod": "Pod",
-  "networking.k8s.io/v1/NetworkPolicy": "NetworkPolicy.networking.k8s.io",
-} as const;
 
 /**
  * One object read: modelled (with the fields the API server would not know,
@@ -61,8 +54,8 @@ export function decodeObject(raw: unknown, opts: DecodeOptions = {}): Decoded {
   const kind = typeof o["kind"] === "string" ? o["kind"] : "";
   const meta = (typeof o["metadata"] === "object" && o["metadata"]) || {};
   const rawName = (meta as Json)["name"];
-  const label = `${apiVersion}/${kind}` as keyof typeof KNOWN;
-  if (!(label in KNOWN)) {
+  const known = kindOf(apiVersion, kind);
+  if (known === undefined) {
     if (kind === "" || apiVersion === "") {
       const errs = [];
       if (apiVersion === "") errs.push(fieldError.required(Path.root("apiVersion")));
@@ -73,12 +66,12 @@ export function decodeObject(raw: unknown, opts: DecodeOptions = {}): Decoded {
     return { kind: "skipped", what: `${apiVersion}/${kind} ${typeof ns === "string" ? `${ns}/` : ""}${String(rawName ?? "")}` };
   }
   const duplicates = duplicateFields(raw);
-  if (duplicates.length > 0) return undecodable(apiVersion, kind, KNOWN[label], typeof rawName === "string" ? rawName : "", duplicates);
+  const what = KIND_INFO[known].what;
+  if (duplicates.length > 0) return undecodable(apiVersion, kind, what, typeof rawName === "string" ? rawName : "", duplicates);
   const r = new Reader();
-  const namespaced = kind !== "Namespace" && kind !== "Node";
-  const m = decodeMeta(r, o["metadata"], namespaced, kind === "Namespace" ? isDNS1123Label : isDNS1123Subdomain, defaultNamespace);
+  const m = decodeMeta(r, o["metadata"], isNamespaced(known), known === "Namespace" ? isDNS1123Label : isDNS1123Subdomain, defaultNamespace);
   let object: ModelObject;
-  switch (kind) {
+  switch (known) {
     case "Namespace":
       object = decodeNamespace(m);
       break;
@@ -88,10 +81,11 @@ export function decodeObject(raw: unknown, opts: DecodeOptions = {}): Decoded {
     case "Pod":
       object = decodePod(r, o, m, ip);
       break;
-    default:
+    case "NetworkPolicy":
       object = decodePolicy(r, o, m, ip);
+      break;
   }
-  if (r.errors.length > 0) return invalid(KNOWN[label], m.name, r.errors);
+  if (r.errors.length > 0) return invalid(what, m.name, r.errors);
   return { kind: "object", object, warnings: unknownFields(raw, kind).map((f) => `unknown field ${JSON.stringify(f)}`) };
 }
 

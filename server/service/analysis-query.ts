@@ -4,6 +4,7 @@
  */
 import type { MatrixTraffic } from "../analysis/matrix.js";
 import { unionTraffic } from "../analysis/whatif.js";
+import { isNamespaced } from "../model/kinds.js";
 import { KINDS, type Kind, type Selector, parseKind } from "../model/types.js";
 import { type FieldError, Path, fieldError } from "../policy/field.js";
 import { parseSelectorText } from "../policy/selector-text.js";
@@ -36,8 +37,8 @@ export function parseWhatIf(input: unknown, maxCells: number): WhatIfQuery {
     const name = typeof o["name"] === "string" ? o["name"] : "";
     if (name === "") errs.push(fieldError.required(p.child("name")));
     const namespace = typeof o["namespace"] === "string" ? o["namespace"] : "";
-    if ((kind === "Pod" || kind === "NetworkPolicy") && namespace === "") errs.push(fieldError.required(p.child("namespace")));
-    if (kind !== undefined) deletes.push({ kind, namespace: kind === "Pod" || kind === "NetworkPolicy" ? namespace : "", name });
+    if (kind !== undefined && isNamespaced(kind) && namespace === "") errs.push(fieldError.required(p.child("namespace")));
+    if (kind !== undefined) deletes.push({ kind, namespace: isNamespaced(kind) ? namespace : "", name });
   });
   const traffic = body.ports === undefined ? undefined : parsePorts(body.ports, errs);
   let limit = maxCells;

@@ -4,6 +4,7 @@
  */
 import type { Cluster } from "../model/cluster.js";
 import { type Change, refKey, refOf } from "../store/types.js";
+import { KIND_INFO, isNamespaced } from "../model/kinds.js";
 import type { Kind, ModelObject, Pod } from "../model/types.js";
 import { type Collected, Collector, describeObject } from "../manifests/collect.js";
 import type { DecodeOptions } from "../manifests/decode.js";
@@ -104,11 +105,7 @@ export function describe(o: ModelObject): string {
 
 /** "Kind namespace/name", or "Kind name" for the kinds that live in no namespace. */
 export function describeRef(kind: Kind, namespace: string, name: string): string {
-  return `${kind} ${namespaced(kind) && namespace ? `${namespace}/` : ""}${name}`;
-}
-
-function namespaced(kind: Kind): boolean {
-  return kind === "Pod" || kind === "NetworkPolicy";
+  return `${kind} ${isNamespaced(kind) && namespace ? `${namespace}/` : ""}${name}`;
 }
 
 /** `POST /v1/apply`: a put of every object; an object named twice in one request is written as it is last given. */
@@ -139,8 +136,7 @@ export function planReplace(cluster: Cluster, objects: readonly ModelObject[]): 
 export function planDelete(cluster: Cluster, kind: Kind, namespace: string, name: string): Change[] {
   const obj = cluster.get(kind, namespace, name);
   if (!obj) {
-    const resource = { Namespace: "namespaces", Node: "nodes", Pod: "pods", NetworkPolicy: "networkpolicies.networking.k8s.io" }[kind];
-    throw new PodwallError("not-found", `${resource} "${name}" not found${namespaced(kind) && namespace ? ` in namespace "${namespace}"` : ""}`);
+    throw new PodwallError("not-found", `${KIND_INFO[kind].resource} "${name}" not found${isNamespaced(kind) && namespace ? ` in namespace "${namespace}"` : ""}`);
   }
   const changes: Change[] = [];
   if (obj.kind === "Namespace") {
@@ -190,7 +186,7 @@ export function tryChanges(cluster: Cluster, changes: readonly Change[]): void {
  */
 function checkReferences(cluster: Cluster, written: readonly ModelObject[]): void {
   for (const o of written) {
-    if ((o.kind === "Pod" || o.kind === "NetworkPolicy") && !cluster.namespaces.has(o.namespace)) {
+    if ("namespace" in o && !cluster.namespaces.has(o.namespace)) {
       throw new PodwallError("not-found", `namespaces "${o.namespace}" not found (${describe(o)})`);
     }
   }

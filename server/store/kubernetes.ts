@@ -16,7 +16,8 @@ import { randomUUID } from "node:crypto";
 import { type Informer, KubeConfig, type KubernetesObject, makeInformer } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { Kind, Manifest } from "../model/types.js";
+import { KIND_INFO, collectionPath, isNamespaced } from "../model/kinds.js";
+import { KINDS, type Kind, type Manifest } from "../model/types.js";
 import { PodwallError } from "../service/errors.js";
 import { listAll } from "./kube-list.js";
 import type { Change, Commit, ObjectRef, Store, StoreHealth, StoredModel } from "./types.js";
@@ -43,12 +44,8 @@ interface Resource {
   readonly path: string;
 }
 
-const RESOURCES: readonly Resource[] = [
-  { kind: "Namespace", apiVersion: "v1", path: "/api/v1/namespaces" },
-  { kind: "Node", apiVersion: "v1", path: "/api/v1/nodes" },
-  { kind: "Pod", apiVersion: "v1", path: "/api/v1/pods" },
-  { kind: "NetworkPolicy", apiVersion: "networking.k8s.io/v1", path: "/apis/networking.k8s.io/v1/networkpolicies" },
-];
+/** Every kind Podwall models, followed across all namespaces. */
+const RESOURCES: readonly Resource[] = KINDS.map((kind) => ({ kind, apiVersion: KIND_INFO[kind].apiVersion, path: collectionPath(kind) }));
 
 interface Follower {
   readonly resource: Resource;
@@ -167,7 +164,7 @@ export class KubernetesSource implements Store {
     this.metrics?.events.inc({ kind, type });
     this.lastEventAt = Date.now();
     const meta = obj.metadata ?? {};
-    const ref: ObjectRef = { kind, namespace: kind === "Pod" || kind === "NetworkPolicy" ? (meta.namespace ?? "") : "", name: meta.name ?? "" };
+    const ref: ObjectRef = { kind, namespace: isNamespaced(kind) ? (meta.namespace ?? "") : "", name: meta.name ?? "" };
     const key = refKey(ref);
     this.pending.delete(key);
     this.pending.set(key, type === "DELETED" ? { op: "delete", ref } : { op: "put", ref, manifest: asManifest(obj, f.resource) });

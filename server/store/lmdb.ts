@@ -17,7 +17,8 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { type RootDatabase, open as openLmdb } from "lmdb";
-import { KINDS, type Kind, type Manifest } from "../model/types.js";
+import { isNamespaced } from "../model/kinds.js";
+import { KINDS, type Manifest } from "../model/types.js";
 import { PodwallError } from "../service/errors.js";
 import { DirLock } from "./dir-lock.js";
 import { type Change, type Commit, type ObjectRef, type Store, type StoreHealth, type StoredModel, StoreConflict, StoreOpenError, refKey } from "./types.js";
@@ -52,8 +53,6 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-const namespaced = (kind: Kind): boolean => kind === "Pod" || kind === "NetworkPolicy";
-
 /** What an obj/ key names, or why it names nothing podwall writes. */
 function parseObjectKey(key: string): ObjectRef | string {
   const parts = key.slice(OBJ.length).split("/");
@@ -62,7 +61,7 @@ function parseObjectKey(key: string): ObjectRef | string {
   const k = KINDS.find((x) => x === kind);
   if (!k) return `unknown kind ${JSON.stringify(kind)}`;
   if (name === "") return "empty name";
-  if (namespaced(k) !== (namespace !== "")) return namespaced(k) ? `a ${k} without a namespace` : `a ${k} with a namespace`;
+  if (isNamespaced(k) !== (namespace !== "")) return isNamespaced(k) ? `a ${k} without a namespace` : `a ${k} with a namespace`;
   return { kind: k, namespace, name };
 }
 
