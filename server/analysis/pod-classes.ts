@@ -40,8 +40,7 @@ export class PodClasses {
     this.peerClass = new Int32Array(n);
     this.egressKey = new Int32Array(n);
     this.ingressKey = new Int32Array(n);
-    const blocks = ipBlocks(cluster);
-    const keys = peerKeys(cluster);
+    const { blocks, keys } = peerReadsOf(cluster);
     const classKeys = new Map<string, number>();
     const egressKeys = new Map<readonly PolicyObject[], Map<string, number>>();
     const ingressKeys = new Map<readonly PolicyObject[], Map<string, number>>();
@@ -89,31 +88,43 @@ function inner<K>(outer: Map<K, Map<string, number>>, key: K): Map<string, numbe
   return m;
 }
 
-/** One ipBlock peer of each distinct CIDR and exceptions that some policy names. */
-function ipBlocks(cluster: Cluster): (Peer & { kind: "ipBlock" })[] {
-  const distinct = new Map<string, Peer & { kind: "ipBlock" }>();
-  forEachPeer(cluster, (p) => {
-    if (p.kind === "ipBlock") distinct.set(`${p.cidr.text} ${p.except.map((e) => e.text).join(" ")}`, p);
-  });
-  return [...distinct.values()];
+/** What a policy's peers read of the other end: its distinct ipBlocks (by CIDR and exceptions) and the label keys its pod selectors name. */
+interface PeerReads {
+  readonly blocks: ReadonlyMap<string, Peer & { kind: "ipBlock" }>;
+  readonly keys: readonly string[];
 }
 
-/** The label keys some peer's pod selector names: the only labels a peer match reads of the other end. */
-function peerKeys(cluster: Cluster): string[] {
+/** Per policy object (immutable: an updated policy is a new object), made once. */
+const peerReads = new WeakMap<PolicyObject, PeerReads>();
+
+function readsOf(p: PolicyObject): PeerReads {
+  let r = peerReads.get(p);
+  if (r === undefined) {
+    const blocks = new Map<string, Peer & { kind: "ipBlock" }>();
+    const keys = new Set<string>();
+    for (const rule of [...(p.policy.ingress ?? []), ...(p.policy.egress ?? [])]) {
+      for (const peer of rule.peers) {
+        if (peer.kind === "ipBlock") blocks.set(`${peer.cidr.text} ${peer.except.map((e) => e.text).join(" ")}`, peer);
+        else if (peer.kind === "pods" && peer.pods.kind === "match") for (const q of peer.pods.requirements) keys.add(q.key);
+      }
+    }
+    peerReads.set(p, (r = { blocks, keys: [...keys] }));
+  }
+  return r;
+}
+
+/** One ipBlock peer of each distinct CIDR and exceptions some policy names, and the label keys some peer's pod selector names: the only labels a peer match reads of the other end. */
+function peerReadsOf(cluster: Cluster): { blocks: (Peer & { kind: "ipBlock" })[]; keys: string[] } {
+  const blocks = new Map<string, Peer & { kind: "ipBlock" }>();
   const keys = new Set<string>();
-  forEachPeer(cluster, (p) => {
-    if (p.kind === "pods" && p.pods.kind === "match") for (const r of p.pods.requirements) keys.add(r.key);
-  });
-  return [...keys].sort();
-}
-
-function forEachPeer(cluster: Cluster, fn: (p: Peer) => void): void {
   for (const ns of cluster.namespacesInUse()) {
     for (const p of cluster.policiesIn(ns)) {
-      for (const rule of p.policy.ingress ?? []) for (const peer of rule.peers) fn(peer);
-      for (const rule of p.policy.egress ?? []) for (const peer of rule.peers) fn(peer);
+      const r = readsOf(p);
+      for (const [k, b] of r.blocks) blocks.set(k, b);
+      for (const k of r.keys) keys.add(k);
     }
   }
+  return { blocks: [...blocks.values()], keys: [...keys].sort() };
 }
 
 function labelsKey(pod: Pod, keys: readonly string[]): string {

@@ -19,20 +19,32 @@ import type { ChainPlan, SetEntry, SetPlan, SetSource, SetSpec } from "./plan.js
  */
 export class CompileCache {
   readonly sets = new Map<string, SetPlan>();
-  readonly chains = new WeakMap<PolicyObject, Map<string, CachedChain>>();
+  readonly chains: WeakMap<PolicyObject, Map<string, CachedChain>>;
   readonly portGroups = new Map<string, Map<number, Pod[]>>();
   /** Pod chains by name: a pod chain's name says all its rules (see FamilyCompiler.podChain). */
-  readonly podChains = new Map<string, ChainPlan>();
+  readonly podChains: Map<string, ChainPlan>;
   /** Each pod's chain per family and direction, with what it was made for: a recompiled node asks again only of pods whose policies changed. */
-  readonly podResults = new WeakMap<Pod, Map<string, CachedPodChain>>();
+  readonly podResults: WeakMap<Pod, Map<string, CachedPodChain>>;
+
+  /**
+   * `shared`: a cache whose chains this one reads and adds to. They hold for
+   * any model: a policy chain is keyed by its policy object and what shaped
+   * it, a pod chain by a name that says its rules, and a pod's result says
+   * what it was made for and is checked before it is used.
+   */
+  constructor(shared?: CompileCache) {
+    this.chains = shared?.chains ?? new WeakMap();
+    this.podChains = shared?.podChains ?? new Map();
+    this.podResults = shared?.podResults ?? new WeakMap();
+  }
 
   /**
    * A cache for a model that differs from `base`'s by a change that touched
    * `sets` and `portGroups`: it starts with every other set and named-port
-   * grouping of `base`, and never changes `base`.
+   * grouping of `base`, shares its chains, and changes none of `base`'s sets.
    */
   static overlay(base: CompileCache, sets: ReadonlySet<string>, portGroups: ReadonlySet<string>): CompileCache {
-    const c = new CompileCache();
+    const c = new CompileCache(base);
     for (const [name, set] of base.sets) if (!sets.has(name)) c.sets.set(name, set);
     for (const [key, group] of base.portGroups) if (!portGroups.has(key)) c.portGroups.set(key, group);
     return c;

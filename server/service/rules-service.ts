@@ -208,17 +208,8 @@ export class RulesService implements ClusterObserver {
     let ruleset: Ruleset;
     let parent: Kept["parent"];
     if (known && stale) {
-      // Chains that stand keep their text; only the sets that changed are put in, at their places.
-      const sets = known.plan.sets.slice();
-      const changed: number[] = [];
-      for (const name of stale) {
-        const i = position(sets, name, (s) => s.name);
-        if (sets[i]?.name !== name) continue;
-        sets[i] = this.cache.sets.get(name) ?? materialize(cluster, this.cache, sets[i]!);
-        changed.push(i);
-      }
-      plan = { ...known.plan, sets };
-      ruleset = render(plan, { sets: known.plan.sets, changed });
+      let changed: number[];
+      ({ plan, ruleset, changed } = this.withSets(known, stale, this.cache));
       parent = { version: known.ruleset.version, changed };
       planSize(plan, known.plan, changed);
     } else {
@@ -252,12 +243,40 @@ export class RulesService implements ClusterObserver {
     const cluster = this.service.cluster;
     const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
     for (const obj of changed) touchedBy(cluster, obj, this.deps, touched);
-    const nodes = new Set(touched.nodes);
-    for (const name of touched.sets) for (const node of this.deps.sets.get(name)?.nodes ?? []) nodes.add(node);
+    // Nodes whose chains may change are compiled; those that only hold touched sets keep their chains, as the served rulesets do.
+    const setsOf = new Map<string, string[]>();
+    for (const name of touched.sets) {
+      for (const node of this.deps.sets.get(name)?.nodes ?? []) {
+        if (touched.nodes.has(node)) continue;
+        let names = setsOf.get(node);
+        if (!names) setsOf.set(node, (names = []));
+        names.push(name);
+      }
+    }
     const cache = CompileCache.overlay(this.cache, touched.sets, touched.portGroups);
     const out = new Map<string, string | null>();
-    for (const node of [...nodes].sort()) out.set(node, cluster.nodes.has(node) ? render(compileNode(cluster, node, cache)).version : null);
+    for (const node of [...touched.nodes, ...setsOf.keys()].sort()) {
+      const known = this.memo.get(node);
+      const names = setsOf.get(node);
+      if (!cluster.nodes.has(node)) out.set(node, null);
+      else if (names && known) out.set(node, this.withSets(known, names, cache).ruleset.version);
+      else out.set(node, render(compileNode(cluster, node, cache)).version);
+    }
     return out;
+  }
+
+  /** A node whose chains stand, with the named sets it holds as `cache` has them now: chains keep their text, only those sets are put in, at their places. */
+  private withSets(known: { plan: RulesetPlan; ruleset: Ruleset }, names: Iterable<string>, cache: CompileCache): { plan: RulesetPlan; ruleset: Ruleset; changed: number[] } {
+    const sets = known.plan.sets.slice();
+    const changed: number[] = [];
+    for (const name of names) {
+      const i = position(sets, name, (s) => s.name);
+      if (sets[i]?.name !== name) continue;
+      sets[i] = cache.sets.get(name) ?? materialize(this.service.cluster, cache, sets[i]!);
+      changed.push(i);
+    }
+    const plan = { ...known.plan, sets };
+    return { plan, ruleset: render(plan, { sets: known.plan.sets, changed }), changed };
   }
 
   private remember(node: string, version: string, kept: Kept): void {
