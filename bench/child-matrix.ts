@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { createRestApp } from "../server/api/rest/app.js";
 import { AnalysisService, PodwallService, RulesService, SYSTEM } from "../server/service/index.js";
+import { CHANGES, type ChangeKind, changeMakers } from "./delta-bench.js";
 import { PROFILES, allObjects, generate, rng } from "./generate.js";
 import { median } from "./stats.js";
 
@@ -74,6 +75,40 @@ function memory(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/**
+ * What-if of one change of each kind, in process, after one that compiles
+ * every node's ruleset (as a served model has them), beside the cost of
+ * answering it on a copy: loading the same objects into a fresh model. Each
+ * figure is the median of `reps`.
+ */
+async function whatIfFigures(reps: number): Promise<Record<ChangeKind, { ms: number; cells: number; nodes: number }> & { copyMs: number }> {
+  const g = generate(profile);
+  const make = changeMakers(g);
+  await analysis.whatIf(SYSTEM, { apply: [make.label(0)], ports: ["80"] });
+  const out = {} as Record<ChangeKind, { ms: number; cells: number; nodes: number }>;
+  for (const kind of CHANGES) {
+    const runs: { ms: number; cells: number; nodes: number }[] = [];
+    for (let i = 0; i < reps; i++) {
+      const change = make[kind](1000 + i);
+      const t = performance.now();
+      const a = await analysis.whatIf(SYSTEM, { apply: [change], ports: ["80"] });
+      runs.push({ ms: performance.now() - t, cells: a.cellsChanged, nodes: a.nodes.length });
+    }
+    out[kind] = { ms: median(runs.map((r) => r.ms)), cells: median(runs.map((r) => r.cells)), nodes: median(runs.map((r) => r.nodes)) };
+  }
+  const copies: number[] = [];
+  for (let i = 0; i < Math.min(3, reps); i++) {
+    const copy = await PodwallService.start({ cacheSize: 0 });
+    const objects = allObjects(g);
+    const t = performance.now();
+    await copy.applyObjects(SYSTEM, objects, true);
+    copies.push(performance.now() - t);
+    await copy.close();
+  }
+  return { ...out, copyMs: median(copies) };
+}
+
+const whatIf = await whatIfFigures(rounds * 3);
 const compute = Array.from({ length: rounds }, computeMs);
 const json: Awaited<ReturnType<typeof fetchMatrix>>[] = [];
 const table: Awaited<ReturnType<typeof fetchMatrix>>[] = [];
@@ -100,6 +135,7 @@ process.stdout.write(
     json: mid(json),
     table: mid(table),
     denseBitmapMB: cells / 8 / 2 ** 20,
+    whatIf,
   })}\n`,
 );
 process.exit(0);

@@ -379,6 +379,7 @@ type MatrixFigures = {
   json: { ms: number; bytes: number; peakExtraMB: number };
   table: { ms: number; bytes: number; peakExtraMB: number };
   denseBitmapMB: number;
+  whatIf: Record<ChangeKind, { ms: number; cells: number; nodes: number }> & { copyMs: number };
 };
 
 async function matrix(): Promise<void> {
@@ -409,6 +410,14 @@ async function matrix(): Promise<void> {
     target: "≤ 4 × the bitmap",
     met: peak <= 4 * m.denseBitmapMB,
   });
+  const w = m.whatIf;
+  for (const kind of ["label", "policy", "pod", "namespace"] as const) {
+    add({
+      figure: `what-if of one ${kind === "label" ? "pod label change" : kind === "policy" ? "policy added" : kind === "pod" ? "pod added" : "namespace relabelled"}, large, TCP/80, cells and node versions`,
+      value: `median ${w[kind].ms.toFixed(0)} ms (${(w[kind].ms / w.copyMs).toFixed(2)} × loading a copy of the model, ${w.copyMs.toFixed(0)} ms, before anything is asked of it); ${w[kind].cells} cells and ${w[kind].nodes} node rulesets change`,
+      target: "report",
+    });
+  }
 }
 
 /** `deltas` is part of `rulesets`, and can be run alone. */
