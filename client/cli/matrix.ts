@@ -3,7 +3,7 @@
  * ('.' allowed, 'X' denied) or as JSON or YAML, from a server or offline.
  */
 import { type Command, Option } from "commander";
-import { type MatrixAnswer, type RowCallback, matrixJson, matrixTable } from "../../server/analysis/matrix-output.js";
+import { type MatrixAnswer, type RowCallback, matrixJson, matrixTable, writeAll } from "../../server/analysis/matrix-output.js";
 import { AnalysisService, RulesService, SYSTEM } from "../../server/service/index.js";
 import { RestClient } from "../rest-client.js";
 import { type ClientFlags, DEFAULT_SERVER, serverOption, transportOf, withCredentials } from "./client-flags.js";
@@ -48,7 +48,7 @@ export function registerMatrix(program: Command): void {
       if (o.manifests) {
         const service = await offlineService(o.manifests);
         const answer = new AnalysisService(service, new RulesService(service)).matrix(SYSTEM, query);
-        if (o.output === "yaml") process.stdout.write(printed(JSON.parse(Buffer.concat([...matrixJson(answer)]).toString()), "yaml"));
+        if (o.output === "yaml") process.stdout.write(printed(JSON.parse(Buffer.concat(Array.from(matrixJson(answer), (piece) => Buffer.from(piece))).toString()), "yaml"));
         else await write(answer, o.output === "json" ? matrixJson : (a, onRow) => matrixTable(a, onRow, o.output === "wide"));
         return;
       }
@@ -77,9 +77,10 @@ export function registerMatrix(program: Command): void {
 async function write(answer: MatrixAnswer, encode: (a: MatrixAnswer, onRow: RowCallback) => Generator<Buffer>): Promise<void> {
   const progress = Progress.start("matrix rows");
   try {
-    for (const piece of encode(answer, (done, total) => progress.update(done, total))) {
-      if (!process.stdout.write(piece)) await new Promise((resolve) => process.stdout.once("drain", resolve));
-    }
+    await writeAll(
+      process.stdout,
+      encode(answer, (done, total) => progress.update(done, total)),
+    );
   } finally {
     progress.done();
   }

@@ -1,7 +1,10 @@
 /**
  * A matrix as the front doors send it, in pieces of about a megabyte, so that
  * 10,000 × 10,000 cells are streamed rather than held as one string: JSON
- * (rows of booleans), or a text table ('.' allowed, 'X' denied).
+ * (rows of booleans), or a text table ('.' allowed, 'X' denied). The rows'
+ * pieces are written into one buffer, again and again: a piece is valid until
+ * the next is asked for, so a writer waits until each is written (see
+ * `writeAll`) and a matrix of any size leaves no garbage behind.
  */
 import type { Matrix } from "./matrix.js";
 
@@ -27,12 +30,11 @@ export function* matrixJson(a: MatrixAnswer, onRow?: RowCallback): Generator<Buf
   const width = a.groups ? a.groups.length : m.pods.length;
   // The longest row: "[" + width × "false," + "],"
   const rowBytes = 3 + width * 6;
-  let buf = Buffer.allocUnsafe(Math.max(CHUNK, rowBytes));
+  const buf = Buffer.allocUnsafe(Math.max(CHUNK, rowBytes));
   let at = 0;
   for (const row of rows(a, onRow)) {
     if (at + rowBytes > buf.length) {
       yield buf.subarray(0, at);
-      buf = Buffer.allocUnsafe(Math.max(CHUNK, rowBytes));
       at = 0;
     }
     if (row.index > 0) buf[at++] = 0x2c;
@@ -99,7 +101,7 @@ export function* matrixTable(a: MatrixAnswer, onRow?: RowCallback, wide = false)
     const need = Buffer.byteLength(label) + row.cells.length + 1;
     if (at + need > buf.length) {
       yield buf.subarray(0, at);
-      buf = Buffer.allocUnsafe(Math.max(CHUNK, need));
+      if (need > buf.length) buf = Buffer.allocUnsafe(need);
       at = 0;
     }
     at += buf.write(label, at);
@@ -131,5 +133,24 @@ export function* rows(a: MatrixAnswer, onRow?: RowCallback): Generator<{ index: 
     for (let h = 0; h < groups.length; h++) cells[h] = m.groupAllowed(groups[g]!, groups[h]!) ? 1 : 0;
     onRow?.(g + 1, groups.length);
     yield { index: g, cells };
+  }
+}
+
+/**
+ * Writes the pieces to `out`, each once the one before is written (so that
+ * the pieces' one buffer is never overwritten while a write holds it); stops
+ * when `gone` says the reader went away.
+ */
+export async function writeAll(out: NodeJS.WritableStream, pieces: Iterable<Buffer>, gone: () => boolean = () => false): Promise<void> {
+  for (const piece of pieces) {
+    if (gone()) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        out.removeListener("close", done);
+        resolve();
+      };
+      out.once("close", done);
+      out.write(piece, done);
+    });
   }
 }

@@ -3,7 +3,7 @@
  * (JSON or a text table), and what-if.
  */
 import { type RequestHandler, type Response, Router } from "express";
-import { type MatrixAnswer, matrixJson, matrixTable } from "../../analysis/matrix-output.js";
+import { type MatrixAnswer, matrixJson, matrixTable, writeAll } from "../../analysis/matrix-output.js";
 import { type AnalysisService, PodwallError } from "../../service/index.js";
 import type { Contexts } from "./rules-routes.js";
 
@@ -30,22 +30,12 @@ export function analysisRoutes(analysis: AnalysisService, json: RequestHandler, 
   return r;
 }
 
-/**
- * Writes the pieces as the client takes them; stops when it goes away. One
- * promise for the whole answer says it went away: each wait for "drain"
- * races it, and leaves no listener behind on a kept-alive connection.
- */
+/** Writes the pieces as the client takes them; stops when it goes away. */
 async function stream(res: Response, answer: MatrixAnswer, encode: (a: MatrixAnswer) => Generator<Buffer>): Promise<void> {
   let gone = false;
-  const closed = new Promise<void>((resolve) =>
-    res.once("close", () => {
-      gone = true;
-      resolve();
-    }),
-  );
-  for (const piece of encode(answer)) {
-    if (gone) return;
-    if (!res.write(piece)) await Promise.race([new Promise((resolve) => res.once("drain", resolve)), closed]);
-  }
+  res.once("close", () => {
+    gone = true;
+  });
+  await writeAll(res, encode(answer), () => gone);
   if (!gone) res.end();
 }
