@@ -700,7 +700,9 @@ describe("tier policies: validation as the API server does it", () => {
 });
 
 const FIXTURES = new URL("../fixtures/tiers/", import.meta.url).pathname;
-const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : f.endsWith(".yaml") ? [join(d, f)] : []));
+/** The upstream copies: every YAML file but those of eval/, which are this project's scenarios. */
+const walk = (d: string): string[] =>
+  readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? (f === "eval" ? [] : walk(join(d, f))) : f.endsWith(".yaml") ? [join(d, f)] : []));
 
 /** The fixtures the API server refuses, with its errors; every other one is valid. */
 const INVALID_FIXTURES: Readonly<Record<string, readonly string[]>> = {
