@@ -51,10 +51,17 @@ export function parseWhatIf(input: unknown, maxCells: number): WhatIfQuery {
   return { apply, deletes, traffic, limit };
 }
 
+/** The most ports one what-if names: each is a matrix's worth of the changed rows and columns. */
+const MAX_PORTS = 256;
+
 /** ["80", "UDP/53"], each once. */
 function parsePorts(v: unknown, errs: FieldError[]): MatrixTraffic[] | undefined {
   if (!Array.isArray(v)) {
     errs.push(fieldError.typeInvalid(Path.root("ports"), v, 'must be a list such as ["80", "UDP/53"]'));
+    return undefined;
+  }
+  if (v.length > MAX_PORTS) {
+    errs.push(fieldError.tooMany(Path.root("ports"), v.length, MAX_PORTS));
     return undefined;
   }
   const out: MatrixTraffic[] = [];

@@ -3,7 +3,7 @@
  * (what-if). Both ask the same semantics as Check, over classes of pods.
  */
 import { Matrix } from "../analysis/matrix.js";
-import { type Cell, answersAt, changingPairs, differences, namedTraffic, podStates, unionTraffic } from "../analysis/whatif.js";
+import { type Cell, type Pairs, answersAt, changingPairs, differences, namedTraffic, podStates, unionTraffic } from "../analysis/whatif.js";
 import type { MatrixAnswer } from "../analysis/matrix-output.js";
 import type { ModelObject, Pod, Selector } from "../model/types.js";
 import type { Change } from "../store/types.js";
@@ -61,9 +61,15 @@ export interface AnalysisLimits {
   readonly matrixPods: number;
   /** The most changed cells one what-if lists, unless it asks for fewer. */
   readonly whatIfCells: number;
+  /**
+   * The most cells one what-if asks, before and after, over all its ports: it
+   * is answered in one turn of the event loop (its trial must not be seen),
+   * so this bounds how long it holds every other request.
+   */
+  readonly whatIfWork: number;
 }
 
-export const DEFAULT_ANALYSIS_LIMITS: AnalysisLimits = { matrixPods: 20_000, whatIfCells: 10_000 };
+export const DEFAULT_ANALYSIS_LIMITS: AnalysisLimits = { matrixPods: 20_000, whatIfCells: 10_000, whatIfWork: 20_000_000 };
 
 export class AnalysisService {
   private readonly limits: AnalysisLimits;
@@ -144,6 +150,7 @@ export class AnalysisService {
       applyChanges(cluster, changes, () => undefined);
       if (!q.traffic) traffic = unionTraffic(traffic, namedTraffic(cluster));
       const pairs = changingPairs(states, podStates(cluster));
+      this.withinWork(pairs, traffic.length);
       return { pairs, answers: answersAt(cluster, pairs, traffic), versions: this.rules.versionsAfter(changed) };
     }, true);
     const cells = differences(after.pairs, traffic, answersAt(cluster, after.pairs, traffic), after.answers, q.limit);
@@ -164,6 +171,20 @@ export class AnalysisService {
       skipped: read.skipped,
       ...(read.warnings.length > 0 ? { warnings: read.warnings } : {}),
     };
+  }
+
+  /** 413 when the cells a what-if would ask (each port, the pairs that may change) are past the limit. */
+  private withinWork(pairs: Pairs, ports: number): void {
+    const lines = pairs.rows.length + pairs.columns.length;
+    const cells = ports * lines * pairs.keys.length;
+    if (cells <= this.limits.whatIfWork) return;
+    this.service.metrics.rejected.inc({ reason: "whatif" });
+    throw new PodwallError(
+      "too-large",
+      `this what-if would ask ${cells} cells (${ports} ports × ${pairs.rows.length} rows and ${pairs.columns.length} columns that may change × ${pairs.keys.length} pods); ` +
+        `at most ${this.limits.whatIfWork} are asked in one: give fewer ports, or split the change`,
+      [fieldError.tooMany(Path.root("ports"), ports, Math.max(1, Math.floor(this.limits.whatIfWork / Math.max(1, lines * pairs.keys.length))))],
+    );
   }
 }
 

@@ -21,7 +21,7 @@ import { decisionClient } from "../../client/grpc-client.js";
 import { Matrix, type MatrixTraffic } from "../../server/analysis/matrix.js";
 import type { WhatIfResponse } from "../../server/gen/podwall/v1/podwall_pb.js";
 import type { Ruleset } from "../../server/rules/index.js";
-import { type PodwallService, RulesService, SYSTEM, type WhatIfAnswer } from "../../server/service/index.js";
+import { AnalysisService, type PodwallError, type PodwallService, RulesService, SYSTEM, type WhatIfAnswer } from "../../server/service/index.js";
 import { assertUnchanged, grpcError, podwallErrors, snapshot } from "../api/support.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 import { PORTS, PROTOCOLS, modelArb } from "../rules/random-model.js";
@@ -437,5 +437,47 @@ describe("POST /v1/whatif and gRPC WhatIf at the front doors", () => {
     assert.equal(badPort.code, 3, "INVALID_ARGUMENT");
     assert.deepEqual(podwallErrors(badPort), [{ field: "ports[0]", type: "FieldValueInvalid", value: "ICMP/1", detail: PORT_DETAIL }]);
     await assertServedAsBefore(was, "the gRPC questions");
+  });
+});
+
+describe("what-if limits: it is answered in one turn of the event loop, so its work is bounded", () => {
+  it("413 past the cells it may ask (ports × pods whose rows or columns may change × pods), counted, with the model unchanged; within it, answered", async () => {
+    const { service, rules } = await loaded(FRONT_OBJECTS);
+    const pods = service.cluster.pods.size;
+    // Deleting namespace x: its pods' rows and columns may change, over every pod of the model.
+    const moved = [...service.cluster.podsIn("x")].length;
+    // Each pod of x has its row and its column asked, over every pod, on each port.
+    const work = 2 * (2 * moved) * pods;
+    const analysis = new AnalysisService(service, rules, { whatIfWork: work });
+    const generation = service.generation;
+    const ask = (ports: string[]) => analysis.whatIf(SYSTEM, { delete: [{ kind: "Namespace", name: "x" }], ports });
+    assert.ok((await ask(["80", "81"])).cellsChanged > 0, "within the limit (2 ports), answered");
+    const refused = await ask(["80", "81", "82"]).then(
+      () => assert.fail("a what-if past its work limit was answered"),
+      (e: unknown) => e as PodwallError,
+    );
+    assert.equal(refused.code, "too-large");
+    assert.match(refused.message, new RegExp(`would ask ${3 * 2 * moved * pods} cells \\(3 ports × ${moved} rows and ${moved} columns that may change × ${pods} pods\\); at most ${work}`));
+    assert.deepEqual(
+      refused.errors.map((e) => [e.field, e.type]),
+      [["ports", "FieldValueTooMany"]],
+    );
+    assert.equal((await service.metrics.rejected.get()).values.find((v) => v.labels.reason === "whatif")?.value, 1);
+    assert.equal(service.generation, generation);
+    assert.equal(service.cluster.namespaces.has("x"), true, "the trial was undone");
+  });
+
+  it("400 for more than 256 ports, before anything is read", async () => {
+    const { analysis } = await loaded(FRONT_OBJECTS);
+    const ports = Array.from({ length: 257 }, (_, i) => String(i + 1));
+    const e = await analysis.whatIf(SYSTEM, { delete: [{ kind: "Namespace", name: "x" }], ports }).then(
+      () => assert.fail("257 ports were taken"),
+      (err: unknown) => err as PodwallError,
+    );
+    assert.equal(e.code, "bad-request");
+    assert.deepEqual(
+      e.errors.map((x) => [x.field, x.type, x.detail]),
+      [["ports", "FieldValueTooMany", "must have at most 256 items"]],
+    );
   });
 });
