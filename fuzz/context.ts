@@ -1,5 +1,6 @@
 /** What the generators know of the server under test, and pieces they share. */
 import type { Rng } from "./random.js";
+import type { ObjectRef } from "./state.js";
 import { oddName, oddText } from "./strings.js";
 
 export interface FuzzContext {
@@ -9,6 +10,12 @@ export interface FuzzContext {
   readonly names: ReadonlySet<string>;
   /** Node name → its current ruleset version. */
   readonly versions: ReadonlyMap<string, string>;
+  /** Every object of the model. */
+  readonly objects: readonly ObjectRef[];
+  /** Every object of the model as GET /v1/model gives it. */
+  readonly items: readonly Record<string, unknown>[];
+  /** The label pairs pods have. */
+  readonly labels: readonly (readonly [string, string])[];
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Bad requests to every method of DecisionService and ModelService: odd field
  * values in well-formed messages, and bytes that are no valid message at all.
+ * Matrix and WhatIf are made in grpc-analysis.ts.
  */
 import { type DescMessage, type MessageInitShape, create, toBinary } from "@bufbuild/protobuf";
 import {
@@ -10,10 +11,13 @@ import {
   DeleteRequestSchema,
   GetModelRequestSchema,
   GetRulesRequestSchema,
+  MatrixRequestSchema,
   ReplaceRequestSchema,
   WatchRulesRequestSchema,
+  WhatIfRequestSchema,
 } from "../server/gen/podwall/v1/podwall_pb.js";
 import { type FuzzContext, absentName, badToken } from "./context.js";
+import { type GrpcTwin, matrixInput, whatIfInput } from "./grpc-analysis.js";
 import { badManifests } from "./manifests.js";
 import type { Rng } from "./random.js";
 import type { Expectation, GrpcRequest } from "./requests.js";
@@ -25,6 +29,9 @@ export const METHODS = {
   batchCheck: { path: "/podwall.v1.DecisionService/BatchCheck", stream: false, write: false, mustReject: false },
   getRules: { path: "/podwall.v1.DecisionService/GetRules", stream: false, write: false, mustReject: false },
   watchRules: { path: "/podwall.v1.DecisionService/WatchRules", stream: true, write: false, mustReject: false },
+  matrix: { path: "/podwall.v1.DecisionService/Matrix", stream: true, write: false, mustReject: false },
+  // A what-if writes nothing, but the model is compared after every one: it must not have changed.
+  whatIf: { path: "/podwall.v1.DecisionService/WhatIf", stream: false, write: true, mustReject: false },
   apply: { path: "/podwall.v1.ModelService/Apply", stream: false, write: true, mustReject: false },
   replace: { path: "/podwall.v1.ModelService/Replace", stream: false, write: true, mustReject: true },
   delete: { path: "/podwall.v1.ModelService/Delete", stream: false, write: true, mustReject: true },
@@ -115,7 +122,25 @@ const GENERATORS: Record<Method, (rng: Rng, ctx: FuzzContext) => GrpcRequest> = 
       name: absentName(rng, ctx),
     }),
   get: (rng) => request(rng, "get", "format", GetModelRequestSchema, { format: text(rng, ["xml", "YAML", "Json", "yaml ", "toml"]) }),
+  matrix: (rng, ctx) => {
+    const m = matrixInput(rng, ctx);
+    return request(rng, "matrix", m.tag, MatrixRequestSchema, m.init, { write: false, ...m.expect });
+  },
+  whatIf: (rng, ctx) => {
+    const w = whatIfInput(rng, ctx);
+    const twin = w.twin ? { twin: asWrite(rng, w.twin) } : {};
+    return request(rng, "whatIf", w.tag, WhatIfRequestSchema, w.init, { write: true, ...w.expect, ...twin });
+  },
 };
+
+/** The write a what-if asks the same as, with no metadata of its own. */
+function asWrite(rng: Rng, t: GrpcTwin): GrpcRequest {
+  const r =
+    t.method === "apply"
+      ? request(rng, "apply", "as-a-write", ApplyRequestSchema, { manifests: t.manifests }, { write: true, mustReject: t.mustReject })
+      : request(rng, "delete", "as-a-write", DeleteRequestSchema, { kind: t.kind, namespace: t.namespace, name: t.name }, { write: true, mustReject: true });
+  return { ...r, metadata: [] };
+}
 
 /** Well-formed messages with odd values, to one method. */
 export function grpcFields(method: Method) {

@@ -1,16 +1,33 @@
 /**
  * The properties every answer must have, judged from the answer alone:
  * no 5xx, no dropped connection, no hang, 4xx in the error shape as JSON,
- * no success for an input that is bad by construction; over gRPC, never
- * UNKNOWN or INTERNAL, and UNAVAILABLE only from a server that is not ready.
+ * no success for an input that is bad by construction, the exact status
+ * where the input decides it, a successful body of the shape its route
+ * promises (answer-shapes.ts); over gRPC, never UNKNOWN or INTERNAL, and
+ * UNAVAILABLE only from a server that is not ready. That a question a write
+ * also asks is answered as the write answers it is judged in twin.ts.
  */
 import { status as GrpcStatus } from "@grpc/grpc-js";
+import { answerProblems } from "./answer-shapes.js";
 import type { GrpcAnswer } from "./grpc-send.js";
 import type { RestAnswer } from "./http-send.js";
 import type { GrpcRequest, RestRequest } from "./requests.js";
 import { truncate } from "./strings.js";
 
-export type ProblemKind = "5xx" | "not-json" | "error-shape" | "accepted" | "status" | "dropped" | "hang" | "grpc-status" | "grpc-metadata" | "model-changed" | "crash";
+export type ProblemKind =
+  | "5xx"
+  | "not-json"
+  | "error-shape"
+  | "accepted"
+  | "status"
+  | "answer"
+  | "twin"
+  | "dropped"
+  | "hang"
+  | "grpc-status"
+  | "grpc-metadata"
+  | "model-changed"
+  | "crash";
 
 export interface Problem {
   readonly kind: ProblemKind;
@@ -33,14 +50,18 @@ export async function judgeRest(r: RestRequest, a: RestAnswer, limitMs: number |
     if (!(s === 503 && !(await isReady()))) problems.push({ kind: "5xx", detail: `${s} ${messageOf(text)}` });
     return problems;
   }
-  if (r.expect.status !== undefined && s !== r.expect.status) problems.push({ kind: "status", detail: `answered ${s}, want ${r.expect.status}` });
+  if (r.expect.status !== undefined && s !== r.expect.status)
+    problems.push({ kind: "status", detail: `answered ${s}, want ${r.expect.status}: ${truncate(messageOf(text), 200)}` });
   else if (s < 300 && r.expect.mustReject) problems.push({ kind: "accepted", detail: `answered ${s}: ${truncate(text, 200)}` });
+  // An answer to HEAD has no body.
+  if (r.method === "HEAD") return problems;
+  if (s < 300 && r.expect.answer) problems.push(...answerProblems(r.expect.answer, type, text));
   if (s >= 400) problems.push(...errorShape(s, type, text));
   else if (type.includes("json") && !parses(text)) problems.push({ kind: "not-json", detail: `${s} with ${type} that does not parse: ${truncate(text, 120)}` });
   return problems;
 }
 
-/** A 4xx is `{"code","reason","message","errors":[{"field","type","detail"}]}` as application/json. */
+/** A 4xx is `{"code","reason","message","errors":[{"field","type","detail"}]}` as application/json; a 422 has at least one error. */
 function errorShape(status: number, type: string, text: string): Problem[] {
   if (!type.startsWith("application/json")) {
     return [
@@ -65,6 +86,8 @@ function errorShape(status: number, type: string, text: string): Problem[] {
     if (typeof b["message"] !== "string") wrong.push("no message");
     if (!Array.isArray(b["errors"])) wrong.push("errors is not an array");
     else if (!b["errors"].every((e: unknown) => isFieldError(e))) wrong.push("an entry of errors lacks field, type or detail");
+    // An invalid object is answered with the fields that make it so, as the API server answers.
+    else if (status === 422 && b["errors"].length === 0) wrong.push("a 422 names no field");
   }
   return wrong.length > 0 ? [{ kind: "error-shape", detail: `${status}: ${wrong.join("; ")}: ${truncate(text, 160)}` }] : [];
 }
@@ -85,7 +108,7 @@ function parses(text: string): boolean {
 }
 
 /** The message of an error body, or the start of whatever came. */
-function messageOf(text: string): string {
+export function messageOf(text: string): string {
   try {
     const m = (JSON.parse(text) as { message?: unknown }).message;
     if (typeof m === "string") return truncate(m, 160);
@@ -103,6 +126,7 @@ export async function judgeGrpc(r: GrpcRequest, a: GrpcAnswer, limitMs: number |
   if (a.timedOut) problems.push({ kind: "hang", detail: `no status within ${limitMs} ms (${what})` });
   else if (NEVER.has(a.code)) problems.push({ kind: "grpc-status", detail: what });
   else if (a.code === GrpcStatus.UNAVAILABLE && (await isReady())) problems.push({ kind: "grpc-status", detail: `${what} (the server is ready)` });
+  else if (r.expect.code !== undefined && a.code !== r.expect.code) problems.push({ kind: "status", detail: `answered ${what}, want ${grpcName(r.expect.code)}` });
   else if (a.code === GrpcStatus.OK && r.expect.mustReject) problems.push({ kind: "accepted", detail: "answered OK" });
   if (a.errors !== undefined && !parses(a.errors)) problems.push({ kind: "grpc-metadata", detail: `podwall-errors is not JSON: ${truncate(a.errors, 120)}` });
   return problems;

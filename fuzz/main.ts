@@ -3,8 +3,10 @@
  * drives generated bad inputs through every REST route and gRPC method of a
  * `podwall serve --in-memory` process and checks that none is answered 5xx,
  * UNKNOWN or INTERNAL, none crashes or hangs the server, every 4xx is a JSON
- * error, and no rejected request changes the model or a ruleset. Exit 1 on
- * any failure; every failure is also written to fuzz/findings.json.
+ * error, an input whose fields decide the status gets that status, and no
+ * rejected request (nor any what-if) changes the model, a ruleset or an
+ * answer. Exit 1 on any failure; every failure is also written to
+ * fuzz/findings.json, and the slowest answers are printed.
  *
  * With authentication: `--serve-arg=--auth --serve-arg=FILE --token T` (an
  * admin token of FILE): the fuzzer's own requests and most inputs carry T,
@@ -58,5 +60,6 @@ const result = await runFuzz({
 
 writeFindings(values.out, result.seed, result.executed, result.ms, result.findings);
 console.log(formatSummary(result.seed, result.executed, result.ms, result.findings));
+console.log(`fuzz: slowest answers: ${result.slowest.map((s) => `#${s.index} ${s.target} (${s.tag}) ${s.ms} ms`).join("; ")}`);
 console.log(`fuzz: findings written to ${values.out}`);
 process.exit(result.findings.length > 0 ? 1 : 0);

@@ -9,7 +9,28 @@ export interface Expectation {
   readonly mustReject: boolean;
   /** The exact status a REST answer must have (415 for a write of the wrong content type). */
   readonly status?: number;
+  /** The exact status code a gRPC answer must have. */
+  readonly code?: number;
+  /**
+   * The same question asked as a write (POST /v1/apply, a DELETE, a
+   * ModelService call) that must be refused: both answers must be the same,
+   * status, message and field errors.
+   */
+  readonly twin?: FuzzRequest;
+  /** What a successful answer's body must hold. */
+  readonly answer?: AnswerShape;
 }
+
+/**
+ * A successful answer's body, beyond being what its content type says:
+ * a matrix has a row and a column per pod (only of the namespaces asked);
+ * a what-if lists at most `limit` cells and the objects it deleted; a file
+ * of the web page is one of its files, never another file of the server.
+ */
+export type AnswerShape =
+  | { readonly kind: "matrix"; readonly namespaces?: readonly string[] }
+  | { readonly kind: "whatif"; readonly limit?: number; readonly deleted: number }
+  | { readonly kind: "page" };
 
 export interface RestRequest {
   readonly door: "rest";

@@ -6,11 +6,17 @@
  */
 import type { FuzzContext } from "./context.js";
 import { type Finding, finding, formatFinding } from "./findings.js";
-import { sendRest } from "./http-send.js";
-import { type Problem, judgeGrpc, judgeRest } from "./judge.js";
+import type { GrpcAnswer } from "./grpc-send.js";
+import { type RestAnswer, sendRest } from "./http-send.js";
+import { type Problem, type ProblemKind, judgeGrpc, judgeRest } from "./judge.js";
+import type { FuzzRequest } from "./requests.js";
 import { ServerUnderTest } from "./server-under-test.js";
 import { ServerState, type Snapshot } from "./state.js";
 import { generate, targetOf } from "./targets.js";
+import { sameAnswer } from "./twin.js";
+
+/** Problems after which the server may not be the one that answered: a twin is not asked. */
+const LOST = new Set<ProblemKind>(["crash", "hang", "dropped"]);
 
 export interface RunOptions {
   readonly seed: number;
@@ -34,11 +40,25 @@ export interface RunResult {
   readonly executed: number;
   readonly ms: number;
   readonly findings: Finding[];
+  /** The slowest answers, slowest first. */
+  readonly slowest: readonly Slow[];
 }
+
+export interface Slow {
+  readonly index: number;
+  readonly target: string;
+  readonly tag: string;
+  readonly ms: number;
+}
+
+const SLOWEST = 5;
 
 const ctx = (s: Snapshot): FuzzContext => ({
   namespaces: s.namespaces,
   names: s.names,
+  objects: s.objects,
+  items: s.items,
+  labels: s.labels,
   versions: new Map(
     s.versions
       .split("\n")
@@ -86,26 +106,39 @@ export async function runFuzz(o: RunOptions): Promise<RunResult> {
   let executed = 0;
   let reads = 0;
   let previous: number | undefined;
+  const slowest: Slow[] = [];
   const isReady = () => server.state.ready();
+  const ask = async (r: FuzzRequest): Promise<{ answer: RestAnswer | GrpcAnswer; ms: number; problems: Problem[] }> => {
+    if (r.door === "rest") {
+      const a = await sendRest(new URL(server.proc.url), r, o.limitMs, server.agent);
+      return { answer: a, ms: a.ms, problems: await judgeRest(r, a, o.limitMs, isReady) };
+    }
+    const a = await server.grpc.send(r, o.limitMs);
+    return { answer: a, ms: a.ms, problems: await judgeGrpc(r, a, o.limitMs, isReady) };
+  };
   try {
     for (const index of o.indices ?? Array.from({ length: o.count }, (_, i) => i)) {
       if (o.target !== undefined && !targetOf(index).includes(o.target)) continue;
       const r = generate(o.seed, index, ctx(baseline), o.token);
       executed++;
-      let problems: Problem[];
-      let ms: number;
-      if (r.door === "rest") {
-        const a = await sendRest(new URL(server.proc.url), r, o.limitMs, server.agent);
-        ms = a.ms;
-        problems = await judgeRest(r, a, o.limitMs, isReady);
-      } else {
-        const a = await server.grpc.send(r, o.limitMs);
-        ms = a.ms;
-        problems = await judgeGrpc(r, a, o.limitMs, isReady);
+      const { answer, ms, problems } = await ask(r);
+      if (slowest.length < SLOWEST || ms > slowest[SLOWEST - 1]!.ms) {
+        slowest.push({ index, target: r.target, tag: r.tag, ms: Math.round(ms) });
+        slowest.sort((a, b) => b.ms - a.ms).splice(SLOWEST);
       }
       const compare = r.expect.write || ++reads % o.sampleEvery === 0 || problems.length > 0;
       baseline = await settle(server, compare, problems, baseline, original, previous);
       if (problems.some((p) => p.kind === "hang" || p.kind === "dropped" || p.kind === "grpc-status")) server.fresh();
+      const twin = r.expect.twin;
+      if (twin !== undefined && !problems.some((p) => LOST.has(p.kind))) {
+        // The same question as a write, after the question: its own faults, and any difference between the answers.
+        const t = await ask(twin);
+        const twinProblems = t.problems.map((p) => ({ kind: p.kind, detail: `${twin.target} of the same: ${p.detail}` }));
+        twinProblems.push(...sameAnswer(answer, t.answer, twin.target));
+        baseline = await settle(server, true, twinProblems, baseline, original, index);
+        if (twinProblems.some((p) => p.kind === "hang" || p.kind === "dropped" || p.kind === "grpc-status")) server.fresh();
+        problems.push(...twinProblems);
+      }
       previous = index;
       for (const p of problems) {
         const f = finding(o.seed, index, r, p.kind, p.detail, ms);
@@ -117,5 +150,5 @@ export async function runFuzz(o: RunOptions): Promise<RunResult> {
   } finally {
     await server.stop();
   }
-  return { seed: o.seed, executed, ms: performance.now() - started, findings };
+  return { seed: o.seed, executed, ms: performance.now() - started, findings, slowest };
 }

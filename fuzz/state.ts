@@ -1,7 +1,10 @@
 /**
- * What a rejected request must leave as it was: the model's full text (GET
- * /v1/model) and every node's ruleset version (GET /v1/nodes). Also the
- * server's liveness and readiness, and putting a model back.
+ * What a rejected request (and any what-if) must leave as it was: the model's
+ * full text (GET /v1/model), every node's ruleset version (GET /v1/nodes),
+ * and answers read from the indexes and caches a trial of a change could
+ * leave behind: Check of pod pairs, the matrix, the linter's findings and the
+ * first nodes' rulesets. Also the server's liveness and readiness, and
+ * putting a model back.
  */
 import http from "node:http";
 
@@ -17,12 +20,31 @@ export interface Snapshot {
   readonly namespaces: readonly string[];
   /** Every object's name, namespaces and nodes included. */
   readonly names: ReadonlySet<string>;
+  /** Every object of the model. */
+  readonly objects: readonly ObjectRef[];
+  /** Every object of the model as GET /v1/model gives it: it may be applied again. */
+  readonly items: readonly Record<string, unknown>[];
+  /** The label pairs pods have, each once. */
+  readonly labels: readonly (readonly [string, string])[];
+  /** Answers of the model, generations and decision ids left out. */
+  readonly answers: string;
+}
+
+export interface ObjectRef {
+  readonly kind: string;
+  /** "" for a namespace or a node. */
+  readonly namespace: string;
+  readonly name: string;
 }
 
 interface ModelList {
   metadata: { generation: number };
-  items: { kind: string; metadata: { name: string; namespace?: string } }[];
+  items: ({ kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Record<string, unknown>)[];
 }
+
+/** Pods whose pairs are asked of Check (TCP/80) and of the matrix (UDP/81): enough to see a stale index, few enough to be quick. */
+const ASKED_PODS = 12;
+const ASKED_NODES = 2;
 
 export class ServerState {
   /** `limitMs`: how long the fuzzer's own requests may take; undefined: as long as they take. */
@@ -73,17 +95,51 @@ export class ServerState {
     const nodes = JSON.parse(nodesText) as { nodes: { node: string; version: string }[] };
     const list = JSON.parse(model) as ModelList;
     const names = new Set<string>();
+    const labels = new Map<string, readonly [string, string]>();
     for (const i of list.items) {
       names.add(i.metadata.name);
       if (i.metadata.namespace !== undefined) names.add(i.metadata.namespace);
+      if (i.kind === "Pod") for (const [k, v] of Object.entries(i.metadata.labels ?? {})) labels.set(`${k}=${v}`, [k, v]);
     }
+    const objects = list.items.map((i) => ({ kind: i.kind, namespace: i.metadata.namespace ?? "", name: i.metadata.name }));
+    const namespaces = objects.filter((o) => o.kind === "Namespace").map((o) => o.name);
     return {
       model,
       versions: nodes.nodes.map((x) => `${x.node}=${x.version}`).join("\n"),
       generation: list.metadata.generation,
-      namespaces: list.items.filter((i) => i.kind === "Namespace").map((i) => i.metadata.name),
+      namespaces,
       names,
+      objects,
+      items: list.items,
+      labels: [...labels.values()],
+      answers: await this.answers(
+        objects.filter((o) => o.kind === "Pod").map((o) => `${o.namespace}/${o.name}`),
+        nodes.nodes.map((x) => x.node),
+      ),
     };
+  }
+
+  /**
+   * Check of every pair of the first pods, the matrix of their namespaces,
+   * the linter's findings and the first nodes' rulesets, as one text.
+   */
+  private async answers(pods: readonly string[], nodes: readonly string[]): Promise<string> {
+    const asked = [...pods].sort().slice(0, ASKED_PODS);
+    const checks = asked.flatMap((src) => asked.map((dst) => ({ src, dst, protocol: "TCP", port: 80, explain: true })));
+    const namespaces = [...new Set(asked.map((p) => p.split("/")[0]!))];
+    const reads: [string, Promise<Answer>][] = [
+      ["check", this.request("POST", "/v1/check/batch", { "content-type": "application/json" }, JSON.stringify({ checks }))],
+      ["matrix", this.request("GET", `/v1/matrix?protocol=UDP&port=81&format=table&namespaces=${namespaces.map(encodeURIComponent).join(",")}`)],
+      ["lint", this.request("GET", "/v1/lint")],
+      ...nodes.slice(0, ASKED_NODES).map((n): [string, Promise<Answer>] => [`rules ${n}`, this.request("GET", `/v1/nodes/${encodeURIComponent(n)}/rules`)]),
+    ];
+    const parts: string[] = [];
+    for (const [what, read] of reads) {
+      const a = await read;
+      if (a.status !== 200) throw new Error(`${what} answered ${a.status}: ${a.text.slice(0, 300)}`);
+      parts.push(`${what}: ${withoutGeneration(a.text)}`);
+    }
+    return parts.join("\n");
   }
 
   /** undefined when the same; otherwise what changed, in a line. */
@@ -96,6 +152,7 @@ export class ServerState {
     }
     if (before.versions !== after.versions)
       what.push(`ruleset versions changed (${before.versions.replaceAll("\n", ", ")} → ${after.versions.replaceAll("\n", ", ") || "no nodes"})`);
+    if (what.length === 0 && before.answers !== after.answers) what.push(`the same model answers differently (${firstDifference(before.answers, after.answers)})`);
     return what.length > 0 ? what.join("; ") : undefined;
   }
 
@@ -122,4 +179,20 @@ export class ServerState {
     const r = await this.request("PUT", "/v1/model?allowEmpty=true", { "content-type": "application/json" }, to.model);
     if (r.status !== 200) throw new Error(`restoring the model: PUT /v1/model answered ${r.status}: ${r.text.slice(0, 300)}`);
   }
+}
+
+/** An answer's text without what differs between equal models (generation, decision ids, the matrix's heading). */
+function withoutGeneration(text: string): string {
+  if (!text.startsWith("{")) return text.replace(/ at generation \d+/, "");
+  return JSON.stringify(JSON.parse(text) as unknown, (k, v: unknown) => (k === "generation" || k === "decisionId" ? undefined : v));
+}
+
+/** Where two answer texts part: the answer, and the text around the first character that differs in each. */
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  const line = a.lastIndexOf("\n", i - 1) + 1;
+  const what = a.slice(line, a.indexOf(":", line));
+  const around = (s: string) => JSON.stringify(s.slice(Math.max(line, i - 60), i + 60));
+  return `${what}: ${around(a)} → ${around(b)}`;
 }
