@@ -107,7 +107,7 @@ export function portEntry(rng: Rng, odd: boolean): { readonly text: string; read
   ])();
 }
 
-/** Every port of a protocol, or of all three: the most a what-if can be asked to compare. */
+/** Every port of a protocol, or of all three: far past the most a what-if may name. */
 export function everyPort(rng: Rng): string[] {
   const protocols = rng.bool(0.8) ? [rng.pick(["TCP", "UDP", "SCTP"])] : ["TCP", "UDP", "SCTP"];
   return protocols.flatMap((p) => Array.from({ length: 65_535 }, (_, i) => `${p}/${i + 1}`));
