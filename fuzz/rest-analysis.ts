@@ -65,9 +65,11 @@ function matrixOutcome(q: Query | undefined, ctx: FuzzContext, selector: Selecto
   const items = ns === undefined ? [] : Array.isArray(ns) ? ns : ns.split(",");
   // Items of a repeated parameter are names as they are, not split at commas: the fuzzer does not decide one holding a comma.
   const nsVerdicts: Verdict[] = items.map((i) => (Array.isArray(ns) && i.includes(",") ? "unknown" : i.trim() === "" || ctx.namespaces.includes(i.trim()) ? "ok" : "bad"));
+  const group = q["group"];
+  const groupOk = group === undefined || (typeof group === "string" && ["", "true", "false", "1", "0", "t", "f"].includes(group.toLowerCase()));
   const stages: Stage[] = [
     { status: 400, verdicts: [verdictOf(formatOk)] },
-    { status: 400, verdicts: [verdictOf(protocolOk(q["protocol"])), verdictOf(portOk(q["port"])), podsVerdict] },
+    { status: 400, verdicts: [verdictOf(protocolOk(q["protocol"])), verdictOf(portOk(q["port"])), podsVerdict, verdictOf(groupOk)] },
     { status: 404, verdicts: nsVerdicts },
   ];
   const asked = [...new Set(items.map((i) => i.trim()).filter((i) => i !== ""))];

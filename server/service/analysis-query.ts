@@ -70,7 +70,8 @@ function parsePorts(v: unknown, errs: FieldError[]): MatrixTraffic[] | undefined
     const slash = text.indexOf("/");
     const local: FieldError[] = [];
     const t = parseTraffic(slash < 0 ? { port: text } : { protocol: text.slice(0, slash), port: text.slice(slash + 1) }, undefined, local);
-    if (local.length > 0) errs.push(fieldError.invalid(Path.root("ports").index(i), item, 'must be PORT or PROTOCOL/PORT, such as "80" or "UDP/53", with a port from 1 to 65535'));
+    if (local.length > 0 || slash === 0)
+      errs.push(fieldError.invalid(Path.root("ports").index(i), item, 'must be PORT or PROTOCOL/PORT, such as "80" or "UDP/53", with a port from 1 to 65535'));
     else out.push(t);
   });
   return unionTraffic(out, []);
@@ -100,4 +101,17 @@ export function selectorOf(v: unknown, errs: FieldError[]): Selector | undefined
     return undefined;
   }
   return s;
+}
+
+/** A yes-or-no field: true, false, or their usual spellings in a query ("1", "0", "t", "f", any case); absent is false. */
+export function flagOf(v: unknown, name: string, errs: FieldError[]): boolean {
+  if (v === undefined || v === "" || v === false) return false;
+  if (v === true) return true;
+  if (typeof v === "string") {
+    const t = v.toLowerCase();
+    if (t === "true" || t === "1" || t === "t") return true;
+    if (t === "false" || t === "0" || t === "f") return false;
+  }
+  errs.push(fieldError.invalid(Path.root(name), v, "must be true or false"));
+  return false;
 }

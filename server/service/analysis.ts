@@ -9,7 +9,7 @@ import type { ModelObject, Pod, Selector } from "../model/types.js";
 import type { Change } from "../store/types.js";
 import { type FieldError, Path, fieldError } from "../policy/field.js";
 import { matches } from "../policy/selector.js";
-import { listOf, parseWhatIf, selectorOf } from "./analysis-query.js";
+import { flagOf, listOf, parseWhatIf, selectorOf } from "./analysis-query.js";
 import { authorize } from "./authorization.js";
 import { parseTraffic } from "./check-query.js";
 import type { RequestContext } from "./context.js";
@@ -94,7 +94,7 @@ export class AnalysisService {
     const { protocol, port } = parseTraffic(input, undefined, errs);
     const namespaces = listOf(input.namespaces, "namespaces", errs);
     const selector = selectorOf(input.pods, errs);
-    const group = input.group === true || input.group === "true" || input.group === "1";
+    const group = flagOf(input.group, "group", errs);
     if (errs.length > 0) throw new PodwallError("bad-request", `invalid matrix: ${errs.map((e) => `${e.field}: ${e.detail}`).join("; ")}`, errs);
     const cluster = this.service.cluster;
     for (const ns of namespaces ?? []) {

@@ -457,7 +457,10 @@ describe("what-if limits: it is answered in one turn of the event loop, so its w
       (e: unknown) => e as PodwallError,
     );
     assert.equal(refused.code, "too-large");
-    assert.match(refused.message, new RegExp(`would ask ${3 * 2 * moved * pods} cells \\(3 ports × ${moved} rows and ${moved} columns that may change × ${pods} pods\\); at most ${work}`));
+    assert.match(
+      refused.message,
+      new RegExp(`would ask ${3 * 2 * moved * pods} cells \\(3 ports × ${moved} rows and ${moved} columns that may change × ${pods} pods\\); at most ${work}`),
+    );
     assert.deepEqual(
       refused.errors.map((e) => [e.field, e.type]),
       [["ports", "FieldValueTooMany"]],
@@ -465,6 +468,18 @@ describe("what-if limits: it is answered in one turn of the event loop, so its w
     assert.equal((await service.metrics.rejected.get()).values.find((v) => v.labels.reason === "whatif")?.value, 1);
     assert.equal(service.generation, generation);
     assert.equal(service.cluster.namespaces.has("x"), true, "the trial was undone");
+  });
+
+  it("400 for a port with an empty protocol before its slash", async () => {
+    const { analysis } = await loaded(FRONT_OBJECTS);
+    const e = await analysis.whatIf(SYSTEM, { delete: [{ kind: "Namespace", name: "x" }], ports: ["80", "/80"] }).then(
+      () => assert.fail('"/80" was taken'),
+      (err: unknown) => err as PodwallError,
+    );
+    assert.deepEqual(
+      e.errors.map((x) => [x.field, x.type]),
+      [["ports[1]", "FieldValueInvalid"]],
+    );
   });
 
   it("400 for more than 256 ports, before anything is read", async () => {

@@ -285,6 +285,17 @@ describe("GET /v1/matrix and gRPC Matrix", () => {
     );
   });
 
+  it("400 for group other than true or false, as every yes-or-no field; group=false and group=0 are the matrix of pods", async () => {
+    const res = await http(server, "GET", "/v1/matrix?port=80&group=yes");
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, bad("invalid matrix: group: must be true or false", [{ field: "group", type: "FieldValueInvalid", value: "yes", detail: "must be true or false" }]));
+    for (const no of ["false", "0", "F"]) {
+      const m = await http(server, "GET", `/v1/matrix?port=80&group=${no}`);
+      assert.equal(m.status, 200, no);
+      assert.ok(Array.isArray(m.body.pods) && m.body.groups === undefined, no);
+    }
+  });
+
   it("404 for an unknown namespace; NOT_FOUND over gRPC", async () => {
     const res = await http(server, "GET", "/v1/matrix?port=80&namespaces=a,nope");
     assert.equal(res.status, 404);
