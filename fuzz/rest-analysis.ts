@@ -66,7 +66,7 @@ function matrixOutcome(q: Query | undefined, ctx: FuzzContext, selector: Selecto
   // Items of a repeated parameter are names as they are, not split at commas: the fuzzer does not decide one holding a comma.
   const nsVerdicts: Verdict[] = items.map((i) => (Array.isArray(ns) && i.includes(",") ? "unknown" : i.trim() === "" || ctx.namespaces.includes(i.trim()) ? "ok" : "bad"));
   const group = q["group"];
-  const groupOk = group === undefined || (typeof group === "string" && ["", "true", "false", "1", "0", "t", "f"].includes(group.toLowerCase()));
+  const groupOk = group === undefined || (typeof group === "string" && ["1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"].includes(group));
   const stages: Stage[] = [
     { status: 400, verdicts: [verdictOf(formatOk)] },
     { status: 400, verdicts: [verdictOf(protocolOk(q["protocol"])), verdictOf(portOk(q["port"])), podsVerdict, verdictOf(groupOk)] },

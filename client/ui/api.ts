@@ -5,11 +5,10 @@
  * as long as the tab, and no other site's page can read it).
  */
 import type { Cell } from "../../server/analysis/whatif.js";
-import type { Protocol } from "../../server/model/types.js";
+import { PROTOCOLS, type Protocol } from "../../server/model/types.js";
 import type { Decision, WhatIfAnswer } from "../../server/service/index.js";
 
-export type { Protocol };
-export const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "SCTP"];
+export { PROTOCOLS, type Protocol };
 
 /** `GET /v1/matrix?group=true`: rows and columns are groups of pods with identical rows and columns. */
 export interface GroupMatrix {

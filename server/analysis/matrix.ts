@@ -49,6 +49,8 @@ export class Matrix {
   /** Verdicts: egress by [egress key][peer class of dst], ingress by [ingress key][peer class of src]; UNKNOWN until asked. */
   private readonly egress: Uint8Array;
   private readonly ingress: Uint8Array;
+  /** Every verdict is asked (prepare): rows are read from the tables alone. */
+  private prepared = false;
 
   /** The matrix of `classes`' pods for one protocol and port; its verdicts are asked of the model as it is when they are first needed (see prepare). */
   constructor(
@@ -80,9 +82,16 @@ export class Matrix {
     return { pods: this.pods.length, classes: this.classPod.length, egressKeys: this.egressPod.length, ingressKeys: this.ingressPod.length };
   }
 
-  /** Asks every verdict the matrix needs now, so that its rows can be read after the model has moved on. */
+  /**
+   * Asks every verdict the matrix needs now, so that its rows can be read
+   * after the model has moved on: every key against every class (each key
+   * and each class is some pod's, so no pair goes unasked or is asked twice).
+   */
   prepare(): this {
-    for (let i = 0; i < this.pods.length; i++) this.prepareRow(i);
+    const classes = this.classPod.length;
+    for (let k = 0; k < this.egressPod.length; k++) for (let c = 0; c < classes; c++) this.egressVerdict(k, c);
+    for (let k = 0; k < this.ingressPod.length; k++) for (let c = 0; c < classes; c++) this.ingressVerdict(k, c);
+    this.prepared = true;
     return this;
   }
 
@@ -94,7 +103,7 @@ export class Matrix {
 
   /** Row i: out[j] is 1 when pods[i] may reach pods[j], else 0. */
   row(i: number, out: Uint8Array): void {
-    this.prepareRow(i);
+    if (!this.prepared) this.prepareRow(i);
     const classes = this.classPod.length;
     const peerClass = this.peerClass;
     const ingressKey = this.ingressKey;

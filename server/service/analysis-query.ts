@@ -102,16 +102,3 @@ export function selectorOf(v: unknown, errs: FieldError[]): Selector | undefined
   }
   return s;
 }
-
-/** A yes-or-no field: true, false, or their usual spellings in a query ("1", "0", "t", "f", any case); absent is false. */
-export function flagOf(v: unknown, name: string, errs: FieldError[]): boolean {
-  if (v === undefined || v === "" || v === false) return false;
-  if (v === true) return true;
-  if (typeof v === "string") {
-    const t = v.toLowerCase();
-    if (t === "true" || t === "1" || t === "t") return true;
-    if (t === "false" || t === "0" || t === "f") return false;
-  }
-  errs.push(fieldError.invalid(Path.root(name), v, "must be true or false"));
-  return false;
-}

@@ -9,9 +9,9 @@ import type { ModelObject, Pod, Selector } from "../model/types.js";
 import type { Change } from "../store/types.js";
 import { type FieldError, Path, fieldError } from "../policy/field.js";
 import { matches } from "../policy/selector.js";
-import { flagOf, listOf, parseWhatIf, selectorOf } from "./analysis-query.js";
+import { listOf, parseWhatIf, selectorOf } from "./analysis-query.js";
 import { authorize } from "./authorization.js";
-import { parseTraffic } from "./check-query.js";
+import { parseFlag, parseTraffic } from "./check-query.js";
 import type { RequestContext } from "./context.js";
 import { PodwallError } from "./errors.js";
 import { applyChanges, describe, describeRef, planApply, planDelete, tryChanges } from "./model-writer.js";
@@ -94,7 +94,7 @@ export class AnalysisService {
     const { protocol, port } = parseTraffic(input, undefined, errs);
     const namespaces = listOf(input.namespaces, "namespaces", errs);
     const selector = selectorOf(input.pods, errs);
-    const group = flagOf(input.group, "group", errs);
+    const group = parseFlag(input.group, "group", errs);
     if (errs.length > 0) throw new PodwallError("bad-request", `invalid matrix: ${errs.map((e) => `${e.field}: ${e.detail}`).join("; ")}`, errs);
     const cluster = this.service.cluster;
     for (const ns of namespaces ?? []) {

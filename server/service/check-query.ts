@@ -55,6 +55,22 @@ export function parseTraffic(input: { readonly protocol?: unknown; readonly port
   return { protocol, port };
 }
 
+/**
+ * A yes-or-no field as Go's strconv.ParseBool reads it ("1", "t", "T",
+ * "TRUE", "true", "True" and their opposites), or a JSON boolean; absent is
+ * false. Anything else is an error on the field.
+ */
+export function parseFlag(v: unknown, name: string, errs: FieldError[]): boolean {
+  if (v === undefined || typeof v === "boolean") return v === true;
+  if (typeof v === "string" && TRUE_WORDS.includes(v)) return true;
+  if (typeof v === "string" && FALSE_WORDS.includes(v)) return false;
+  errs.push(fieldError.invalid(Path.root(name), v, "must be true or false"));
+  return false;
+}
+
+const TRUE_WORDS = ["1", "t", "T", "TRUE", "true", "True"];
+const FALSE_WORDS = ["0", "f", "F", "FALSE", "false", "False"];
+
 function fieldPath(at: Path | undefined, name: string): Path {
   return at ? at.child(name) : Path.root(name);
 }

@@ -9,7 +9,8 @@
 import express, { type Request, type RequestHandler } from "express";
 import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from "../../manifests/limits.js";
 import { ManifestSyntaxError, ManifestTooLargeError, parseDocument } from "../../manifests/parse.js";
-import { PodwallError } from "../../service/index.js";
+import type { FieldError } from "../../policy/field.js";
+import { PodwallError, parseFlag } from "../../service/index.js";
 
 /** Every limit of the server's front doors, one object: `serve` takes overrides of any. */
 export interface Limits extends ManifestLimits {
@@ -182,11 +183,10 @@ function checkStatusReport(body: unknown, limits: Limits): void {
  * (strconv.ParseBool); absent is false. Anything else is a 400.
  */
 export function queryFlag(req: Request, name: string): boolean {
-  const v = req.query[name];
-  if (v === undefined) return false;
-  if (typeof v === "string" && ["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (typeof v === "string" && ["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
-  throw new PodwallError("bad-request", `${name} must be true or false`, [{ field: name, type: "FieldValueInvalid", value: v, detail: "must be true or false" }]);
+  const errs: FieldError[] = [];
+  const flag = parseFlag(req.query[name], name, errs);
+  if (errs.length > 0) throw new PodwallError("bad-request", `${name} must be true or false`, errs);
+  return flag;
 }
 
 /** Warnings past this many characters in all are each cut to WARNING_ITEM_CHARS, as the API server cuts them. */
