@@ -201,8 +201,10 @@ describe("GET /v1/nodes/{node}/rules", () => {
   });
   it("holds a long poll, then answers the delta from the version held", async () => {
     const v = await version(server, "node-1");
+    const held = await watchers(server);
     const poll = http(server, "GET", `/v1/nodes/node-1/rules?since=${v}&wait=20`, undefined, { "if-none-match": `"${v}"`, "accept-encoding": "gzip" });
-    await sleep(100);
+    // The poll is held before the write: the write wakes it.
+    while ((await watchers(server)) === held) await new Promise((resolve) => setImmediate(resolve));
     assert.equal((await http(server, "POST", "/v1/apply", joins(2))).status, 200);
     const r = await poll;
     assert.equal(r.status, 200);
