@@ -2,12 +2,14 @@
  * Decoding of the kinds Podwall models, with the API server's validation.
  * Every error is collected with its field path; nothing throws.
  */
-import type { Address, ContainerPort, Labels, Manifest, ModelObject, Namespace, Node, Pod, PodPhase, PolicyObject, Protocol } from "../model/types.js";
+import type { TierKind, TierPolicy } from "../model/tier-types.js";
+import type { Address, ContainerPort, Labels, Manifest, ModelObject, Namespace, Node, Pod, PodPhase, PolicyObject, Protocol, TierPolicyObject } from "../model/types.js";
 import { KIND_INFO, isNamespaced, kindOf } from "../model/kinds.js";
 import { PROTOCOLS } from "../model/types.js";
 import { type IPMode, parseAddress } from "../policy/address.js";
 import { type FieldError, Path, fieldError } from "../policy/field.js";
 import { decodeNetworkPolicySpec } from "../policy/network-policy.js";
+import { DOMAIN_NAMES_UNENFORCEABLE, decodeAdminNetworkPolicy, decodeBaselineAdminNetworkPolicy, decodeClusterNetworkPolicy } from "../policy/tier-policy.js";
 import { type Json, Reader } from "../policy/reader.js";
 import { validateLabels } from "../policy/selector.js";
 import { isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPortName, isValidPortNum } from "../policy/validate-leaf.js";
@@ -84,9 +86,17 @@ export function decodeObject(raw: unknown, opts: DecodeOptions = {}): Decoded {
     case "NetworkPolicy":
       object = decodePolicy(r, o, m, ip);
       break;
+    case "ClusterNetworkPolicy":
+    case "AdminNetworkPolicy":
+    case "BaselineAdminNetworkPolicy":
+      object = decodeTierPolicy(r, known, o, m);
+      break;
   }
   if (r.errors.length > 0) return invalid(what, m.name, r.errors);
-  return { kind: "object", object, warnings: unknownFields(raw, kind).map((f) => `unknown field ${JSON.stringify(f)}`) };
+  const warnings = unknownFields(raw, kind).map((f) => `unknown field ${JSON.stringify(f)}`);
+  // Valid, and kept, but no ipset of addresses can stand for a domain name: said on every write.
+  if ("policy" in object && "unenforceable" in object.policy) for (const f of object.policy.unenforceable) warnings.push(`${f}: ${DOMAIN_NAMES_UNENFORCEABLE}`);
+  return { kind: "object", object, warnings };
 }
 
 function invalid(what: string, name: string, errors: readonly FieldError[]): Decoded {
@@ -288,6 +298,23 @@ function decodePodIPs(r: Reader, status: Json, p: Path, mode: IPMode): Address[]
     out.push(a);
   }
   return out;
+}
+
+const TIER_DECODERS: Readonly<Record<TierKind, (r: Reader, name: string, raw: unknown, p: Path) => TierPolicy>> = {
+  ClusterNetworkPolicy: decodeClusterNetworkPolicy,
+  AdminNetworkPolicy: decodeAdminNetworkPolicy,
+  BaselineAdminNetworkPolicy: decodeBaselineAdminNetworkPolicy,
+};
+
+function decodeTierPolicy(r: Reader, kind: TierKind, o: Json, m: Meta): TierPolicyObject {
+  const policy = TIER_DECODERS[kind](r, m.name, o["spec"], Path.root("spec"));
+  return {
+    kind,
+    name: m.name,
+    key: policy.key,
+    policy,
+    manifest: { apiVersion: KIND_INFO[kind].apiVersion, kind, metadata: metadata(m), spec: knownOnly(o["spec"] ?? {}, `${kind}Spec`) },
+  };
 }
 
 function decodePolicy(r: Reader, o: Json, m: Meta, ip: IPMode): PolicyObject {

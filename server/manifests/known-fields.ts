@@ -6,6 +6,7 @@
  */
 import { KUBE_TYPES } from "./kube-fields.js";
 import { fieldPath } from "./parse.js";
+import { TIER_TYPES } from "./tier-fields.js";
 import type { Segment } from "./yaml-check.js";
 
 interface Field {
@@ -15,7 +16,7 @@ interface Field {
 }
 
 const TYPES = new Map<string, ReadonlyMap<string, Field>>(
-  Object.entries(KUBE_TYPES).map(([name, spec]) => [
+  Object.entries({ ...KUBE_TYPES, ...TIER_TYPES }).map(([name, spec]) => [
     name,
     new Map(
       spec

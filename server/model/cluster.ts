@@ -6,7 +6,7 @@
  * atomic; `trial` runs a write and always undoes it.
  */
 import { LabelIndex } from "./label-index.js";
-import type { Kind, ModelObject, Namespace, Node, Pod, PolicyObject } from "./types.js";
+import type { Kind, ModelObject, Namespace, Node, Pod, PolicyObject, TierPolicyObject } from "./types.js";
 import { isLive } from "./types.js";
 
 type Undo = () => void;
@@ -28,6 +28,15 @@ export class Cluster {
   readonly pods = new Map<string, Pod>();
   private readonly podsByNs = new Map<string, LabelIndex<Pod>>();
   private readonly policiesByNs = new Map<string, Map<string, PolicyObject>>();
+  /** The cluster-scoped policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) by "Kind/name". */
+  readonly tierPolicies = new Map<string, TierPolicyObject>();
+  /**
+   * Counts changes of what decides which cluster-scoped policies select a pod
+   * besides the pod itself: the policies, and namespaces (their labels). A
+   * pod's cached selection is good while this stands and the pod object is
+   * the same. Changed in trials too, as every index here.
+   */
+  private tierEpochCount = 0;
   readonly namespaceLabels = new LabelIndex<Namespace>();
   /** Live pods off the host network, by canonical address. More than one only while a write is checked. */
   private readonly podsByAddress = new Map<string, Pod[]>();
@@ -47,6 +56,10 @@ export class Cluster {
 
   get generation(): number {
     return this.gen;
+  }
+
+  get tierEpoch(): number {
+    return this.tierEpochCount;
   }
 
   /** `followsTrials`: also told inside observed trials, so that what is asked inside one is answered on the trial's model. */
@@ -118,6 +131,10 @@ export class Cluster {
         return this.pods.get(`${namespace}/${name}`);
       case "NetworkPolicy":
         return this.policiesByNs.get(namespace)?.get(name);
+      case "ClusterNetworkPolicy":
+      case "AdminNetworkPolicy":
+      case "BaselineAdminNetworkPolicy":
+        return this.tierPolicies.get(`${kind}/${name}`);
     }
   }
 
@@ -147,6 +164,7 @@ export class Cluster {
 
   /** Removes everything. */
   clear(): void {
+    for (const p of [...this.tierPolicies.values()]) this.remove(p.kind, "", p.name);
     for (const ns of [...this.namespaces.keys()]) this.remove("Namespace", "", ns);
     for (const pod of [...this.pods.values()]) this.remove("Pod", pod.namespace, pod.name);
     for (const node of [...this.nodes.keys()]) this.remove("Node", "", node);
@@ -215,6 +233,7 @@ export class Cluster {
       case "Namespace":
         this.namespaces.set(obj.name, obj);
         this.namespaceLabels.add(obj, obj.labels);
+        this.tierEpochCount++;
         return;
       case "Node":
         this.nodes.set(obj.name, obj);
@@ -248,6 +267,12 @@ export class Cluster {
         m.set(obj.name, obj);
         return;
       }
+      case "ClusterNetworkPolicy":
+      case "AdminNetworkPolicy":
+      case "BaselineAdminNetworkPolicy":
+        this.tierPolicies.set(obj.key, obj);
+        this.tierEpochCount++;
+        return;
     }
   }
 
@@ -256,6 +281,7 @@ export class Cluster {
       case "Namespace":
         this.namespaces.delete(obj.name);
         this.namespaceLabels.remove(obj, obj.labels);
+        this.tierEpochCount++;
         return;
       case "Node":
         this.nodes.delete(obj.name);
@@ -289,6 +315,12 @@ export class Cluster {
         if (m?.size === 0) this.policiesByNs.delete(obj.namespace);
         return;
       }
+      case "ClusterNetworkPolicy":
+      case "AdminNetworkPolicy":
+      case "BaselineAdminNetworkPolicy":
+        this.tierPolicies.delete(obj.key);
+        this.tierEpochCount++;
+        return;
     }
   }
 }

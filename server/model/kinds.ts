@@ -30,7 +30,15 @@ export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
     resource: "networkpolicies.networking.k8s.io",
     namespaced: true,
   },
+  ClusterNetworkPolicy: tierKind("ClusterNetworkPolicy", "v1alpha2", "clusternetworkpolicies"),
+  AdminNetworkPolicy: tierKind("AdminNetworkPolicy", "v1alpha1", "adminnetworkpolicies"),
+  BaselineAdminNetworkPolicy: tierKind("BaselineAdminNetworkPolicy", "v1alpha1", "baselineadminnetworkpolicies"),
 };
+
+/** The network-policy-api's kinds: custom resources of policy.networking.k8s.io, cluster-scoped. */
+function tierKind(kind: string, version: string, plural: string): KindInfo {
+  return { apiVersion: `policy.networking.k8s.io/${version}`, what: `${kind}.policy.networking.k8s.io`, plural, resource: `${plural}.policy.networking.k8s.io`, namespaced: false };
+}
 
 /** Whether objects of the kind live in a namespace. */
 export function isNamespaced(kind: Kind): boolean {

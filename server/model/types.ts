@@ -2,6 +2,8 @@
  * The cluster model's objects, as Podwall keeps them once decoded and
  * validated. No semantics lives here: what a policy means is in server/policy.
  */
+import type { TierKind, TierPolicy } from "./tier-types.js";
+
 export type Labels = Readonly<Record<string, string>>;
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
@@ -132,9 +134,22 @@ export interface PolicyObject {
   readonly manifest: Manifest;
 }
 
-export type ModelObject = Namespace | Node | Pod | PolicyObject;
+/**
+ * A cluster-scoped policy of the network-policy-api: ClusterNetworkPolicy,
+ * AdminNetworkPolicy or BaselineAdminNetworkPolicy, in one model.
+ */
+export interface TierPolicyObject {
+  readonly kind: TierKind;
+  readonly name: string;
+  /** "ClusterNetworkPolicy/name" */
+  readonly key: string;
+  readonly policy: TierPolicy;
+  readonly manifest: Manifest;
+}
+
+export type ModelObject = Namespace | Node | Pod | PolicyObject | TierPolicyObject;
 export type Kind = ModelObject["kind"];
-export const KINDS: readonly Kind[] = ["Namespace", "Node", "Pod", "NetworkPolicy"];
+export const KINDS: readonly Kind[] = ["Namespace", "Node", "Pod", "NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"];
 
 /** A kind by its name, in any case ("pod", "NetworkPolicy"). */
 export function parseKind(text: string): Kind | undefined {

@@ -39,7 +39,7 @@ import type { Json, Reader } from "./reader.js";
 import { EVERYTHING } from "./selector.js";
 import { CrdCheck, selector } from "./tier-schema.js";
 
-export const DOMAIN_NAMES_UNENFORCEABLE = "domain names cannot be enforced by ipsets of addresses";
+export const DOMAIN_NAMES_UNENFORCEABLE = "domain names cannot be enforced by ipsets of addresses: the peer matches no connection";
 
 /** `DomainName` (v1alpha2 and v1alpha1): "'*' may only be specified as a prefix." */
 const DOMAIN_NAME = "^(\\*\\.)?([a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.)+[a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.?$";

@@ -22,16 +22,13 @@ import { describe, it } from "node:test";
 import { decodeObject } from "../../server/manifests/decode.js";
 import { parseManifests } from "../../server/manifests/parse.js";
 import { Cluster } from "../../server/model/cluster.js";
-import type { Tier, TierPolicy } from "../../server/model/tier-types.js";
+import type { Tier } from "../../server/model/tier-types.js";
 import type { Protocol } from "../../server/model/types.js";
 import { parseReference, resolveEndpoints } from "../../server/policy/endpoint.js";
 import { evaluate } from "../../server/policy/evaluate.js";
-import { Path, formatFieldError } from "../../server/policy/field.js";
-import { Reader } from "../../server/policy/reader.js";
 import { type TierDecider, type TierDecision, composeEvaluation } from "../../server/policy/tier-compose.js";
-import { type TierEvaluation, type TierOutcome, type TierVerdict, evaluateTiers } from "../../server/policy/tier-evaluate.js";
-import { BASELINE_ADMIN_ORDER, TIE_ORDER, type TierOrder, type TierPrecedence, orderTierPolicies } from "../../server/policy/tier-order.js";
-import { decodeAdminNetworkPolicy, decodeBaselineAdminNetworkPolicy, decodeClusterNetworkPolicy } from "../../server/policy/tier-policy.js";
+import { type TierEvaluation, type TierOutcome, type TierVerdict, evaluateTiers, tierOrder } from "../../server/policy/tier-evaluate.js";
+import { BASELINE_ADMIN_ORDER, TIE_ORDER, type TierOrder, type TierPrecedence } from "../../server/policy/tier-order.js";
 import { ALL_PODS, baseCluster, pod } from "../e2e/cluster.js";
 
 type Obj = Record<string, unknown>;
@@ -41,41 +38,24 @@ interface World {
   readonly order: TierOrder;
 }
 
-const DECODERS: Readonly<Record<string, typeof decodeClusterNetworkPolicy>> = {
-  ClusterNetworkPolicy: decodeClusterNetworkPolicy,
-  AdminNetworkPolicy: decodeAdminNetworkPolicy,
-  BaselineAdminNetworkPolicy: decodeBaselineAdminNetworkPolicy,
-};
-
 const HOST_POD = ((p: Obj) => ({ ...p, spec: { ...(p["spec"] as Obj), hostNetwork: true } }))(pod("x/h", { ip: "10.0.0.2", nodeName: "node-2", labels: { pod: "h" } }));
 
-/** The cluster, with extra labels on namespaces, then the objects of `yaml`: tier policies go to the order, the rest to the model. */
+/** The cluster, with extra labels on namespaces, then the objects of `yaml`, each valid. */
 function world(yaml: string, namespaceLabels: Readonly<Record<string, Record<string, string>>> = {}): World {
   const base = baseCluster().map((o) => {
     const meta = o["metadata"] as { name: string; labels?: Record<string, string> };
     const extra = o["kind"] === "Namespace" ? namespaceLabels[meta.name] : undefined;
     return extra ? { ...o, metadata: { ...meta, labels: { ...meta.labels, ...extra } } } : o;
   });
-  const policies: TierPolicy[] = [];
   const cluster = new Cluster();
   cluster.transaction(() => {
     for (const raw of [...base, HOST_POD, ...parseManifests(yaml)]) {
-      const o = raw as Obj;
-      const decode = DECODERS[o["kind"] as string];
-      if (decode) {
-        const r = new Reader();
-        const name = (o["metadata"] as Obj)["name"];
-        assert.equal(typeof name, "string", "metadata.name is a string");
-        policies.push(decode(r, name as string, o["spec"], Path.root("spec")));
-        assert.deepEqual(r.errors.map(formatFieldError), [], "the manifest is valid");
-        continue;
-      }
       const d = decodeObject(raw);
       if (d.kind !== "object") assert.fail(JSON.stringify(d));
       cluster.put(d.object);
     }
   });
-  return { cluster, order: orderTierPolicies(policies) };
+  return { cluster, order: tierOrder(cluster) };
 }
 
 function traffic(t: string): { protocol: Protocol; port: number } {
@@ -89,7 +69,7 @@ function decide(w: World, src: string, dst: string, t: string): { tiers: TierEva
   if (s.kind === "invalid" || d.kind === "invalid") assert.fail(`bad reference ${src} or ${dst}`);
   const ends = resolveEndpoints(w.cluster, s, d);
   if ("detail" in ends) assert.fail(ends.detail);
-  const tiers = evaluateTiers(w.cluster, w.order, ends.src, ends.dst, traffic(t));
+  const tiers = evaluateTiers(w.cluster, ends.src, ends.dst, traffic(t));
   return { tiers, decision: composeEvaluation(tiers, evaluate(w.cluster, ends.src, ends.dst, traffic(t), false)) };
 }
 
