@@ -1,18 +1,27 @@
 /** Text renderings of decisions for people: pure functions over the decision value. */
 import { isDelta } from "../server/rules/delta.js";
 import type { Ruleset } from "../server/rules/index.js";
-import type { Decision, DirectionView, EndpointView } from "../server/service/index.js";
+import type { Decision, DirectionView, EndpointView, TierView } from "../server/service/index.js";
 
 export function renderDecision(d: Decision): string {
   const lines = [
     `${endpoint(d.src)} -> ${endpoint(d.dst)} ${d.protocol}/${d.port}: ${d.allowed ? "ALLOWED" : "DENIED"}${reasonNote(d)}`,
-    direction("egress", d.egress, d.src),
-    direction("ingress", d.ingress, d.dst),
+    ...tiered("egress", d.egress, d.src),
+    ...tiered("ingress", d.ingress, d.dst),
   ];
   for (const [name, dir] of [
     ["egress", d.egress],
     ["ingress", d.ingress],
   ] as const) {
+    for (const t of dir.tiers ?? []) {
+      for (const p of t.policies ?? []) {
+        lines.push(`  ${name} ${t.tier} tier policy ${p.policy}:`);
+        for (const r of p.rules) {
+          const rule = `${r.field}${r.name ? ` "${r.name}"` : ""} (${r.actionWord})`;
+          lines.push(r.result === "matched" ? `    ${rule}: matched (peer ${r.peer}, port ${r.port})` : `    ${rule}: ${r.result}: ${r.detail}`);
+        }
+      }
+    }
     for (const v of dir.verdicts ?? []) {
       lines.push(`  ${name} policy ${v.policy}: ${v.allowed ? "allows" : "does not allow"}`);
       if (v.rules.length === 0) lines.push(`    no ${name} rules: allows nothing`);
@@ -47,19 +56,67 @@ function reasonNote(d: Decision): string {
   }
 }
 
+/**
+ * A direction: one line when the model holds no cluster-scoped policy;
+ * otherwise its answer and the tier that decided it, then each tier
+ * consulted, in order (Admin, NetworkPolicy, Baseline, the default).
+ */
+function tiered(name: "egress" | "ingress", v: DirectionView, e: EndpointView): string[] {
+  // No tier has a subject that is not a pod, or a host-network pod.
+  if (v.decidedBy === undefined || v.tiers === undefined || v.reason === "not-a-pod" || v.reason === "host-network") return [direction(name, v, e)];
+  const who = v.subject ?? endpoint(e);
+  if (v.decidedBy === "default" && v.tiers.every((t) => t.action === "none")) {
+    return [`  ${name} of ${who}: allowed by the default: no Admin or Baseline rule matches, no NetworkPolicy selects it for ${name}`];
+  }
+  const by = v.decidedBy === "default" ? "the default (no tier decided)" : `the ${v.decidedBy} tier`;
+  const lines = [`  ${name} of ${who}: ${v.allowed ? "allowed" : "denied"} by ${by}`];
+  const [admin, baseline] = v.tiers;
+  if (admin) lines.push(`    Admin: ${tierText(admin)}`);
+  if (v.decidedBy !== "Admin")
+    lines.push(`    NetworkPolicy: ${v.reason === "not-isolated" ? `not isolated (no NetworkPolicy selects it for ${name})` : networkPolicyText(name, v)}`);
+  if (baseline) lines.push(`    Baseline: ${tierText(baseline)}`);
+  if (v.decidedBy === "default") lines.push("    default: allowed");
+  return lines;
+}
+
+function tierText(t: TierView): string {
+  if (t.action === "none") return "no rule matches";
+  const rule = `${t.rule}${t.name ? ` "${t.name}"` : ""}`;
+  const word = t.actionWord ? ` (${t.actionWord})` : "";
+  const next = t.action === "Pass" ? (t.tier === "Admin" ? ": on to the NetworkPolicy tier" : ": on to the default") : "";
+  return `${t.action}${word} by ${t.policy} ${precedenceText(t)}, rule ${rule}${next}`;
+}
+
+function precedenceText(t: TierView): string {
+  const p = t.precedence;
+  switch (p?.kind) {
+    case "tie":
+      return `(priority ${p.priority ?? "none"}, tied with ${p.tiedWith.join(", ")}: ${p.order})`;
+    case "last":
+      return "(no priority: last in the Baseline tier)";
+    default:
+      return `(priority ${t.priority})`;
+  }
+}
+
 function direction(name: "egress" | "ingress", v: DirectionView, e: EndpointView): string {
   const who = v.subject ?? endpoint(e);
+  return v.reason === "not-a-pod" ? `  ${name}: ${who} ${networkPolicyText(name, v)}` : `  ${name} of ${who}: ${networkPolicyText(name, v)}`;
+}
+
+/** What the NetworkPolicy tier says of one direction. */
+function networkPolicyText(name: "egress" | "ingress", v: DirectionView): string {
   switch (v.reason) {
     case "not-a-pod":
-      return `  ${name}: ${who} is not a pod: no policy applies`;
+      return "is not a pod: no policy applies";
     case "host-network":
-      return `  ${name} of ${who}: host-network pod, not selected by NetworkPolicies`;
+      return "host-network pod, not selected by NetworkPolicies";
     case "not-isolated":
-      return `  ${name} of ${who}: not isolated (no policy selects it for ${name})`;
+      return `not isolated (no policy selects it for ${name})`;
     case "allowed":
-      return `  ${name} of ${who}: allowed; isolated by ${v.policies.join(", ")}`;
+      return `allowed; isolated by ${v.policies.join(", ")}`;
     case "no-rule-matched":
-      return `  ${name} of ${who}: denied; isolated by ${v.policies.join(", ")} and no rule matches`;
+      return `denied; isolated by ${v.policies.join(", ")} and no rule matches`;
   }
 }
 

@@ -4,7 +4,11 @@
  */
 import { randomFillSync } from "node:crypto";
 import type { Protocol } from "../model/types.js";
-import type { DecisionReason, DirectionVerdict, Endpoint, Evaluation, PolicyVerdict } from "../policy/index.js";
+import type { Decided } from "../policy/decide.js";
+import type { DecisionReason, DirectionVerdict, Endpoint, PolicyVerdict } from "../policy/index.js";
+import type { ComposedDirection, TierDecider } from "../policy/tier-compose.js";
+import type { TierDirection, TierPolicyTrace, TierVerdict } from "../policy/tier-evaluate.js";
+import type { TierPrecedence } from "../policy/tier-order.js";
 
 export interface EndpointView {
   readonly kind: Endpoint["kind"];
@@ -15,6 +19,14 @@ export interface EndpointView {
   readonly hostNetwork?: boolean;
 }
 
+/**
+ * One direction. `isolated`, `reason`, `policies` and `verdicts` are the
+ * NetworkPolicy tier's; `allowed` is the direction's answer. When the model
+ * holds cluster-scoped policies, `decidedBy` names the tier whose answer
+ * stands and `tiers` the Admin and Baseline tiers' verdicts in the order
+ * they were consulted (Baseline only where no NetworkPolicy isolates the pod
+ * and the Admin tier passed or said nothing).
+ */
 export interface DirectionView {
   readonly subject?: string;
   readonly allowed: boolean;
@@ -23,6 +35,27 @@ export interface DirectionView {
   readonly policies: readonly string[];
   /** With explain: every selecting policy, each rule matched or why not. */
   readonly verdicts?: readonly PolicyVerdict[];
+  readonly decidedBy?: TierDecider;
+  readonly tiers?: readonly TierView[];
+}
+
+/**
+ * What one cluster-scoped tier said: `none`, or the action of the first rule
+ * that matched, with its policy ("ClusterNetworkPolicy/name"), priority (none
+ * for a BaselineAdminNetworkPolicy), rule path and name. With explain, the
+ * tier's selecting policies as far as they were evaluated.
+ */
+export interface TierView {
+  readonly tier: TierVerdict["tier"];
+  readonly action: TierVerdict["action"];
+  readonly policy?: string;
+  readonly priority?: number;
+  readonly rule?: string;
+  readonly name?: string;
+  /** As the manifest spells it, where that differs from `action`: "Allow". */
+  readonly actionWord?: string;
+  readonly precedence?: TierPrecedence;
+  readonly policies?: readonly TierPolicyTrace[];
 }
 
 export interface Decision {
@@ -130,7 +163,8 @@ export function decisionOf(a: Decision): Decision {
   return MadeFrom.get(a) ?? a;
 }
 
-export function toDecision(e: Evaluation, ends: { src: Endpoint; dst: Endpoint }, q: { protocol: Protocol; port: number; explain: boolean }, generation: number): Decision {
+export function toDecision(e: Decided, ends: { src: Endpoint; dst: Endpoint }, q: { protocol: Protocol; port: number; explain: boolean }, generation: number): Decision {
+  const tiers = e.tiers;
   return {
     allowed: e.allowed,
     generation,
@@ -139,8 +173,8 @@ export function toDecision(e: Evaluation, ends: { src: Endpoint; dst: Endpoint }
     dst: endpointView(ends.dst),
     protocol: q.protocol,
     port: q.port,
-    egress: directionView(e.egress, q.explain),
-    ingress: directionView(e.ingress, q.explain),
+    egress: directionView(e.np.egress, q.explain, tiers && { composed: tiers.egress, evaluated: tiers.evaluation.egress }),
+    ingress: directionView(e.np.ingress, q.explain, tiers && { composed: tiers.ingress, evaluated: tiers.evaluation.ingress }),
   };
 }
 
@@ -160,11 +194,30 @@ function endpointView(e: Endpoint): EndpointView {
   }
 }
 
-function directionView(d: DirectionVerdict, explain: boolean): DirectionView {
+function directionView(d: DirectionVerdict, explain: boolean, tiers: { composed: ComposedDirection; evaluated: TierDirection } | undefined): DirectionView {
   const v: { -readonly [K in keyof DirectionView]: DirectionView[K] } =
     d.subject === undefined
       ? { allowed: d.allowed, isolated: d.isolated, reason: d.reason, policies: d.policies }
       : { subject: d.subject, allowed: d.allowed, isolated: d.isolated, reason: d.reason, policies: d.policies };
   if (explain) v.verdicts = d.verdicts;
+  if (tiers !== undefined) {
+    v.allowed = tiers.composed.allowed;
+    v.decidedBy = tiers.composed.decidedBy;
+    v.tiers = tiers.composed.consulted.map((verdict) => tierView(verdict, explain ? tiers.evaluated[verdict.tier].policies : undefined));
+  }
+  return v;
+}
+
+function tierView(t: TierVerdict, policies: readonly TierPolicyTrace[] | undefined): TierView {
+  const v: { -readonly [K in keyof TierView]: TierView[K] } = { tier: t.tier, action: t.action };
+  if (t.action !== "none") {
+    v.policy = t.policy;
+    if (t.priority !== undefined) v.priority = t.priority;
+    v.rule = t.rule;
+    if (t.name !== undefined) v.name = t.name;
+    if (t.actionWord !== t.action) v.actionWord = t.actionWord;
+    v.precedence = t.precedence;
+  }
+  if (policies !== undefined) v.policies = policies;
   return v;
 }

@@ -1,7 +1,7 @@
 export { type Action, authorize } from "./authorization.js";
 export { type CheckInput, type CheckQuery, parseCheckQuery, parseFlag } from "./check-query.js";
 export { OPEN, OPEN_REQUEST, type Principal, type RequestContext, type Role, SYSTEM, UNAUTHENTICATED } from "./context.js";
-export { type Decision, type DirectionView, type EndpointView, decisionOf } from "./decision.js";
+export { type Decision, type DirectionView, type EndpointView, type TierView, decisionOf } from "./decision.js";
 export { DecisionLog } from "./decision-log.js";
 export { type ErrorCode, PodwallError, toPodwallError } from "./errors.js";
 export { Metrics } from "./metrics.js";

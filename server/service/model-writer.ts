@@ -146,12 +146,13 @@ export function planDelete(cluster: Cluster, kind: Kind, namespace: string, name
   return changes;
 }
 
-/** Every object of the model, namespaces first, so that a replay of puts in this order is valid; policies of a namespace the model lacks included. */
+/** Every object of the model, namespaces first, so that a replay of puts in this order is valid; policies of a namespace the model lacks included, then the cluster-scoped policies. */
 export function* allObjects(cluster: Cluster): Iterable<ModelObject> {
   yield* cluster.namespaces.values();
   yield* cluster.nodes.values();
   yield* cluster.pods.values();
   for (const ns of cluster.namespacesInUse()) yield* cluster.policiesIn(ns);
+  yield* cluster.tierPolicies.values();
 }
 
 /** Applies committed changes to the model, inside the caller's transaction. */

@@ -12,10 +12,12 @@ import { isDeepStrictEqual } from "node:util";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "pino";
 import type { Cluster } from "../model/cluster.js";
+import { TIER_KINDS } from "../model/tier-types.js";
 import type { Kind, ModelObject } from "../model/types.js";
 import type { DecodeOptions } from "../manifests/decode.js";
 import { stringifyManifests } from "../manifests/yaml-out.js";
-import { type Endpoint, type Reference, evaluate, fieldError, parseReference, resolveEndpoints } from "../policy/index.js";
+import { decide } from "../policy/decide.js";
+import { type Endpoint, type Reference, fieldError, parseReference, resolveEndpoints } from "../policy/index.js";
 import { Path } from "../policy/field.js";
 import { MemoryStore } from "../store/memory.js";
 import { type Change, type Store, type StoreHealth, StoreConflict } from "../store/types.js";
@@ -328,6 +330,8 @@ export class PodwallService {
     this.metrics.objects.set({ kind: "Node" }, c.nodes.size);
     this.metrics.objects.set({ kind: "Pod" }, c.pods.size);
     this.metrics.objects.set({ kind: "NetworkPolicy" }, c.policyCount);
+    for (const kind of TIER_KINDS) this.metrics.objects.set({ kind }, 0);
+    for (const p of c.tierPolicies.values()) this.metrics.objects.inc({ kind: p.kind });
     for (const fn of this.listeners) fn(c.generation);
   }
 
@@ -345,6 +349,7 @@ export class PodwallService {
       for (const p of byName(c.podsIn(ns))) items.push(p.manifest);
       for (const p of byName(c.policiesIn(ns))) items.push(p.manifest);
     }
+    for (const p of [...c.tierPolicies.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) items.push(p.manifest);
     const list = { apiVersion: "v1", kind: "List", metadata: { generation: c.generation }, items };
     return { generation: c.generation, list, text: format === "json" ? `${JSON.stringify(list, null, 2)}\n` : stringifyManifests(list) };
   }
@@ -400,7 +405,7 @@ export class PodwallService {
       return hit;
     }
     const ends = this.resolve(q);
-    const decision = toDecision(evaluate(this.cluster, ends.src, ends.dst, q, q.explain), ends, q, gen);
+    const decision = toDecision(decide(this.cluster, ends.src, ends.dst, q, q.explain), ends, q, gen);
     cache?.set(key, decision);
     this.metrics.decided(decision.allowed, false);
     return decision;

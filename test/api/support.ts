@@ -7,7 +7,7 @@ import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ServiceError } from "@grpc/grpc-js";
 import type { Express } from "express";
-import type { Decision, DirectionVerdict, Endpoint, RuleVerdict } from "../../server/gen/podwall/v1/podwall_pb.js";
+import type { Decision, DirectionVerdict, Endpoint, RuleVerdict, TierPrecedence, TierVerdict } from "../../server/gen/podwall/v1/podwall_pb.js";
 
 /** What a rejected request must leave as it was: the generation and the model's full text. */
 export interface Snapshot {
@@ -118,6 +118,32 @@ function directionFromProto(d: DirectionVerdict | undefined, explain: boolean): 
           verdicts: d.verdicts.map((v) => ({ policy: v.policy, allowed: v.allowed, rules: v.rules.map(ruleFromProto) })),
         }
       : {}),
+    ...(d.decidedBy ? { decidedBy: d.decidedBy, tiers: d.tiers.map((t) => tierFromProto(t, explain)) } : {}),
+  };
+}
+
+function tierFromProto(t: TierVerdict, explain: boolean): Record<string, unknown> {
+  if (!explain) assert.deepEqual(t.policies, [], "tier traces only with explain");
+  return {
+    tier: t.tier,
+    action: t.action,
+    ...(t.policy ? { policy: t.policy } : {}),
+    ...(t.priority !== undefined ? { priority: t.priority } : {}),
+    ...(t.rule ? { rule: t.rule } : {}),
+    ...(t.name ? { name: t.name } : {}),
+    ...(t.actionWord ? { actionWord: t.actionWord } : {}),
+    ...(t.precedence ? { precedence: precedenceFromProto(t.precedence) } : {}),
+    ...(explain ? { policies: t.policies.map((p) => ({ policy: p.policy, precedence: precedenceFromProto(p.precedence), rules: p.rules.map(ruleFromProto) })) } : {}),
+  };
+}
+
+function precedenceFromProto(p: TierPrecedence | undefined): Record<string, unknown> {
+  assert.ok(p, "a tier policy has its precedence");
+  return {
+    kind: p.kind,
+    ...(p.priority !== undefined ? { priority: p.priority } : {}),
+    ...(p.kind === "tie" ? { tiedWith: [...p.tiedWith] } : {}),
+    ...(p.order ? { order: p.order } : {}),
   };
 }
 
@@ -128,6 +154,8 @@ function ruleFromProto(r: RuleVerdict): Record<string, unknown> {
     ...(r.peer ? { peer: r.peer } : {}),
     ...(r.port ? { port: r.port } : {}),
     ...(r.detail ? { detail: r.detail } : {}),
+    ...(r.name ? { name: r.name } : {}),
+    ...(r.action ? { actionWord: r.action } : {}),
   };
 }
 

@@ -228,7 +228,7 @@ describe("deploy/ manifests", () => {
     }
   });
 
-  it("grant the server exactly get, list and watch on namespaces, nodes, pods and networkpolicies", () => {
+  it("grant the server exactly get, list and watch on namespaces, nodes, pods, networkpolicies and the policy tiers' kinds", () => {
     const role = one<IClusterRole>("ClusterRole", "podwall");
     assert.equal(role.aggregationRule, undefined, "an aggregated role grants what other roles say");
     const granted = new Set<string>();
@@ -238,7 +238,8 @@ describe("deploy/ manifests", () => {
       for (const group of rule.apiGroups ?? []) for (const resource of rule.resources ?? []) for (const verb of rule.verbs) granted.add(`${group}/${resource}:${verb}`);
     }
     const expected = new Set<string>();
-    for (const resource of ["/namespaces", "/nodes", "/pods", "networking.k8s.io/networkpolicies"])
+    const tiers = ["clusternetworkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies"].map((r) => `policy.networking.k8s.io/${r}`);
+    for (const resource of ["/namespaces", "/nodes", "/pods", "networking.k8s.io/networkpolicies", ...tiers])
       for (const verb of ["get", "list", "watch"]) expected.add(`${resource}:${verb}`);
     assert.deepEqual([...granted].sort(), [...expected].sort());
 

@@ -4,6 +4,8 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { Authenticator } from "../../auth/authenticator.js";
+import { KIND_INFO } from "../../model/kinds.js";
+import { TIER_KINDS } from "../../model/tier-types.js";
 import { AnalysisService, type Decision, type PodwallService, decisionOf, PodwallError, RulesService, toPodwallError } from "../../service/index.js";
 import { analysisRoutes } from "./analysis-routes.js";
 import { DEFAULT_LIMITS, type Limits, bodyParsers, queryFlag, warningHeaders } from "./body.js";
@@ -83,6 +85,12 @@ export function createRestApp(service: PodwallService, opts: RestOptions = {}): 
   app.delete("/v1/nodes/:name", async (req, res) => {
     res.json(await service.delete(writing(req, res), "Node", "", param(req, "name")));
   });
+  // The cluster-scoped policies, by their resource: /v1/clusternetworkpolicies/{name}, ...
+  for (const kind of TIER_KINDS) {
+    app.delete(`/v1/${KIND_INFO[kind].plural}/:name`, async (req, res) => {
+      res.json(await service.delete(writing(req, res), kind, "", param(req, "name")));
+    });
+  }
 
   app.post("/v1/check/batch", json, (req, res) => {
     const checks = bodyObject(req)["checks"];

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file podwall/v1/podwall.proto.
  */
 export const file_podwall_v1_podwall: GenFile = /*@__PURE__*/
-  fileDesc("Chhwb2R3YWxsL3YxL3BvZHdhbGwucHJvdG8SCnBvZHdhbGwudjEiWQoMQ2hlY2tSZXF1ZXN0EgsKA3NyYxgBIAEoCRILCgNkc3QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSDAoEcG9ydBgEIAEoDRIPCgdleHBsYWluGAUgASgIIj0KEUJhdGNoQ2hlY2tSZXF1ZXN0EigKBmNoZWNrcxgBIAMoCzIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0Ik8KEkJhdGNoQ2hlY2tSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucG9kd2FsbC52MS5EZWNpc2lvbhISCgpnZW5lcmF0aW9uGAIgASgEIlYKCEVuZHBvaW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIKCgJpcBgDIAEoCRIMCgRub2RlGAQgASgJEhQKDGhvc3RfbmV0d29yaxgFIAEoCCKXAgoIRGVjaXNpb24SDwoHYWxsb3dlZBgBIAEoCBISCgpnZW5lcmF0aW9uGAIgASgEEg4KBnJlYXNvbhgDIAEoCRIhCgNzcmMYBCABKAsyFC5wb2R3YWxsLnYxLkVuZHBvaW50EiEKA2RzdBgFIAEoCzIULnBvZHdhbGwudjEuRW5kcG9pbnQSEAoIcHJvdG9jb2wYBiABKAkSDAoEcG9ydBgHIAEoDRIsCgZlZ3Jlc3MYCCABKAsyHC5wb2R3YWxsLnYxLkRpcmVjdGlvblZlcmRpY3QSLQoHaW5ncmVzcxgJIAEoCzIcLnBvZHdhbGwudjEuRGlyZWN0aW9uVmVyZGljdBITCgtkZWNpc2lvbl9pZBgKIAEoCSKVAQoQRGlyZWN0aW9uVmVyZGljdBIPCgdzdWJqZWN0GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSEAoIaXNvbGF0ZWQYAyABKAgSDgoGcmVhc29uGAQgASgJEhAKCHBvbGljaWVzGAUgAygJEisKCHZlcmRpY3RzGAYgAygLMhkucG9kd2FsbC52MS5Qb2xpY3lWZXJkaWN0IlgKDVBvbGljeVZlcmRpY3QSDgoGcG9saWN5GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSJgoFcnVsZXMYAyADKAsyFy5wb2R3YWxsLnYxLlJ1bGVWZXJkaWN0IlgKC1J1bGVWZXJkaWN0Eg0KBWZpZWxkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIMCgRwZWVyGAMgASgJEgwKBHBvcnQYBCABKAkSDgoGZGV0YWlsGAUgASgJIi4KD0dldFJ1bGVzUmVxdWVzdBIMCgRub2RlGAEgASgJEg0KBXNpbmNlGAIgASgJIkEKEVdhdGNoUnVsZXNSZXF1ZXN0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVzaW5jZRgDIAEoCSJCCgRIb29rEg4KBmZhbWlseRgBIAEoCRINCgV0YWJsZRgCIAEoCRINCgVjaGFpbhgDIAEoCRIMCgRydWxlGAQgASgJIrABCgdSdWxlc2V0EgwKBG5vZGUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVpcHNldBgDIAEoCRIQCghpcHRhYmxlcxgEIAEoCRIRCglpcDZ0YWJsZXMYBSABKAkSHwoFaG9va3MYBiADKAsyEC5wb2R3YWxsLnYxLkhvb2sSDAoEYmFzZRgHIAEoCRIjCgZyZW1vdmUYCCABKAsyEy5wb2R3YWxsLnYxLlJlbW92YWwiJwoHUmVtb3ZhbBIOCgZjaGFpbnMYASADKAkSDAoEc2V0cxgCIAMoCSIhCgxBcHBseVJlcXVlc3QSEQoJbWFuaWZlc3RzGAEgASgJIjgKDlJlcGxhY2VSZXF1ZXN0EhEKCW1hbmlmZXN0cxgBIAEoCRITCgthbGxvd19lbXB0eRgCIAEoCCI+Cg1EZWxldGVSZXF1ZXN0EgwKBGtpbmQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEgwKBG5hbWUYAyABKAkiVwoNV3JpdGVSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEg8KB2FwcGxpZWQYAiADKAkSDwoHc2tpcHBlZBgDIAMoCRIQCgh3YXJuaW5ncxgEIAMoCSIhCg9HZXRNb2RlbFJlcXVlc3QSDgoGZm9ybWF0GAEgASgJIjkKEEdldE1vZGVsUmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoBBIRCgltYW5pZmVzdHMYAiABKAkiYAoNTWF0cml4UmVxdWVzdBIQCghwcm90b2NvbBgBIAEoCRIMCgRwb3J0GAIgASgNEhIKCm5hbWVzcGFjZXMYAyADKAkSDAoEcG9kcxgEIAEoCRINCgVncm91cBgFIAEoCCKgAQoOTWF0cml4UmVzcG9uc2USEgoKZ2VuZXJhdGlvbhgBIAEoBBIQCghwcm90b2NvbBgCIAEoCRIMCgRwb3J0GAMgASgNEgwKBHBvZHMYBCADKAkSJwoGZ3JvdXBzGAUgAygLMhcucG9kd2FsbC52MS5NYXRyaXhHcm91cBIjCgRyb3dzGAYgAygLMhUucG9kd2FsbC52MS5NYXRyaXhSb3ciGwoLTWF0cml4R3JvdXASDAoEcG9kcxgBIAMoCSIcCglNYXRyaXhSb3cSDwoHYWxsb3dlZBgBIAMoCCJACg9PYmplY3RSZWZlcmVuY2USDAoEa2luZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSDAoEbmFtZRgDIAEoCSJpCg1XaGF0SWZSZXF1ZXN0Eg0KBWFwcGx5GAEgASgJEisKBmRlbGV0ZRgCIAMoCzIbLnBvZHdhbGwudjEuT2JqZWN0UmVmZXJlbmNlEg0KBXBvcnRzGAMgAygJEg0KBWxpbWl0GAQgASgNIoQBCgpDZWxsQ2hhbmdlEgsKA3NyYxgBIAEoCRILCgNkc3QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSDAoEcG9ydBgEIAEoDRITCgZiZWZvcmUYBSABKAhIAIgBARISCgVhZnRlchgGIAEoCEgBiAEBQgkKB19iZWZvcmVCCAoGX2FmdGVyIlgKCk5vZGVDaGFuZ2USDAoEbm9kZRgBIAEoCRITCgZiZWZvcmUYAiABKAlIAIgBARISCgVhZnRlchgDIAEoCUgBiAEBQgkKB19iZWZvcmVCCAoGX2FmdGVyIvABCg5XaGF0SWZSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEg0KBXBvcnRzGAIgAygJEiUKBWNlbGxzGAMgAygLMhYucG9kd2FsbC52MS5DZWxsQ2hhbmdlEhUKDWNlbGxzX2NoYW5nZWQYBCABKAQSEQoJdHJ1bmNhdGVkGAUgASgIEiUKBW5vZGVzGAYgAygLMhYucG9kd2FsbC52MS5Ob2RlQ2hhbmdlEg8KB2FwcGxpZWQYByADKAkSDwoHZGVsZXRlZBgIIAMoCRIPCgdza2lwcGVkGAkgAygJEhAKCHdhcm5pbmdzGAogAygJMp0DCg9EZWNpc2lvblNlcnZpY2USNwoFQ2hlY2sSGC5wb2R3YWxsLnYxLkNoZWNrUmVxdWVzdBoULnBvZHdhbGwudjEuRGVjaXNpb24SSwoKQmF0Y2hDaGVjaxIdLnBvZHdhbGwudjEuQmF0Y2hDaGVja1JlcXVlc3QaHi5wb2R3YWxsLnYxLkJhdGNoQ2hlY2tSZXNwb25zZRI8CghHZXRSdWxlcxIbLnBvZHdhbGwudjEuR2V0UnVsZXNSZXF1ZXN0GhMucG9kd2FsbC52MS5SdWxlc2V0EkIKCldhdGNoUnVsZXMSHS5wb2R3YWxsLnYxLldhdGNoUnVsZXNSZXF1ZXN0GhMucG9kd2FsbC52MS5SdWxlc2V0MAESQQoGTWF0cml4EhkucG9kd2FsbC52MS5NYXRyaXhSZXF1ZXN0GhoucG9kd2FsbC52MS5NYXRyaXhSZXNwb25zZTABEj8KBldoYXRJZhIZLnBvZHdhbGwudjEuV2hhdElmUmVxdWVzdBoaLnBvZHdhbGwudjEuV2hhdElmUmVzcG9uc2UykAIKDE1vZGVsU2VydmljZRI8CgVBcHBseRIYLnBvZHdhbGwudjEuQXBwbHlSZXF1ZXN0GhkucG9kd2FsbC52MS5Xcml0ZVJlc3BvbnNlEkAKB1JlcGxhY2USGi5wb2R3YWxsLnYxLlJlcGxhY2VSZXF1ZXN0GhkucG9kd2FsbC52MS5Xcml0ZVJlc3BvbnNlEj4KBkRlbGV0ZRIZLnBvZHdhbGwudjEuRGVsZXRlUmVxdWVzdBoZLnBvZHdhbGwudjEuV3JpdGVSZXNwb25zZRJACgNHZXQSGy5wb2R3YWxsLnYxLkdldE1vZGVsUmVxdWVzdBocLnBvZHdhbGwudjEuR2V0TW9kZWxSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chhwb2R3YWxsL3YxL3BvZHdhbGwucHJvdG8SCnBvZHdhbGwudjEiWQoMQ2hlY2tSZXF1ZXN0EgsKA3NyYxgBIAEoCRILCgNkc3QYAiABKAkSEAoIcHJvdG9jb2wYAyABKAkSDAoEcG9ydBgEIAEoDRIPCgdleHBsYWluGAUgASgIIj0KEUJhdGNoQ2hlY2tSZXF1ZXN0EigKBmNoZWNrcxgBIAMoCzIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0Ik8KEkJhdGNoQ2hlY2tSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQucG9kd2FsbC52MS5EZWNpc2lvbhISCgpnZW5lcmF0aW9uGAIgASgEIlYKCEVuZHBvaW50EgwKBGtpbmQYASABKAkSDAoEbmFtZRgCIAEoCRIKCgJpcBgDIAEoCRIMCgRub2RlGAQgASgJEhQKDGhvc3RfbmV0d29yaxgFIAEoCCKXAgoIRGVjaXNpb24SDwoHYWxsb3dlZBgBIAEoCBISCgpnZW5lcmF0aW9uGAIgASgEEg4KBnJlYXNvbhgDIAEoCRIhCgNzcmMYBCABKAsyFC5wb2R3YWxsLnYxLkVuZHBvaW50EiEKA2RzdBgFIAEoCzIULnBvZHdhbGwudjEuRW5kcG9pbnQSEAoIcHJvdG9jb2wYBiABKAkSDAoEcG9ydBgHIAEoDRIsCgZlZ3Jlc3MYCCABKAsyHC5wb2R3YWxsLnYxLkRpcmVjdGlvblZlcmRpY3QSLQoHaW5ncmVzcxgJIAEoCzIcLnBvZHdhbGwudjEuRGlyZWN0aW9uVmVyZGljdBITCgtkZWNpc2lvbl9pZBgKIAEoCSLRAQoQRGlyZWN0aW9uVmVyZGljdBIPCgdzdWJqZWN0GAEgASgJEg8KB2FsbG93ZWQYAiABKAgSEAoIaXNvbGF0ZWQYAyABKAgSDgoGcmVhc29uGAQgASgJEhAKCHBvbGljaWVzGAUgAygJEisKCHZlcmRpY3RzGAYgAygLMhkucG9kd2FsbC52MS5Qb2xpY3lWZXJkaWN0EhIKCmRlY2lkZWRfYnkYByABKAkSJgoFdGllcnMYCCADKAsyFy5wb2R3YWxsLnYxLlRpZXJWZXJkaWN0Iu8BCgtUaWVyVmVyZGljdBIMCgR0aWVyGAEgASgJEg4KBmFjdGlvbhgCIAEoCRIOCgZwb2xpY3kYAyABKAkSFQoIcHJpb3JpdHkYBCABKA1IAIgBARIMCgRydWxlGAUgASgJEgwKBG5hbWUYBiABKAkSEwoLYWN0aW9uX3dvcmQYByABKAkSLgoKcHJlY2VkZW5jZRgIIAEoCzIaLnBvZHdhbGwudjEuVGllclByZWNlZGVuY2USLQoIcG9saWNpZXMYCSADKAsyGy5wb2R3YWxsLnYxLlRpZXJQb2xpY3lUcmFjZUILCglfcHJpb3JpdHkiZAoOVGllclByZWNlZGVuY2USDAoEa2luZBgBIAEoCRIVCghwcmlvcml0eRgCIAEoDUgAiAEBEhEKCXRpZWRfd2l0aBgDIAMoCRINCgVvcmRlchgEIAEoCUILCglfcHJpb3JpdHkieQoPVGllclBvbGljeVRyYWNlEg4KBnBvbGljeRgBIAEoCRIuCgpwcmVjZWRlbmNlGAIgASgLMhoucG9kd2FsbC52MS5UaWVyUHJlY2VkZW5jZRImCgVydWxlcxgDIAMoCzIXLnBvZHdhbGwudjEuUnVsZVZlcmRpY3QiWAoNUG9saWN5VmVyZGljdBIOCgZwb2xpY3kYASABKAkSDwoHYWxsb3dlZBgCIAEoCBImCgVydWxlcxgDIAMoCzIXLnBvZHdhbGwudjEuUnVsZVZlcmRpY3QidgoLUnVsZVZlcmRpY3QSDQoFZmllbGQYASABKAkSDgoGcmVzdWx0GAIgASgJEgwKBHBlZXIYAyABKAkSDAoEcG9ydBgEIAEoCRIOCgZkZXRhaWwYBSABKAkSDAoEbmFtZRgGIAEoCRIOCgZhY3Rpb24YByABKAkiLgoPR2V0UnVsZXNSZXF1ZXN0EgwKBG5vZGUYASABKAkSDQoFc2luY2UYAiABKAkiQQoRV2F0Y2hSdWxlc1JlcXVlc3QSDAoEbm9kZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg0KBXNpbmNlGAMgASgJIkIKBEhvb2sSDgoGZmFtaWx5GAEgASgJEg0KBXRhYmxlGAIgASgJEg0KBWNoYWluGAMgASgJEgwKBHJ1bGUYBCABKAkisAEKB1J1bGVzZXQSDAoEbm9kZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg0KBWlwc2V0GAMgASgJEhAKCGlwdGFibGVzGAQgASgJEhEKCWlwNnRhYmxlcxgFIAEoCRIfCgVob29rcxgGIAMoCzIQLnBvZHdhbGwudjEuSG9vaxIMCgRiYXNlGAcgASgJEiMKBnJlbW92ZRgIIAEoCzITLnBvZHdhbGwudjEuUmVtb3ZhbCInCgdSZW1vdmFsEg4KBmNoYWlucxgBIAMoCRIMCgRzZXRzGAIgAygJIiEKDEFwcGx5UmVxdWVzdBIRCgltYW5pZmVzdHMYASABKAkiOAoOUmVwbGFjZVJlcXVlc3QSEQoJbWFuaWZlc3RzGAEgASgJEhMKC2FsbG93X2VtcHR5GAIgASgIIj4KDURlbGV0ZVJlcXVlc3QSDAoEa2luZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSDAoEbmFtZRgDIAEoCSJXCg1Xcml0ZVJlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAQSDwoHYXBwbGllZBgCIAMoCRIPCgdza2lwcGVkGAMgAygJEhAKCHdhcm5pbmdzGAQgAygJIiEKD0dldE1vZGVsUmVxdWVzdBIOCgZmb3JtYXQYASABKAkiOQoQR2V0TW9kZWxSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEhEKCW1hbmlmZXN0cxgCIAEoCSJgCg1NYXRyaXhSZXF1ZXN0EhAKCHByb3RvY29sGAEgASgJEgwKBHBvcnQYAiABKA0SEgoKbmFtZXNwYWNlcxgDIAMoCRIMCgRwb2RzGAQgASgJEg0KBWdyb3VwGAUgASgIIqABCg5NYXRyaXhSZXNwb25zZRISCgpnZW5lcmF0aW9uGAEgASgEEhAKCHByb3RvY29sGAIgASgJEgwKBHBvcnQYAyABKA0SDAoEcG9kcxgEIAMoCRInCgZncm91cHMYBSADKAsyFy5wb2R3YWxsLnYxLk1hdHJpeEdyb3VwEiMKBHJvd3MYBiADKAsyFS5wb2R3YWxsLnYxLk1hdHJpeFJvdyIbCgtNYXRyaXhHcm91cBIMCgRwb2RzGAEgAygJIhwKCU1hdHJpeFJvdxIPCgdhbGxvd2VkGAEgAygIIkAKD09iamVjdFJlZmVyZW5jZRIMCgRraW5kGAEgASgJEhEKCW5hbWVzcGFjZRgCIAEoCRIMCgRuYW1lGAMgASgJImkKDVdoYXRJZlJlcXVlc3QSDQoFYXBwbHkYASABKAkSKwoGZGVsZXRlGAIgAygLMhsucG9kd2FsbC52MS5PYmplY3RSZWZlcmVuY2USDQoFcG9ydHMYAyADKAkSDQoFbGltaXQYBCABKA0ihAEKCkNlbGxDaGFuZ2USCwoDc3JjGAEgASgJEgsKA2RzdBgCIAEoCRIQCghwcm90b2NvbBgDIAEoCRIMCgRwb3J0GAQgASgNEhMKBmJlZm9yZRgFIAEoCEgAiAEBEhIKBWFmdGVyGAYgASgISAGIAQFCCQoHX2JlZm9yZUIICgZfYWZ0ZXIiWAoKTm9kZUNoYW5nZRIMCgRub2RlGAEgASgJEhMKBmJlZm9yZRgCIAEoCUgAiAEBEhIKBWFmdGVyGAMgASgJSAGIAQFCCQoHX2JlZm9yZUIICgZfYWZ0ZXIi8AEKDldoYXRJZlJlc3BvbnNlEhIKCmdlbmVyYXRpb24YASABKAQSDQoFcG9ydHMYAiADKAkSJQoFY2VsbHMYAyADKAsyFi5wb2R3YWxsLnYxLkNlbGxDaGFuZ2USFQoNY2VsbHNfY2hhbmdlZBgEIAEoBBIRCgl0cnVuY2F0ZWQYBSABKAgSJQoFbm9kZXMYBiADKAsyFi5wb2R3YWxsLnYxLk5vZGVDaGFuZ2USDwoHYXBwbGllZBgHIAMoCRIPCgdkZWxldGVkGAggAygJEg8KB3NraXBwZWQYCSADKAkSEAoId2FybmluZ3MYCiADKAkynQMKD0RlY2lzaW9uU2VydmljZRI3CgVDaGVjaxIYLnBvZHdhbGwudjEuQ2hlY2tSZXF1ZXN0GhQucG9kd2FsbC52MS5EZWNpc2lvbhJLCgpCYXRjaENoZWNrEh0ucG9kd2FsbC52MS5CYXRjaENoZWNrUmVxdWVzdBoeLnBvZHdhbGwudjEuQmF0Y2hDaGVja1Jlc3BvbnNlEjwKCEdldFJ1bGVzEhsucG9kd2FsbC52MS5HZXRSdWxlc1JlcXVlc3QaEy5wb2R3YWxsLnYxLlJ1bGVzZXQSQgoKV2F0Y2hSdWxlcxIdLnBvZHdhbGwudjEuV2F0Y2hSdWxlc1JlcXVlc3QaEy5wb2R3YWxsLnYxLlJ1bGVzZXQwARJBCgZNYXRyaXgSGS5wb2R3YWxsLnYxLk1hdHJpeFJlcXVlc3QaGi5wb2R3YWxsLnYxLk1hdHJpeFJlc3BvbnNlMAESPwoGV2hhdElmEhkucG9kd2FsbC52MS5XaGF0SWZSZXF1ZXN0GhoucG9kd2FsbC52MS5XaGF0SWZSZXNwb25zZTKQAgoMTW9kZWxTZXJ2aWNlEjwKBUFwcGx5EhgucG9kd2FsbC52MS5BcHBseVJlcXVlc3QaGS5wb2R3YWxsLnYxLldyaXRlUmVzcG9uc2USQAoHUmVwbGFjZRIaLnBvZHdhbGwudjEuUmVwbGFjZVJlcXVlc3QaGS5wb2R3YWxsLnYxLldyaXRlUmVzcG9uc2USPgoGRGVsZXRlEhkucG9kd2FsbC52MS5EZWxldGVSZXF1ZXN0GhkucG9kd2FsbC52MS5Xcml0ZVJlc3BvbnNlEkAKA0dldBIbLnBvZHdhbGwudjEuR2V0TW9kZWxSZXF1ZXN0GhwucG9kd2FsbC52MS5HZXRNb2RlbFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message podwall.v1.CheckRequest
@@ -249,6 +249,21 @@ export type DirectionVerdict = Message<"podwall.v1.DirectionVerdict"> & {
    * @generated from field: repeated podwall.v1.PolicyVerdict verdicts = 6;
    */
   verdicts: PolicyVerdict[];
+
+  /**
+   * When the model holds cluster-scoped policies: the tier whose answer
+   * stands, "Admin", "NetworkPolicy", "Baseline" or "default"; empty otherwise.
+   *
+   * @generated from field: string decided_by = 7;
+   */
+  decidedBy: string;
+
+  /**
+   * The Admin and Baseline tiers' verdicts, in the order consulted.
+   *
+   * @generated from field: repeated podwall.v1.TierVerdict tiers = 8;
+   */
+  tiers: TierVerdict[];
 };
 
 /**
@@ -257,6 +272,146 @@ export type DirectionVerdict = Message<"podwall.v1.DirectionVerdict"> & {
  */
 export const DirectionVerdictSchema: GenMessage<DirectionVerdict> = /*@__PURE__*/
   messageDesc(file_podwall_v1_podwall, 5);
+
+/**
+ * TierVerdict is what one cluster-scoped tier said about one direction.
+ *
+ * @generated from message podwall.v1.TierVerdict
+ */
+export type TierVerdict = Message<"podwall.v1.TierVerdict"> & {
+  /**
+   * "Admin" or "Baseline".
+   *
+   * @generated from field: string tier = 1;
+   */
+  tier: string;
+
+  /**
+   * "none", "Accept", "Deny" or "Pass".
+   *
+   * @generated from field: string action = 2;
+   */
+  action: string;
+
+  /**
+   * The deciding policy, "ClusterNetworkPolicy/name"; empty for "none".
+   *
+   * @generated from field: string policy = 3;
+   */
+  policy: string;
+
+  /**
+   * The policy's priority; unset for a BaselineAdminNetworkPolicy.
+   *
+   * @generated from field: optional uint32 priority = 4;
+   */
+  priority?: number | undefined;
+
+  /**
+   * Field path of the deciding rule, e.g. "spec.egress[0]".
+   *
+   * @generated from field: string rule = 5;
+   */
+  rule: string;
+
+  /**
+   * The rule's name, if it has one.
+   *
+   * @generated from field: string name = 6;
+   */
+  name: string;
+
+  /**
+   * The action as the manifest spells it where that differs ("Allow").
+   *
+   * @generated from field: string action_word = 7;
+   */
+  actionWord: string;
+
+  /**
+   * @generated from field: podwall.v1.TierPrecedence precedence = 8;
+   */
+  precedence?: TierPrecedence | undefined;
+
+  /**
+   * With explain: the tier's policies that select the subject, as far as evaluated.
+   *
+   * @generated from field: repeated podwall.v1.TierPolicyTrace policies = 9;
+   */
+  policies: TierPolicyTrace[];
+};
+
+/**
+ * Describes the message podwall.v1.TierVerdict.
+ * Use `create(TierVerdictSchema)` to create a new message.
+ */
+export const TierVerdictSchema: GenMessage<TierVerdict> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 6);
+
+/**
+ * TierPrecedence says what placed a policy in its tier: "priority", "tie"
+ * (other policies selecting the pod share its priority) or "last" (a
+ * BaselineAdminNetworkPolicy), with the order applied.
+ *
+ * @generated from message podwall.v1.TierPrecedence
+ */
+export type TierPrecedence = Message<"podwall.v1.TierPrecedence"> & {
+  /**
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: optional uint32 priority = 2;
+   */
+  priority?: number | undefined;
+
+  /**
+   * @generated from field: repeated string tied_with = 3;
+   */
+  tiedWith: string[];
+
+  /**
+   * @generated from field: string order = 4;
+   */
+  order: string;
+};
+
+/**
+ * Describes the message podwall.v1.TierPrecedence.
+ * Use `create(TierPrecedenceSchema)` to create a new message.
+ */
+export const TierPrecedenceSchema: GenMessage<TierPrecedence> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 7);
+
+/**
+ * @generated from message podwall.v1.TierPolicyTrace
+ */
+export type TierPolicyTrace = Message<"podwall.v1.TierPolicyTrace"> & {
+  /**
+   * @generated from field: string policy = 1;
+   */
+  policy: string;
+
+  /**
+   * @generated from field: podwall.v1.TierPrecedence precedence = 2;
+   */
+  precedence?: TierPrecedence | undefined;
+
+  /**
+   * Its rules in order, up to and including the one that decided.
+   *
+   * @generated from field: repeated podwall.v1.RuleVerdict rules = 3;
+   */
+  rules: RuleVerdict[];
+};
+
+/**
+ * Describes the message podwall.v1.TierPolicyTrace.
+ * Use `create(TierPolicyTraceSchema)` to create a new message.
+ */
+export const TierPolicyTraceSchema: GenMessage<TierPolicyTrace> = /*@__PURE__*/
+  messageDesc(file_podwall_v1_podwall, 8);
 
 /**
  * @generated from message podwall.v1.PolicyVerdict
@@ -285,7 +440,7 @@ export type PolicyVerdict = Message<"podwall.v1.PolicyVerdict"> & {
  * Use `create(PolicyVerdictSchema)` to create a new message.
  */
 export const PolicyVerdictSchema: GenMessage<PolicyVerdict> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 6);
+  messageDesc(file_podwall_v1_podwall, 9);
 
 /**
  * @generated from message podwall.v1.RuleVerdict
@@ -323,6 +478,18 @@ export type RuleVerdict = Message<"podwall.v1.RuleVerdict"> & {
    * @generated from field: string detail = 5;
    */
   detail: string;
+
+  /**
+   * For a tier rule: its name, and its action as the manifest spells it.
+   *
+   * @generated from field: string name = 6;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string action = 7;
+   */
+  action: string;
 };
 
 /**
@@ -330,7 +497,7 @@ export type RuleVerdict = Message<"podwall.v1.RuleVerdict"> & {
  * Use `create(RuleVerdictSchema)` to create a new message.
  */
 export const RuleVerdictSchema: GenMessage<RuleVerdict> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 7);
+  messageDesc(file_podwall_v1_podwall, 10);
 
 /**
  * @generated from message podwall.v1.GetRulesRequest
@@ -355,7 +522,7 @@ export type GetRulesRequest = Message<"podwall.v1.GetRulesRequest"> & {
  * Use `create(GetRulesRequestSchema)` to create a new message.
  */
 export const GetRulesRequestSchema: GenMessage<GetRulesRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 8);
+  messageDesc(file_podwall_v1_podwall, 11);
 
 /**
  * @generated from message podwall.v1.WatchRulesRequest
@@ -389,7 +556,7 @@ export type WatchRulesRequest = Message<"podwall.v1.WatchRulesRequest"> & {
  * Use `create(WatchRulesRequestSchema)` to create a new message.
  */
 export const WatchRulesRequestSchema: GenMessage<WatchRulesRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 9);
+  messageDesc(file_podwall_v1_podwall, 12);
 
 /**
  * @generated from message podwall.v1.Hook
@@ -423,7 +590,7 @@ export type Hook = Message<"podwall.v1.Hook"> & {
  * Use `create(HookSchema)` to create a new message.
  */
 export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 10);
+  messageDesc(file_podwall_v1_podwall, 13);
 
 /**
  * A whole ruleset, or a delta from base: then ipset holds only the sets to
@@ -481,7 +648,7 @@ export type Ruleset = Message<"podwall.v1.Ruleset"> & {
  * Use `create(RulesetSchema)` to create a new message.
  */
 export const RulesetSchema: GenMessage<Ruleset> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 11);
+  messageDesc(file_podwall_v1_podwall, 14);
 
 /**
  * What a delta destroys after the hooks: chains first, then sets.
@@ -505,7 +672,7 @@ export type Removal = Message<"podwall.v1.Removal"> & {
  * Use `create(RemovalSchema)` to create a new message.
  */
 export const RemovalSchema: GenMessage<Removal> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 12);
+  messageDesc(file_podwall_v1_podwall, 15);
 
 /**
  * @generated from message podwall.v1.ApplyRequest
@@ -522,7 +689,7 @@ export type ApplyRequest = Message<"podwall.v1.ApplyRequest"> & {
  * Use `create(ApplyRequestSchema)` to create a new message.
  */
 export const ApplyRequestSchema: GenMessage<ApplyRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 13);
+  messageDesc(file_podwall_v1_podwall, 16);
 
 /**
  * @generated from message podwall.v1.ReplaceRequest
@@ -547,7 +714,7 @@ export type ReplaceRequest = Message<"podwall.v1.ReplaceRequest"> & {
  * Use `create(ReplaceRequestSchema)` to create a new message.
  */
 export const ReplaceRequestSchema: GenMessage<ReplaceRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 14);
+  messageDesc(file_podwall_v1_podwall, 17);
 
 /**
  * @generated from message podwall.v1.DeleteRequest
@@ -576,7 +743,7 @@ export type DeleteRequest = Message<"podwall.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 15);
+  messageDesc(file_podwall_v1_podwall, 18);
 
 /**
  * @generated from message podwall.v1.WriteResponse
@@ -615,7 +782,7 @@ export type WriteResponse = Message<"podwall.v1.WriteResponse"> & {
  * Use `create(WriteResponseSchema)` to create a new message.
  */
 export const WriteResponseSchema: GenMessage<WriteResponse> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 16);
+  messageDesc(file_podwall_v1_podwall, 19);
 
 /**
  * @generated from message podwall.v1.GetModelRequest
@@ -634,7 +801,7 @@ export type GetModelRequest = Message<"podwall.v1.GetModelRequest"> & {
  * Use `create(GetModelRequestSchema)` to create a new message.
  */
 export const GetModelRequestSchema: GenMessage<GetModelRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 17);
+  messageDesc(file_podwall_v1_podwall, 20);
 
 /**
  * @generated from message podwall.v1.GetModelResponse
@@ -656,7 +823,7 @@ export type GetModelResponse = Message<"podwall.v1.GetModelResponse"> & {
  * Use `create(GetModelResponseSchema)` to create a new message.
  */
 export const GetModelResponseSchema: GenMessage<GetModelResponse> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 18);
+  messageDesc(file_podwall_v1_podwall, 21);
 
 /**
  * @generated from message podwall.v1.MatrixRequest
@@ -701,7 +868,7 @@ export type MatrixRequest = Message<"podwall.v1.MatrixRequest"> & {
  * Use `create(MatrixRequestSchema)` to create a new message.
  */
 export const MatrixRequestSchema: GenMessage<MatrixRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 19);
+  messageDesc(file_podwall_v1_podwall, 22);
 
 /**
  * @generated from message podwall.v1.MatrixResponse
@@ -751,7 +918,7 @@ export type MatrixResponse = Message<"podwall.v1.MatrixResponse"> & {
  * Use `create(MatrixResponseSchema)` to create a new message.
  */
 export const MatrixResponseSchema: GenMessage<MatrixResponse> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 20);
+  messageDesc(file_podwall_v1_podwall, 23);
 
 /**
  * @generated from message podwall.v1.MatrixGroup
@@ -768,7 +935,7 @@ export type MatrixGroup = Message<"podwall.v1.MatrixGroup"> & {
  * Use `create(MatrixGroupSchema)` to create a new message.
  */
 export const MatrixGroupSchema: GenMessage<MatrixGroup> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 21);
+  messageDesc(file_podwall_v1_podwall, 24);
 
 /**
  * @generated from message podwall.v1.MatrixRow
@@ -787,7 +954,7 @@ export type MatrixRow = Message<"podwall.v1.MatrixRow"> & {
  * Use `create(MatrixRowSchema)` to create a new message.
  */
 export const MatrixRowSchema: GenMessage<MatrixRow> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 22);
+  messageDesc(file_podwall_v1_podwall, 25);
 
 /**
  * @generated from message podwall.v1.ObjectReference
@@ -814,7 +981,7 @@ export type ObjectReference = Message<"podwall.v1.ObjectReference"> & {
  * Use `create(ObjectReferenceSchema)` to create a new message.
  */
 export const ObjectReferenceSchema: GenMessage<ObjectReference> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 23);
+  messageDesc(file_podwall_v1_podwall, 26);
 
 /**
  * @generated from message podwall.v1.WhatIfRequest
@@ -852,7 +1019,7 @@ export type WhatIfRequest = Message<"podwall.v1.WhatIfRequest"> & {
  * Use `create(WhatIfRequestSchema)` to create a new message.
  */
 export const WhatIfRequestSchema: GenMessage<WhatIfRequest> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 24);
+  messageDesc(file_podwall_v1_podwall, 27);
 
 /**
  * @generated from message podwall.v1.CellChange
@@ -896,7 +1063,7 @@ export type CellChange = Message<"podwall.v1.CellChange"> & {
  * Use `create(CellChangeSchema)` to create a new message.
  */
 export const CellChangeSchema: GenMessage<CellChange> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 25);
+  messageDesc(file_podwall_v1_podwall, 28);
 
 /**
  * @generated from message podwall.v1.NodeChange
@@ -925,7 +1092,7 @@ export type NodeChange = Message<"podwall.v1.NodeChange"> & {
  * Use `create(NodeChangeSchema)` to create a new message.
  */
 export const NodeChangeSchema: GenMessage<NodeChange> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 26);
+  messageDesc(file_podwall_v1_podwall, 29);
 
 /**
  * @generated from message podwall.v1.WhatIfResponse
@@ -989,7 +1156,7 @@ export type WhatIfResponse = Message<"podwall.v1.WhatIfResponse"> & {
  * Use `create(WhatIfResponseSchema)` to create a new message.
  */
 export const WhatIfResponseSchema: GenMessage<WhatIfResponse> = /*@__PURE__*/
-  messageDesc(file_podwall_v1_podwall, 27);
+  messageDesc(file_podwall_v1_podwall, 30);
 
 /**
  * DecisionService answers connectivity questions and serves the per-node
