@@ -1,9 +1,10 @@
 /**
- * The linter: what in the model's NetworkPolicies does not do what it says,
- * each finding on its object and on the field path the API server would name.
+ * The linter: what in the model's policies does not do what it says, each
+ * finding on its object and on the field path the API server would name.
  * Every question goes through the primitives Check decides with (the
  * selection index, peer selection, resolvePortMatcher, ipBlockContains,
- * isolatingPolicies), so lint and Check cannot disagree.
+ * isolatingPolicies, tierPoliciesSelecting), so lint and Check cannot
+ * disagree. The findings on cluster-scoped policies are made in lint-tiers.ts.
  *
  * | code                    | severity | finding                                                    |
  * |-------------------------|----------|------------------------------------------------------------|
@@ -14,6 +15,10 @@
  * | ipblock-contains-pods   | warning  | an ipBlock that holds pod addresses                        |
  * | no-default-deny-ingress | warning  | a namespace with pods and no `podSelector: {}` for ingress |
  * | no-default-deny-egress  | info     | the same for egress                                        |
+ * | tier-pass-undecided     | warning  | an Admin Pass after which nothing decides for some pod     |
+ * | tier-deny-shadowed      | warning  | an Admin Deny that earlier Accept or Pass rules shadow     |
+ * | tier-domain-names       | warning  | a domainNames peer: it matches no connection               |
+ * | baseline-overridden     | info     | a Baseline rule whose every pod a NetworkPolicy isolates   |
  */
 import { describeObject } from "../manifests/collect.js";
 import type { Cluster } from "../model/cluster.js";
@@ -22,6 +27,8 @@ import { ipBlockContains, isolatingPolicies, resolvePortMatcher } from "../polic
 import { select, selectNamespaces, selectPeerPods } from "../policy/resolve.js";
 import { SelectionIndex } from "../policy/selection-index.js";
 import { describeSelector } from "../policy/selector.js";
+import { lintTierPolicies } from "./lint-tiers.js";
+import { byKey, count, list } from "./lint-words.js";
 
 /** Most severe first: the order findings sort in. */
 export const SEVERITIES = ["error", "warning", "info"] as const;
@@ -36,6 +43,10 @@ export const CODES = {
   "ipblock-contains-pods": "warning",
   "no-default-deny-ingress": "warning",
   "no-default-deny-egress": "info",
+  "tier-pass-undecided": "warning",
+  "tier-deny-shadowed": "warning",
+  "tier-domain-names": "warning",
+  "baseline-overridden": "info",
 } as const satisfies Record<string, Severity>;
 export type FindingCode = keyof typeof CODES;
 
@@ -78,6 +89,7 @@ export function lint(cluster: Cluster): Finding[] {
     for (const p of cluster.policiesIn(ns)) lintPolicy(m, p, out);
     lintNamespace(cluster, ns, out);
   }
+  for (const f of lintTierPolicies(cluster)) out.push(finding(f.code, f.object, f.field, f.message));
   return out.sort(compareFindings);
 }
 
@@ -259,19 +271,6 @@ function matchingHostPods(cluster: Cluster, namespaces: readonly string[], peer:
 
 function hostNote(n: number, why: string): string {
   return n === 0 ? "" : ` (${n === 1 ? "1 host-network pod matches" : `${n} host-network pods match`}, but ${why})`;
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}
-
-/** "a, b, c and 2 more" */
-function list(names: readonly string[], most = 3): string {
-  return names.length <= most ? names.join(", ") : `${names.slice(0, most).join(", ")} and ${names.length - most} more`;
-}
-
-function byKey(a: Pod, b: Pod): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 /** Code-unit order, except that runs of digits compare as numbers: `spec.ingress[2]` before `spec.ingress[10]`. */

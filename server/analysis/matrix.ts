@@ -4,24 +4,37 @@
  * pods rather than pod by pod.
  *
  * A cell (src, dst) is Check's `allowed`: an exception (a pod reaching itself,
- * a host-network pod and its own node) or both directions' verdicts. Each
+ * a host-network pod and its own node) or both directions' verdicts, each of
+ * them directionAllowed (decide.ts): the Admin tier, then the NetworkPolicy
+ * tier or, where no NetworkPolicy isolates the pod, the Baseline tier. Each
  * verdict reads only some of each end:
- * - egress, of the source: its isolating egress policies and its address
- *   family (which of the destination's addresses the connection uses); of the
+ * - egress, of the source: its isolating egress policies, the Admin- and
+ *   Baseline-tier policies that select it for egress, and its address family
+ *   (which of the destination's addresses the connection uses); of the
  *   destination, its class as a peer;
- * - ingress, of the destination: its isolating ingress policies and its named
- *   ports; of the source, its class as a peer.
+ * - ingress, of the destination: the same for ingress, and its named ports;
+ *   of the source, its class as a peer.
  * A pod's class as a peer is everything a peer match or a named port reads:
- * namespace, the values of the label keys some peer selector names, host
- * network, which ipBlocks hold each address it may be reached at, and its
- * named ports. So each verdict is asked once per (policies, class) pair with
- * any two pods that have them, by the same evaluateSubject as Check; the
- * cells are then two table look-ups.
+ * namespace (and so the namespace's labels), the values of the label keys
+ * some peer selector names, host network, which address peers (ipBlocks, the
+ * tiers' networks and nodes peers) hold each address it may be reached at,
+ * and its named ports. So each verdict is asked once per (policies, class)
+ * pair with any two pods that have them, by the same directionAllowed as
+ * Check; the cells are then two table look-ups.
+ *
+ * The own-node exception belongs to the NetworkPolicy tier: with
+ * cluster-scoped policies in the model, an Admin-tier Deny of the node's
+ * address (or a Baseline-tier one where no NetworkPolicy isolates the pod)
+ * still denies it. Those cells, few (the pods of a node that has a
+ * host-network pod, with its host-network pods), are then asked of decide()
+ * one by one.
  */
 import type { Cluster } from "../model/cluster.js";
 import type { Pod, Protocol } from "../model/types.js";
 import type { Endpoint } from "../policy/endpoint.js";
-import { evaluateSubject, someRuleMayAllowPort } from "../policy/evaluate.js";
+import { decide, directionAllowed } from "../policy/decide.js";
+import { someRuleMayAllowPort } from "../policy/evaluate.js";
+import { tierPoliciesSelecting } from "../policy/tier-evaluate.js";
 import { OPEN, PodClasses, addressFor } from "./pod-classes.js";
 
 export { PodClasses } from "./pod-classes.js";
@@ -46,6 +59,9 @@ export class Matrix {
   private readonly egressPod: readonly Pod[];
   private readonly ingressPod: readonly Pod[];
   private readonly onNode: PodClasses["onNode"];
+  private readonly tiered: boolean;
+  /** Own-node cells by `i * pods + j`, where the model holds tier policies (see ownNodeAllowed). */
+  private readonly ownNodeCells = new Map<number, boolean>();
   /** Verdicts: egress by [egress key][peer class of dst], ingress by [ingress key][peer class of src]; UNKNOWN until asked. */
   private readonly egress: Uint8Array;
   private readonly ingress: Uint8Array;
@@ -58,17 +74,19 @@ export class Matrix {
     private readonly traffic: MatrixTraffic,
   ) {
     ({ cluster: this.cluster, pods: this.pods, peerClass: this.peerClass, egressKey: this.egressKey, ingressKey: this.ingressKey } = classes);
-    ({ classPod: this.classPod, egressPod: this.egressPod, ingressPod: this.ingressPod, onNode: this.onNode } = classes);
+    ({ classPod: this.classPod, egressPod: this.egressPod, ingressPod: this.ingressPod, onNode: this.onNode, tiered: this.tiered } = classes);
     const cluster = this.cluster;
     const classCount = this.classPod.length;
     this.egress = new Uint8Array(this.egressPod.length * classCount);
     this.ingress = new Uint8Array(this.ingressPod.length * classCount);
-    // A key whose rules allow no entry of this port denies every peer: its row is known without asking per class.
+    // A key whose NetworkPolicy rules allow no entry of this port denies every peer: its row is known without
+    // asking per class. Not where an Admin-tier policy selects the pod: its Accept comes before them.
+    const npDecides = (pod: Pod, dir: "ingress" | "egress") => !this.tiered || tierPoliciesSelecting(cluster, pod, dir, "Admin").length === 0;
     this.egressPod.forEach((pod, k) => {
-      if (!someRuleMayAllowPort(cluster, pod, "egress", undefined, traffic)) this.egress.fill(DENIED, k * classCount, (k + 1) * classCount);
+      if (npDecides(pod, "egress") && !someRuleMayAllowPort(cluster, pod, "egress", undefined, traffic)) this.egress.fill(DENIED, k * classCount, (k + 1) * classCount);
     });
     this.ingressPod.forEach((pod, k) => {
-      if (!someRuleMayAllowPort(cluster, pod, "ingress", pod, traffic)) this.ingress.fill(DENIED, k * classCount, (k + 1) * classCount);
+      if (npDecides(pod, "ingress") && !someRuleMayAllowPort(cluster, pod, "ingress", pod, traffic)) this.ingress.fill(DENIED, k * classCount, (k + 1) * classCount);
     });
   }
 
@@ -85,19 +103,32 @@ export class Matrix {
   /**
    * Asks every verdict the matrix needs now, so that its rows can be read
    * after the model has moved on: every key against every class (each key
-   * and each class is some pod's, so no pair goes unasked or is asked twice).
+   * and each class is some pod's, so no pair goes unasked or is asked twice),
+   * and the own-node cells that the tiers decide.
    */
   prepare(): this {
     const classes = this.classPod.length;
     for (let k = 0; k < this.egressPod.length; k++) for (let c = 0; c < classes; c++) this.egressVerdict(k, c);
     for (let k = 0; k < this.ingressPod.length; k++) for (let c = 0; c < classes; c++) this.ingressVerdict(k, c);
+    if (this.tiered) {
+      for (const on of this.onNode.values()) {
+        for (const h of on.host) {
+          for (const j of on.all) {
+            if (j === h) continue;
+            this.ownNodeAllowed(h, j);
+            this.ownNodeAllowed(j, h);
+          }
+        }
+      }
+    }
     this.prepared = true;
     return this;
   }
 
   /** Check's answer from pods[i] to pods[j]. */
   allowed(i: number, j: number): boolean {
-    if (i === j || this.ownNode(i, j)) return true;
+    if (i === j) return true;
+    if (this.ownNode(i, j)) return this.ownNodeAllowed(i, j);
     return this.policyAllows(i, j);
   }
 
@@ -155,7 +186,28 @@ export class Matrix {
     const pod = this.pods[i]!;
     const on = this.onNode.get(pod.nodeName ?? "");
     if (!on) return;
-    for (const j of pod.hostNetwork ? on.all : on.host) out[j] = 1;
+    for (const j of pod.hostNetwork ? on.all : on.host) if (j !== i) out[j] = this.ownNodeAllowed(i, j) ? 1 : 0;
+  }
+
+  /**
+   * A cell between a host-network pod and a pod of its node (or two
+   * host-network pods of one node). Without tier policies: allowed, "traffic
+   * to and from the node where a Pod is running is always allowed". With them,
+   * decide() composes that exception into the NetworkPolicy tier, around
+   * which an Admin- or Baseline-tier Deny of the node may still stand.
+   */
+  private ownNodeAllowed(i: number, j: number): boolean {
+    if (!this.tiered) return true;
+    const at = i * this.pods.length + j;
+    let v = this.ownNodeCells.get(at);
+    if (v === undefined) {
+      const a = this.pods[i]!;
+      const b = this.pods[j]!;
+      const src: Endpoint = { kind: "pod", pod: a, ip: a.ips[0] };
+      const dst: Endpoint = { kind: "pod", pod: b, ip: addressFor(b, a.ips[0]?.family) };
+      this.ownNodeCells.set(at, (v = decide(this.cluster, src, dst, this.traffic, false).allowed));
+    }
+    return v;
   }
 
   private policyAllows(i: number, j: number): boolean {
@@ -180,7 +232,7 @@ export class Matrix {
       const src = this.egressPod[key]!;
       const dst = this.classPod[dstClass]!;
       const peer: Endpoint = { kind: "pod", pod: dst, ip: addressFor(dst, src.ips[0]?.family) };
-      this.egress[at] = v = evaluateSubject(this.cluster, src, "egress", peer, dst, this.traffic, false).allowed ? ALLOWED : DENIED;
+      this.egress[at] = v = directionAllowed(this.cluster, src, "egress", peer, dst, this.traffic) ? ALLOWED : DENIED;
     }
     return v === ALLOWED;
   }
@@ -192,7 +244,7 @@ export class Matrix {
       const dst = this.ingressPod[key]!;
       const src = this.classPod[srcClass]!;
       const peer: Endpoint = { kind: "pod", pod: src, ip: src.ips[0] };
-      this.ingress[at] = v = evaluateSubject(this.cluster, dst, "ingress", peer, dst, this.traffic, false).allowed ? ALLOWED : DENIED;
+      this.ingress[at] = v = directionAllowed(this.cluster, dst, "ingress", peer, dst, this.traffic) ? ALLOWED : DENIED;
     }
     return v === ALLOWED;
   }

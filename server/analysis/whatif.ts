@@ -2,38 +2,61 @@
  * What a change would do to the matrix: which pod pairs can change, their
  * answers on each side, and the ports asked.
  *
- * A cell (src, dst) reads src's egress policies, dst's ingress policies, and
- * each end as a pod (object and namespace). So only the rows of pods whose
- * egress policies, object or namespace change, and the columns of pods whose
- * ingress policies, object or namespace change, can differ.
+ * A cell (src, dst) reads src's egress policies, dst's ingress policies (of
+ * every tier: the NetworkPolicies that isolate the pod, and the Admin- and
+ * Baseline-tier policies that select it), and each end as a pod: the object,
+ * its namespace (whose labels namespace selectors read), and the nodes at its
+ * addresses (whose labels a tier's nodes peer reads; a host-network pod is at
+ * its node's address). So only the rows of pods whose egress policies or
+ * pod side change, and the columns of pods whose ingress policies or pod side
+ * change, can differ. A change to a tier policy changes the selecting lists
+ * of the pods it selected or selects (the policy is a new object), so their
+ * rows or columns are asked again.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Namespace, Pod, PolicyObject, Protocol } from "../model/types.js";
+import type { TierPolicy, TierPort } from "../model/tier-types.js";
+import type { Direction, Namespace, Node, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
 import { PROTOCOLS } from "../model/types.js";
 import { isolatingPolicies } from "../policy/match.js";
+import { tierPoliciesSelecting } from "../policy/tier-evaluate.js";
 import { Matrix, type MatrixTraffic, PodClasses } from "./matrix.js";
 
-/** A pod as a cell reads it: the object, its namespace, and its policies per direction. */
+/** A pod as a cell reads it: the object, its namespace, the nodes at its addresses, and its policies per direction. */
 export interface PodState {
   readonly pod: Pod;
   readonly namespace: Namespace | undefined;
+  readonly nodes: readonly Node[];
   readonly egress: readonly PolicyObject[];
   readonly ingress: readonly PolicyObject[];
+  /** The Admin-tier policies that select the pod, then the Baseline-tier ones, per direction, in order. */
+  readonly tiers: Readonly<Record<Direction, readonly TierPolicy[]>>;
 }
 
 /** Every pod's state, by key. */
 export function podStates(cluster: Cluster): Map<string, PodState> {
   const out = new Map<string, PodState>();
+  const tiered = cluster.tierPolicies.size > 0;
   for (const pod of cluster.pods.values()) {
     out.set(pod.key, {
       pod,
       namespace: cluster.namespaces.get(pod.namespace),
+      nodes: pod.ips.length === 0 ? NO_NODES : pod.ips.flatMap((a) => cluster.nodesAt(a.text)),
       egress: isolatingPolicies(cluster, pod, "egress"),
       ingress: isolatingPolicies(cluster, pod, "ingress"),
+      tiers: tiered ? { egress: tierPolicies(cluster, pod, "egress"), ingress: tierPolicies(cluster, pod, "ingress") } : NO_TIERS,
     });
   }
   return out;
 }
+
+function tierPolicies(cluster: Cluster, pod: Pod, dir: Direction): readonly TierPolicy[] {
+  const admin = tierPoliciesSelecting(cluster, pod, dir, "Admin");
+  const baseline = tierPoliciesSelecting(cluster, pod, dir, "Baseline");
+  return baseline.length === 0 ? admin : admin.length === 0 ? baseline : [...admin, ...baseline];
+}
+
+const NO_NODES: readonly Node[] = [];
+const NO_TIERS: PodState["tiers"] = { egress: [], ingress: [] };
 
 /** The pairs that may change: every pod's row whose source side changes, every column whose destination side does. */
 export interface Pairs {
@@ -51,9 +74,9 @@ export function changingPairs(before: ReadonlyMap<string, PodState>, after: Read
   keys.forEach((key, i) => {
     const b = before.get(key);
     const a = after.get(key);
-    const moved = !b || !a || b.pod !== a.pod || b.namespace !== a.namespace;
-    if (moved || !samePolicies(b.egress, a.egress)) rows.push(i);
-    if (moved || !samePolicies(b.ingress, a.ingress)) columns.push(i);
+    const moved = !b || !a || b.pod !== a.pod || b.namespace !== a.namespace || !same(b.nodes, a.nodes);
+    if (moved || !same(b.egress, a.egress) || !same(b.tiers.egress, a.tiers.egress)) rows.push(i);
+    if (moved || !same(b.ingress, a.ingress) || !same(b.tiers.ingress, a.tiers.ingress)) columns.push(i);
   });
   return { keys, rows, columns };
 }
@@ -70,7 +93,8 @@ function splitKey(k: string): [string, string] {
   return [k.slice(0, i), k.slice(i + 1)];
 }
 
-function samePolicies(a: readonly PolicyObject[], b: readonly PolicyObject[]): boolean {
+/** The same objects in the same order. */
+function same<T>(a: readonly T[], b: readonly T[]): boolean {
   return a === b || (a.length === b.length && a.every((p, i) => p === b[i]));
 }
 
@@ -157,8 +181,9 @@ function answer(v: number): boolean | null {
 }
 
 /**
- * Every port and protocol a policy names: each end of a port range, the
- * numbers a named port takes on the pods that define it, and, per protocol
+ * Every port and protocol a policy of any tier names: each end of a port
+ * range, the numbers a named port takes on the pods that define it (a tier's
+ * named port, of whatever protocol each pod gives it), and, per protocol
  * named (TCP always), the lowest port no entry names, standing for all such.
  */
 export function namedTraffic(cluster: Cluster): MatrixTraffic[] {
@@ -169,25 +194,32 @@ export function namedTraffic(cluster: Cluster): MatrixTraffic[] {
     if (!set) ports.set(protocol, (set = new Set()));
     set.add(port);
   };
-  for (const ns of cluster.namespacesInUse()) {
-    for (const p of cluster.policiesIn(ns)) {
-      for (const rule of [...(p.policy.ingress ?? []), ...(p.policy.egress ?? [])]) {
-        for (const m of rule.ports) {
-          if (m.kind === "range") {
-            add(m.protocol, m.from);
-            add(m.protocol, m.to);
-            let list = ranges.get(m.protocol);
-            if (!list) ranges.set(m.protocol, (list = []));
-            list.push([m.from, m.to]);
-          } else if (m.kind === "named") {
-            for (const pod of cluster.podsWithPortName(m.protocol, m.name)) {
-              for (const cp of pod.ports) if (cp.name === m.name && cp.protocol === m.protocol) add(m.protocol, cp.port);
-            }
-          } else if (m.kind === "protocol") {
-            if (!ports.has(m.protocol)) ports.set(m.protocol, new Set());
-          }
-        }
+  const named = (protocol: Protocol, name: string) => {
+    for (const pod of cluster.podsWithPortName(protocol, name)) {
+      for (const cp of pod.ports) if (cp.name === name && cp.protocol === protocol) add(protocol, cp.port);
+    }
+  };
+  for (const m of policyPorts(cluster)) {
+    switch (m.kind) {
+      case "range": {
+        add(m.protocol, m.from);
+        add(m.protocol, m.to);
+        let list = ranges.get(m.protocol);
+        if (!list) ranges.set(m.protocol, (list = []));
+        list.push([m.from, m.to]);
+        break;
       }
+      case "named":
+        named(m.protocol, m.name);
+        break;
+      case "namedAnyProtocol":
+        for (const protocol of PROTOCOLS) named(protocol, m.name);
+        break;
+      case "protocol":
+        if (!ports.has(m.protocol)) ports.set(m.protocol, new Set());
+        break;
+      case "all":
+        break;
     }
   }
   const out: MatrixTraffic[] = [];
@@ -201,6 +233,14 @@ export function namedTraffic(cluster: Cluster): MatrixTraffic[] {
     for (const port of [...set].sort((a, b) => a - b)) out.push({ protocol, port });
   }
   return out;
+}
+
+/** Every port entry of every rule of every policy, NetworkPolicies and tier policies. */
+function* policyPorts(cluster: Cluster): Iterable<PortMatcher | TierPort> {
+  for (const ns of cluster.namespacesInUse()) {
+    for (const p of cluster.policiesIn(ns)) for (const rule of [...(p.policy.ingress ?? []), ...(p.policy.egress ?? [])]) yield* rule.ports;
+  }
+  for (const o of cluster.tierPolicies.values()) for (const rule of [...o.policy.ingress, ...o.policy.egress]) yield* rule.ports;
 }
 
 /** Both lists' traffic, each once, in protocol then port order. */

@@ -121,9 +121,10 @@ export class AnalysisService {
    *
    * The change is applied in an observed trial of the served model and
    * undone in the same turn of the event loop, so no other request sees it.
-   * Only the rows of pods whose egress policies, object or namespace change,
-   * and the columns of those whose ingress policies, object or namespace
-   * change, can differ; only they are asked, before and after. Node versions
+   * Only the rows of pods whose egress policies (of any tier), object,
+   * namespace or nodes at their addresses change, and the columns of those
+   * whose ingress policies, object, namespace or nodes change, can differ;
+   * only they are asked, before and after (see whatif.ts). Node versions
    * are made again only for the nodes the change touches, with the sets it
    * did not touch as they are.
    */

@@ -13,6 +13,13 @@ import { createRestApp } from "../../server/api/rest/app.js";
 import { Authenticator } from "../../server/auth/authenticator.js";
 import { readManifestPaths } from "../../server/manifests/files.js";
 import type { Cluster } from "../../server/model/cluster.js";
+import fc from "fast-check";
+import { portCovers, selectorCovers } from "../../server/analysis/tier-cover.js";
+import type { TierPort } from "../../server/model/tier-types.js";
+import type { Operator, Pod, Protocol, Selector } from "../../server/model/types.js";
+import { decide } from "../../server/policy/decide.js";
+import { describeSelector, matches } from "../../server/policy/selector.js";
+import { tierPortAllows } from "../../server/policy/tier-match.js";
 import { peerSelectsPod, policiesSelecting, resolvePortMatcher } from "../../server/policy/index.js";
 import { PodwallService, SYSTEM } from "../../server/service/index.js";
 import { serveApp } from "../api/support.js";
@@ -26,8 +33,13 @@ async function loaded(paths: string[]): Promise<PodwallService> {
   return service;
 }
 
-async function lintOf(fixture: string): Promise<Finding[]> {
-  return lint((await loaded([join(FIXTURES, fixture)])).cluster);
+/** A fixture's paths: a file, or a directory with the directory it is on top of. */
+function pathsOf(c: { fixture: string; base?: string }): string[] {
+  return [...(c.base ? [join(FIXTURES, c.base)] : []), join(FIXTURES, c.fixture)];
+}
+
+async function lintOf(fixture: string, base?: string): Promise<Finding[]> {
+  return lint((await loaded(pathsOf({ fixture, base }))).cluster);
 }
 
 type Row = readonly [Severity, Finding["code"], string, string, string];
@@ -38,8 +50,15 @@ const IP_BLOCK = (block: string, pods: string) =>
   `ipBlock ${block} holds the addresses of ${pods}: ipBlock is meant for addresses outside the cluster, and pod addresses change; select pods with podSelector and namespaceSelector`;
 const HOST_PEER = "(1 host-network pod matches, but a peer never selects a host-network pod)";
 
-/** Each fixture with every finding it has, in order; each `-clean` fixture lacks the finding its name says. */
-const CASES: readonly { fixture: string; findings: readonly Row[] }[] = [
+/** What every tiers-* fixture has of tiers-base: legacy's default deny is for ingress only. */
+const LEGACY_EGRESS: Row = ["info", "no-default-deny-egress", "Namespace legacy", "", NO_DEFAULT_DENY("egress", "its one pod, legacy/app, is not isolated")];
+const TIERS = "tiers-base";
+
+/**
+ * Each fixture with every finding it has, in order; each `-clean` fixture lacks the finding its name says.
+ * A tiers-* fixture is a directory of policies on top of the cluster of tiers-base.
+ */
+const CASES: readonly { fixture: string; base?: string; findings: readonly Row[] }[] = [
   {
     fixture: "policy-selects-no-pod.yaml",
     findings: [
@@ -171,6 +190,83 @@ const CASES: readonly { fixture: string; findings: readonly Row[] }[] = [
     fixture: "only-info.yaml",
     findings: [["info", "no-default-deny-egress", "Namespace shop", "", NO_DEFAULT_DENY("egress", "its one pod, shop/web, is not isolated")]],
   },
+  {
+    fixture: "tiers-pass-undecided",
+    base: TIERS,
+    findings: [
+      [
+        "warning",
+        "tier-pass-undecided",
+        "ClusterNetworkPolicy delegate",
+        "spec.egress[0].action",
+        "for legacy/app of the 4 pods the policy selects, nothing after this Pass decides egress: no NetworkPolicy isolates it for egress and " +
+          "no Baseline-tier policy selects it for egress, so the Pass behaves as the default allow; write Accept if allowing is meant",
+      ],
+      LEGACY_EGRESS,
+    ],
+  },
+  { fixture: "tiers-pass-undecided-clean", base: TIERS, findings: [LEGACY_EGRESS] },
+  {
+    fixture: "tiers-deny-shadowed",
+    base: TIERS,
+    findings: [
+      [
+        "warning",
+        "tier-deny-shadowed",
+        "AdminNetworkPolicy pg-guard",
+        "spec.ingress[1]",
+        "for the one pod the policy selects, db/pg, AdminNetworkPolicy/pg-guard spec.ingress[0] (Pass) evaluated before this Deny matches every connection it matches, " +
+          "so this Deny never decides anything",
+      ],
+      [
+        "warning",
+        "tier-deny-shadowed",
+        "ClusterNetworkPolicy deny-ops",
+        "spec.ingress[0]",
+        "for each of the 2 pods the policy selects (e.g. shop/api), ClusterNetworkPolicy/allow-ops spec.ingress[0] (Accept) evaluated before this Deny " +
+          "matches every connection it matches, so this Deny never decides anything",
+      ],
+      LEGACY_EGRESS,
+    ],
+  },
+  { fixture: "tiers-deny-shadowed-clean", base: TIERS, findings: [LEGACY_EGRESS] },
+  {
+    fixture: "tiers-baseline-overridden",
+    base: TIERS,
+    findings: [
+      [
+        "info",
+        "baseline-overridden",
+        "BaselineAdminNetworkPolicy default",
+        "spec.ingress[0]",
+        "the 3 pods the policy selects are all isolated for ingress by NetworkPolicies (e.g. db/pg by db/default-deny), which override the Baseline tier: this rule never applies",
+      ],
+      [
+        "info",
+        "baseline-overridden",
+        "ClusterNetworkPolicy shop-to-db",
+        "spec.egress[0]",
+        "the 2 pods the policy selects are all isolated for egress by NetworkPolicies (e.g. shop/api by shop/default-deny), which override the Baseline tier: this rule never applies",
+      ],
+      LEGACY_EGRESS,
+    ],
+  },
+  { fixture: "tiers-baseline-overridden-clean", base: TIERS, findings: [LEGACY_EGRESS] },
+  {
+    fixture: "tiers-domain-names",
+    base: TIERS,
+    findings: [
+      [
+        "warning",
+        "tier-domain-names",
+        "ClusterNetworkPolicy no-exfiltration",
+        "spec.egress[0].to[1].domainNames",
+        "domainNames paste.example.com, *.exfil.example.org: domain names cannot be enforced by ipsets of addresses: the peer matches no connection",
+      ],
+      LEGACY_EGRESS,
+    ],
+  },
+  { fixture: "tiers-domain-names-clean", base: TIERS, findings: [LEGACY_EGRESS] },
 ];
 
 const asRow = (f: Finding): Row => [f.severity, f.code, f.object, f.field, f.message];
@@ -178,7 +274,7 @@ const asRow = (f: Finding): Row => [f.severity, f.code, f.object, f.field, f.mes
 describe("lint: each finding, with a fixture that has it and one that does not", () => {
   for (const c of CASES) {
     it(`${c.fixture}: ${c.findings.length === 0 ? "no findings" : [...new Set(c.findings.map((r) => r[1]))].join(", ")}`, async () => {
-      const findings = await lintOf(c.fixture);
+      const findings = await lintOf(c.fixture, c.base);
       assert.deepEqual(findings.map(asRow), c.findings);
       for (const f of findings) assert.deepEqual(Object.keys(f), ["severity", "code", "object", "field", "message"]);
     });
@@ -266,12 +362,153 @@ function assertAgreesWithCheck(cluster: Cluster, findings: readonly Finding[]): 
 }
 
 describe("lint agrees with Check", () => {
-  for (const paths of [...CASES.map((c) => [join(FIXTURES, c.fixture)]), ["examples/cluster"], ["test/fixtures/rules/models/named-ports.yaml"]]) {
+  for (const paths of [...CASES.map(pathsOf), ["examples/cluster"], ["test/fixtures/rules/models/named-ports.yaml"]]) {
     it(paths.join(", "), async () => {
       const cluster = (await loaded(paths)).cluster;
       assertAgreesWithCheck(cluster, lint(cluster));
     });
   }
+});
+
+/**
+ * What lint says of tier rules, against Check's answers for every ordered
+ * pair of pods on several ports: a shadowed Deny never decides, an overridden
+ * Baseline rule never decides, and an undecided Pass lets some connection
+ * through to the default allow.
+ */
+function assertTierFindingsAgreeWithCheck(cluster: Cluster, findings: readonly Finding[]): number {
+  const deciding = new Set<string>();
+  const pods = [...cluster.pods.values()];
+  for (const a of pods) {
+    for (const b of pods) {
+      if (a === b) continue;
+      for (const t of TIER_TRAFFIC) {
+        const src = { kind: "pod", pod: a, ip: a.ips[0] } as const;
+        const dst = { kind: "pod", pod: b, ip: b.ips[0] } as const;
+        const tiers = decide(cluster, src, dst, t, false).tiers;
+        for (const dir of ["egress", "ingress"] as const) {
+          const composed = tiers?.[dir];
+          if (composed === undefined) continue;
+          // The rules that decided, by tier ("Admin p spec.ingress[0]"), and the Admin Passes, by what decided after them.
+          const [admin, baseline] = composed.consulted;
+          if (admin !== undefined && admin.action !== "none") deciding.add(`${admin.action === "Pass" ? `Pass ${composed.decidedBy}` : "Admin"} ${admin.policy} ${admin.rule}`);
+          if (baseline !== undefined && baseline.action !== "none" && composed.decidedBy === "Baseline") deciding.add(`Baseline ${baseline.policy} ${baseline.rule}`);
+        }
+      }
+    }
+  }
+  let checked = 0;
+  for (const f of findings) {
+    const rule = `${f.object.replace(" ", "/")} ${f.field.replace(/\.action$/, "")}`;
+    switch (f.code) {
+      case "tier-deny-shadowed":
+        assert.ok(!deciding.has(`Admin ${rule}`), `${rule} decides`);
+        break;
+      case "baseline-overridden":
+        assert.ok(!deciding.has(`Baseline ${rule}`), `${rule} decides`);
+        break;
+      case "tier-pass-undecided":
+        assert.ok(deciding.has(`Pass default ${rule}`), `${rule} never passes to the default`);
+        break;
+      default:
+        continue;
+    }
+    checked++;
+  }
+  return checked;
+}
+
+const TIER_TRAFFIC = [
+  { protocol: "TCP", port: 80 },
+  { protocol: "TCP", port: 5432 },
+  { protocol: "TCP", port: 8080 },
+  { protocol: "UDP", port: 53 },
+] as const;
+
+describe("tier-cover: what it proves holds", () => {
+  const requirement = fc.record({
+    key: fc.constantFrom("app", "team"),
+    operator: fc.constantFrom<Operator>("In", "NotIn", "Exists", "DoesNotExist"),
+    values: fc.uniqueArray(fc.constantFrom("a", "b", "c"), { minLength: 1, maxLength: 2 }).map((v) => v.sort()),
+  });
+  const selector = fc
+    .array(requirement, { maxLength: 2 })
+    .map(
+      (reqs): Selector =>
+        reqs.length === 0
+          ? { kind: "everything" }
+          : { kind: "match", requirements: reqs.map((r) => (r.operator === "Exists" || r.operator === "DoesNotExist" ? { ...r, values: [] } : r)) },
+    );
+  const labels = fc
+    .record({ app: fc.constantFrom(undefined, "a", "b", "c"), team: fc.constantFrom(undefined, "a", "b") })
+    .map((l) => JSON.parse(JSON.stringify(l)) as Record<string, string>);
+
+  it("selectorCovers(outer, inner): every label set inner selects, outer selects; and it proves some covers of unequal selectors", () => {
+    let proved = 0;
+    fc.assert(
+      fc.property(selector, selector, fc.array(labels, { minLength: 8, maxLength: 8 }), (outer, inner, sets) => {
+        if (!selectorCovers(outer, inner)) return;
+        if (JSON.stringify(outer) !== JSON.stringify(inner)) proved++;
+        for (const l of sets) if (matches(inner, l)) assert.ok(matches(outer, l), `${describeSelector(outer)} ⊇ ${describeSelector(inner)} on ${JSON.stringify(l)}`);
+      }),
+      { numRuns: 2000, seed: 20261130 },
+    );
+    assert.ok(proved > 50, `${proved} covers proved`);
+  });
+
+  const port = fc.oneof(
+    fc.constant<TierPort>({ kind: "all", field: "" }),
+    fc.constantFrom<Protocol>("TCP", "UDP").map((protocol): TierPort => ({ kind: "protocol", field: "", protocol })),
+    fc
+      .record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP"), from: fc.integer({ min: 50, max: 90 }), len: fc.nat(40) })
+      .map(({ protocol, from, len }): TierPort => ({ kind: "range", field: "", protocol, from, to: from + len })),
+    fc.constantFrom("http", "dns").map((name): TierPort => ({ kind: "namedAnyProtocol", field: "", name })),
+  );
+  const dst = {
+    kind: "Pod",
+    namespace: "n",
+    name: "p",
+    key: "n/p",
+    labels: {},
+    nodeName: undefined,
+    hostNetwork: false,
+    ips: [],
+    phase: "Running",
+    ports: [
+      { name: "http", port: 80, protocol: "TCP" },
+      { name: "dns", port: 53, protocol: "UDP" },
+    ],
+    manifest: {},
+  } as const satisfies Pod;
+
+  it("portCovers(outer, inner): every traffic inner allows towards a pod, outer allows", () => {
+    let proved = 0;
+    fc.assert(
+      fc.property(port, port, (outer, inner) => {
+        if (!portCovers(outer, inner)) return;
+        proved++;
+        for (const protocol of ["TCP", "UDP"] as const) {
+          for (let n = 40; n <= 140; n++) {
+            if (tierPortAllows(inner, dst, { protocol, port: n }))
+              assert.ok(tierPortAllows(outer, dst, { protocol, port: n }), `${JSON.stringify(outer)} ⊇ ${JSON.stringify(inner)} at ${protocol}/${n}`);
+          }
+        }
+      }),
+      { numRuns: 2000, seed: 20261131 },
+    );
+    assert.ok(proved > 100, `${proved} covers proved`);
+  });
+});
+
+describe("lint's tier findings agree with Check", () => {
+  it("on every tiers-* fixture: a shadowed Deny and an overridden Baseline rule never decide; an undecided Pass reaches the default", async () => {
+    let checked = 0;
+    for (const c of CASES.filter((x) => x.base === TIERS)) {
+      const cluster = (await loaded(pathsOf(c))).cluster;
+      checked += assertTierFindingsAgreeWithCheck(cluster, lint(cluster));
+    }
+    assert.equal(checked, 5, "the findings checked");
+  });
 });
 
 describe("GET /v1/lint", () => {

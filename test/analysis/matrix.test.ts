@@ -2,8 +2,11 @@
  * The reachability matrix is Check, cell for cell. On random models (the
  * random models of test/rules: dual-stack and IPv6-first pods, host-network
  * pods on shared nodes, pods without addresses, named ports, ipBlocks with
- * except, namespace selectors, ingress and egress) with replicated workloads
- * and twins (pods alike but for one thing a class must see), every cell of
+ * except, namespace selectors, ingress and egress; and the random
+ * cluster-scoped policies of tier-model.ts: both tiers, every action,
+ * nodes, networks and domain-name peers, named ports of any protocol) with
+ * replicated workloads and twins (pods alike but for one thing a class must
+ * see, a namespace label and a node label among them), every cell of
  * `allowed(i, j)` and of `row(i)` equals Check's `allowed` for the same pods,
  * on several protocols and ports (the numbers named ports take among them);
  * every pair of distinct pods of two groups has the groups' cell; and
@@ -16,12 +19,16 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Matrix, type MatrixTraffic, PodClasses } from "../../server/analysis/matrix.js";
 import type { Selector } from "../../server/model/types.js";
+import { decide } from "../../server/policy/decide.js";
+import { parseReference, resolveEndpoints } from "../../server/policy/endpoint.js";
+import type { TierDecider } from "../../server/policy/tier-compose.js";
 import { parseSelectorText } from "../../server/policy/selector-text.js";
 import { matches } from "../../server/policy/selector.js";
 import { SYSTEM } from "../../server/service/index.js";
 import { NAMESPACES, NODES, PORTS, PROTOCOLS, modelArb } from "../rules/random-model.js";
 import { namespace, node, pod, policy } from "../rules/support.js";
-import { type Manifest, TWIN_KINDS, checked, checkedMatrix, loaded, matrixRows, replicated, sortedPods, twinned } from "./support.js";
+import { type Loaded, type Manifest, TWIN_KINDS, checked, checkedMatrix, loaded, matrixRows, replicated, sortedPods, twinned } from "./support.js";
+import { tierPoliciesArb, withTiers } from "./tier-model.js";
 
 const TRAFFIC: readonly MatrixTraffic[] = PROTOCOLS.flatMap((protocol) => PORTS.map((port) => ({ protocol, port })));
 /** The numbers the random models' named ports take: http (TCP 80, 8080, 9090), dns (UDP 53), assoc (SCTP 8080), metrics (TCP 9100). */
@@ -33,6 +40,16 @@ const NAMED_PORT_NUMBERS: readonly MatrixTraffic[] = [
   { protocol: "SCTP", port: 8080 },
   { protocol: "TCP", port: 9100 },
 ];
+
+/** A ClusterNetworkPolicy of `tier`, priority 10. */
+function cnp(name: string, tier: "Admin" | "Baseline", subject: Manifest, rules: Manifest): Manifest {
+  return { apiVersion: "policy.networking.k8s.io/v1alpha2", kind: "ClusterNetworkPolicy", metadata: { name }, spec: { tier, priority: 10, subject, ...rules } };
+}
+
+/** A manifest with labels. */
+function labelled(m: Manifest, labels: Record<string, string>): Manifest {
+  return { ...m, metadata: { ...(m["metadata"] as Manifest), labels } };
+}
 
 /** The dual-stack pods chosen get their IPv6 address first: the family their connections use. */
 function ipv6First(model: readonly Manifest[], flips: readonly boolean[]): Manifest[] {
@@ -57,15 +74,16 @@ const caseArb = fc.record({
   copies: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 7 }),
   flips: fc.array(fc.boolean(), { minLength: 1, maxLength: 7 }),
   twins: fc.array(fc.record({ pod: fc.nat(), kind: fc.constantFrom(...TWIN_KINDS) }), { maxLength: 4 }),
+  tiers: tierPoliciesArb,
   traffic: fc
     .tuple(fc.subarray([...NAMED_PORT_NUMBERS], { minLength: 2, maxLength: 2 }), fc.subarray([...TRAFFIC], { minLength: 1, maxLength: 2 }))
     .map(([named, more]) => [...named, ...more]),
   order: fc.integer(),
 });
 
-/** The case's model with its copies, flips and twins. */
-const modelOf = (c: { model: Manifest[]; copies: number[]; flips: boolean[]; twins: { pod: number; kind: (typeof TWIN_KINDS)[number] }[] }) =>
-  twinned(ipv6First(replicated(c.model, c.copies), c.flips), c.twins, NODES, NAMESPACES);
+/** The case's model with its copies, flips, tier policies and twins. */
+const modelOf = (c: { model: Manifest[]; copies: number[]; flips: boolean[]; twins: { pod: number; kind: (typeof TWIN_KINDS)[number] }[]; tiers: Manifest[] }) =>
+  twinned(withTiers(ipv6First(replicated(c.model, c.copies), c.flips), c.tiers), c.twins, NODES, NAMESPACES);
 
 /** A deterministic shuffle: the matrix must not depend on the order its pods are given in. */
 function shuffled<T>(xs: readonly T[], seed: number): T[] {
@@ -135,11 +153,40 @@ interface Seen {
   noAddress: number;
   ipv6First: number;
   sameNodeHostNetwork: number;
+  /** Models with tier policies, and cells whose egress or ingress a tier decided, or whose own node was denied. */
+  tiered: number;
+  Admin: number;
+  Baseline: number;
+  ownNodeDenied: number;
+}
+
+/** The tiers that decided each direction of Check's answer; undefined without tier policies. */
+function decidedBy(service: Loaded["service"], src: string, dst: string, t: MatrixTraffic): readonly TierDecider[] | undefined {
+  const s = parseReference(src);
+  const d = parseReference(dst);
+  if (s.kind === "invalid" || d.kind === "invalid") assert.fail(`${src} or ${dst}`);
+  const ends = resolveEndpoints(service.cluster, s, d);
+  if ("detail" in ends) assert.fail(ends.detail);
+  const tiers = decide(service.cluster, ends.src, ends.dst, t, false).tiers;
+  return tiers && [tiers.egress.decidedBy, tiers.ingress.decidedBy];
 }
 
 describe("Matrix equals Check, cell for cell", () => {
   it("on random models with replicated workloads: allowed(i, j) and row(i) for several protocols and ports", async () => {
-    const seen: Seen = { models: 0, cells: 0, allowed: 0, denied: 0, hostNetwork: 0, noAddress: 0, ipv6First: 0, sameNodeHostNetwork: 0 };
+    const seen: Seen = {
+      models: 0,
+      cells: 0,
+      allowed: 0,
+      denied: 0,
+      hostNetwork: 0,
+      noAddress: 0,
+      ipv6First: 0,
+      sameNodeHostNetwork: 0,
+      tiered: 0,
+      Admin: 0,
+      Baseline: 0,
+      ownNodeDenied: 0,
+    };
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
         const { service } = await loaded(modelOf(c));
@@ -150,6 +197,7 @@ describe("Matrix equals Check, cell for cell", () => {
         seen.noAddress += pods.filter((p) => p.ips.length === 0).length;
         seen.ipv6First += pods.filter((p) => p.ips[0]?.family === "ipv6").length;
         seen.sameNodeHostNetwork += pods.filter((p) => !p.hostNetwork && pods.some((h) => h.hostNetwork && h.nodeName === p.nodeName)).length;
+        if (service.cluster.tierPolicies.size > 0) seen.tiered++;
         for (const t of c.traffic) {
           const want = checkedMatrix(service, keys, t);
           const byCell = Matrix.of(service.cluster, pods, t);
@@ -160,12 +208,24 @@ describe("Matrix equals Check, cell for cell", () => {
           assert.deepEqual(matrixRows(Matrix.of(service.cluster, pods, t)), want, `row(i) on ${t.protocol}/${t.port} over ${keys.join(" ")}`);
           for (const row of want) for (const v of row) v ? seen.allowed++ : seen.denied++;
           seen.cells += keys.length ** 2;
+          if (service.cluster.tierPolicies.size === 0) continue;
+          pods.forEach((a, i) =>
+            pods.forEach((b, j) => {
+              const by = decidedBy(service, a.key, b.key, t) ?? [];
+              if (by.includes("Admin")) seen.Admin++;
+              if (by.includes("Baseline")) seen.Baseline++;
+              const ownNode = i !== j && a.nodeName === b.nodeName && (a.hostNetwork || b.hostNetwork);
+              if (ownNode && !want[i]![j]) seen.ownNodeDenied++;
+            }),
+          );
         }
       }),
       { numRuns: RUNS, seed: SEED },
     );
     assert.ok(seen.denied > 100 && seen.allowed > 100, `too few of one answer: ${JSON.stringify(seen)}`);
-    for (const k of ["hostNetwork", "noAddress", "ipv6First", "sameNodeHostNetwork"] as const) assert.ok(seen[k] > 0, `no model had a pod of kind ${k}: ${JSON.stringify(seen)}`);
+    for (const k of ["hostNetwork", "noAddress", "ipv6First", "sameNodeHostNetwork", "tiered", "Admin", "Baseline", "ownNodeDenied"] as const) {
+      assert.ok(seen[k] > 0, `no model had a pod or cell of kind ${k}: ${JSON.stringify(seen)}`);
+    }
   });
 
   it("one PodClasses serves every port: a matrix made of it per port equals Check on that port", async () => {
@@ -339,6 +399,169 @@ describe("Matrix equals Check, cell for cell", () => {
       ],
       traffic: { protocol: "TCP", port: 80 },
     },
+    {
+      name: "a namespace label an Admin-tier subject reads: only the pod of the namespace it selects is denied",
+      objects: [
+        namespace("s"),
+        namespace("prod", { env: "prod" }),
+        namespace("dev", { env: "dev" }),
+        node("node-1", "10.0.0.1"),
+        pod("s/src", { node: "node-1", ips: ["10.1.0.1"] }),
+        pod("dev/dst", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.2"] }),
+        pod("prod/dst", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.3"] }),
+        cnp("deny-prod-in", "Admin", { namespaces: { matchLabels: { env: "prod" } } }, { ingress: [{ action: "Deny", from: [{ namespaces: {} }] }] }),
+      ],
+      pair: [
+        ["s/src", "dev/dst"],
+        ["s/src", "prod/dst"],
+      ],
+      traffic: { protocol: "TCP", port: 80 },
+    },
+    {
+      name: "a namespace label a tier peer reads: an egress Deny to namespaces env=prod",
+      objects: [
+        namespace("s"),
+        namespace("prod", { env: "prod" }),
+        namespace("dev", { env: "dev" }),
+        node("node-1", "10.0.0.1"),
+        pod("s/src", { labels: { role: "src" }, node: "node-1", ips: ["10.1.0.1"] }),
+        pod("dev/dst", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.2"] }),
+        pod("prod/dst", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.3"] }),
+        cnp(
+          "no-prod",
+          "Baseline",
+          { pods: { podSelector: { matchLabels: { role: "src" } } } },
+          { egress: [{ action: "Deny", to: [{ namespaces: { matchLabels: { env: "prod" } } }] }] },
+        ),
+      ],
+      pair: [
+        ["s/src", "dev/dst"],
+        ["s/src", "prod/dst"],
+      ],
+      traffic: { protocol: "TCP", port: 80 },
+    },
+    {
+      name: "a pod label only a tier peer's pod selector reads",
+      objects: [
+        namespace("n"),
+        node("node-1", "10.0.0.1"),
+        pod("n/src", { labels: { role: "src" }, node: "node-1", ips: ["10.1.0.1"] }),
+        pod("n/plain", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.2"] }),
+        pod("n/marked", { labels: { role: "dst", quarantine: "yes" }, node: "node-1", ips: ["10.1.0.3"] }),
+        cnp(
+          "quarantine",
+          "Admin",
+          { pods: { podSelector: { matchLabels: { role: "src" } } } },
+          { egress: [{ action: "Deny", to: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { quarantine: "yes" } } } }] }] },
+        ),
+      ],
+      pair: [
+        ["n/src", "n/plain"],
+        ["n/src", "n/marked"],
+      ],
+      traffic: { protocol: "TCP", port: 80 },
+    },
+    {
+      name: "a node label a nodes peer reads: host-network pods alike but for their node's zone",
+      objects: [
+        namespace("n"),
+        labelled(node("node-1", "10.0.0.1"), { zone: "a" }),
+        labelled(node("node-2", "10.0.0.2"), { zone: "b" }),
+        labelled(node("node-3", "10.0.0.3"), { zone: "c" }),
+        pod("n/src", { labels: { role: "src" }, node: "node-3", ips: ["10.1.3.1"] }),
+        pod("n/host-a", { labels: { role: "agent" }, node: "node-1", ips: ["10.0.0.1"], hostNetwork: true }),
+        pod("n/host-b", { labels: { role: "agent" }, node: "node-2", ips: ["10.0.0.2"], hostNetwork: true }),
+        cnp("no-zone-a", "Admin", { pods: { podSelector: { matchLabels: { role: "src" } } } }, { egress: [{ action: "Deny", to: [{ nodes: { matchLabels: { zone: "a" } } }] }] }),
+      ],
+      pair: [
+        ["n/src", "n/host-b"],
+        ["n/src", "n/host-a"],
+      ],
+      traffic: { protocol: "TCP", port: 80 },
+    },
+    {
+      name: "an address inside a networks CIDR, and one outside it",
+      objects: [
+        namespace("n"),
+        node("node-1", "10.0.0.1"),
+        pod("n/src", { labels: { role: "src" }, node: "node-1", ips: ["10.1.0.1"] }),
+        pod("n/outside", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.2"] }),
+        pod("n/inside", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.1.2"] }),
+        cnp("no-net", "Admin", { namespaces: {} }, { egress: [{ action: "Deny", to: [{ networks: ["10.1.1.0/24"] }] }] }),
+      ],
+      pair: [
+        ["n/src", "n/outside"],
+        ["n/src", "n/inside"],
+      ],
+      traffic: { protocol: "TCP", port: 80 },
+    },
+    {
+      name: "an Admin Deny of the node stands over the own-node exception a NetworkPolicy isolation keeps",
+      objects: [
+        namespace("n"),
+        labelled(node("node-1", "10.0.0.1"), { zone: "a" }),
+        pod("n/host", { labels: { role: "agent" }, node: "node-1", ips: ["10.0.0.1"], hostNetwork: true }),
+        pod("n/free", { labels: { role: "app" }, node: "node-1", ips: ["10.1.1.1"] }),
+        pod("n/fenced", { labels: { role: "app", fenced: "yes" }, node: "node-1", ips: ["10.1.1.2"] }),
+        policy("n/deny-out", { podSelector: {}, policyTypes: ["Egress"] }),
+        cnp("fence", "Admin", { pods: { podSelector: { matchLabels: { fenced: "yes" } } } }, { egress: [{ action: "Deny", to: [{ nodes: {} }] }] }),
+      ],
+      pair: [
+        ["n/free", "n/host"],
+        ["n/fenced", "n/host"],
+      ],
+      traffic: { protocol: "TCP", port: 80 },
+    },
+    {
+      name: "a Baseline Deny of the node applies where no NetworkPolicy isolates the pod, and the own-node exception where one does",
+      objects: [
+        namespace("n"),
+        node("node-1", "10.0.0.1"),
+        pod("n/host", { labels: { role: "agent" }, node: "node-1", ips: ["10.0.0.1"], hostNetwork: true }),
+        pod("n/isolated", { labels: { role: "app", np: "yes" }, node: "node-1", ips: ["10.1.1.1"] }),
+        pod("n/open", { labels: { role: "app" }, node: "node-1", ips: ["10.1.1.2"] }),
+        policy("n/deny-out", { podSelector: { matchLabels: { np: "yes" } }, policyTypes: ["Egress"] }),
+        cnp("no-nodes", "Baseline", { namespaces: {} }, { egress: [{ action: "Deny", to: [{ networks: ["10.0.0.0/24"] }] }] }),
+      ],
+      pair: [
+        ["n/isolated", "n/host"],
+        ["n/open", "n/host"],
+      ],
+      traffic: { protocol: "TCP", port: 80 },
+    },
+    {
+      name: "a tier's named port is of any protocol: the container port's",
+      objects: [
+        namespace("n"),
+        node("node-1", "10.0.0.1"),
+        pod("n/src", { node: "node-1", ips: ["10.1.0.1"] }),
+        pod("n/dns-tcp", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.2"], ports: [{ name: "dns", containerPort: 53, protocol: "TCP" }] }),
+        pod("n/dns-udp", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.3"], ports: [{ name: "dns", containerPort: 53, protocol: "UDP" }] }),
+        cnp("no-dns", "Admin", { namespaces: {} }, { ingress: [{ action: "Deny", from: [{ namespaces: {} }], protocols: [{ destinationNamedPort: "dns" }] }] }),
+      ],
+      pair: [
+        ["n/src", "n/dns-tcp"],
+        ["n/src", "n/dns-udp"],
+      ],
+      traffic: { protocol: "UDP", port: 53 },
+    },
+    {
+      name: "an Admin Accept comes before NetworkPolicies that allow no rule on the port",
+      objects: [
+        namespace("n"),
+        node("node-1", "10.0.0.1"),
+        pod("n/src", { node: "node-1", ips: ["10.1.0.1"] }),
+        pod("n/accepted", { labels: { role: "dst", admin: "yes" }, node: "node-1", ips: ["10.1.0.2"] }),
+        pod("n/fenced", { labels: { role: "dst" }, node: "node-1", ips: ["10.1.0.3"] }),
+        policy("n/https-only", { podSelector: { matchLabels: { role: "dst" } }, ingress: [{ ports: [{ port: 443 }] }] }),
+        cnp("web", "Admin", { pods: { podSelector: { matchLabels: { admin: "yes" } } } }, { ingress: [{ action: "Accept", from: [{ namespaces: {} }] }] }),
+      ],
+      pair: [
+        ["n/src", "n/accepted"],
+        ["n/src", "n/fenced"],
+      ],
+      traffic: { protocol: "TCP", port: 80 },
+    },
   ];
 
   for (const h of HANDMADE) {
@@ -417,6 +640,18 @@ describe("Matrix equals Check, cell for cell", () => {
       })),
     );
     assert.notDeepEqual(checkedMatrix(service, keys, t), want, "the write changes some cell");
+    assert.deepEqual(matrixRows(m), want);
+  });
+
+  it("prepare() asks the own-node cells the tiers decide too: they stay the model's at the time", async () => {
+    const h = HANDMADE.find((x) => x.name.startsWith("an Admin Deny of the node"))!;
+    const { service } = await loaded(h.objects);
+    const pods = sortedPods(service.cluster.pods.values());
+    const keys = pods.map((p) => p.key);
+    const want = checkedMatrix(service, keys, h.traffic);
+    const m = Matrix.of(service.cluster, pods, h.traffic).prepare();
+    await service.delete(SYSTEM, "ClusterNetworkPolicy", "", "fence");
+    assert.notDeepEqual(checkedMatrix(service, keys, h.traffic), want, "the delete changes the own-node cell");
     assert.deepEqual(matrixRows(m), want);
   });
 });

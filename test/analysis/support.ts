@@ -87,14 +87,18 @@ function podCopy(m: Manifest, k: number): Manifest {
 }
 
 /** How a twin differs from its pod: in one thing only, each a thing some class or key of the matrix must tell apart. */
-export const TWIN_KINDS = ["host-network", "node", "http-port", "other-family", "ipv6-first", "no-address", "tier", "namespace"] as const;
+export const TWIN_KINDS = ["host-network", "node", "http-port", "other-family", "ipv6-first", "no-address", "tier", "namespace", "namespace-label", "node-label"] as const;
 export type TwinKind = (typeof TWIN_KINDS)[number];
 
 /**
  * The model with a twin of some pods (`<name>-t<k>`): a copy that differs
  * from the pod in one way, with addresses of its own. Pods with equal
  * everything but one thing are where the matrix's classes and keys must
- * tell pods apart.
+ * tell pods apart. A namespace-label twin is in a copy of its pod's
+ * namespace (`<ns>-l`, holding the namespace's NetworkPolicies too) whose
+ * label `env` differs; a node-label twin on a copy of its pod's node
+ * (`<node>-l<k>`, at addresses in every block its node's are in) whose label
+ * `zone` differs.
  */
 export function twinned(
   model: readonly Manifest[],
@@ -105,6 +109,22 @@ export function twinned(
   const pods = model.filter((m) => m["kind"] === "Pod");
   if (pods.length === 0) return [...model];
   const out = [...model];
+  const copied = new Set<string>();
+  /** The namespace's copy with `env` flipped, and its policies, made once. */
+  const namespaceCopy = (ns: string): string => {
+    const name = `${ns}-l`;
+    if (copied.has(name)) return name;
+    copied.add(name);
+    for (const m of model) {
+      const meta = m["metadata"] as { name: string; namespace?: string; labels?: Record<string, string> };
+      if (m["kind"] === "Namespace" && meta.name === ns) {
+        const env = meta.labels?.["env"] === "prod" ? "dev" : "prod";
+        out.push({ ...m, metadata: { ...meta, name, labels: { ...meta.labels, env } } });
+      }
+      if (m["kind"] === "NetworkPolicy" && meta.namespace === ns) out.push({ ...m, metadata: { ...meta, namespace: name } });
+    }
+    return name;
+  };
   twins.forEach((t, k) => {
     const twin = structuredClone(pods[t.pod % pods.length]!);
     const meta = twin["metadata"] as { name: string; namespace: string; labels?: Record<string, string> };
@@ -158,6 +178,28 @@ export function twinned(
         meta.namespace = namespaces[(namespaces.indexOf(meta.namespace) + 1) % namespaces.length]!;
         if (family > 0) address(host ? [nodes[node]!.v4, nodes[node]!.v6].slice(0, family) : own(node).slice(0, family));
         break;
+      case "namespace-label":
+        meta.namespace = namespaceCopy(meta.namespace);
+        if (family > 0) address(host ? [nodes[node]!.v4, nodes[node]!.v6].slice(0, family) : own(node).slice(0, family));
+        break;
+      case "node-label": {
+        const original = model.find((m) => m["kind"] === "Node" && (m["metadata"] as { name: string }).name === spec.nodeName);
+        if (!original) break;
+        const nodeMeta = original["metadata"] as { name: string; labels?: Record<string, string> };
+        const name = `${nodeMeta.name}-l${k}`;
+        // In every ipBlock and network its node's addresses are in: only the label tells them apart.
+        const v4 = `10.0.0.${101 + k}`;
+        const v6 = `fd00::a${k}`;
+        const zone = nodeMeta.labels?.["zone"] === "a" ? "b" : "a";
+        out.push({
+          ...original,
+          metadata: { ...nodeMeta, name, labels: { ...nodeMeta.labels, zone } },
+          status: { addresses: [v4, v6].map((address) => ({ type: "InternalIP", address })) },
+        });
+        spec.nodeName = name;
+        if (family > 0) address(host ? [v4, v6].slice(0, family) : own(node).slice(0, family));
+        break;
+      }
     }
     out.push(twin);
   });

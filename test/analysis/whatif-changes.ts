@@ -1,16 +1,19 @@
 /**
- * Random changes to the random models of test/rules/random-model.ts, for the
- * what-if tests: pods relabelled, added and deleted, policies added, changed
- * (their spec replaced by another random policy's) and deleted, namespaces
- * relabelled and deleted. A change is several edits made as one: the
- * manifests to apply and the objects to delete, each object named once.
+ * Random changes to the random models of test/rules/random-model.ts (with the
+ * tier policies of tier-model.ts), for the what-if tests: pods relabelled,
+ * added and deleted, policies added, changed (their spec replaced by another
+ * random policy's) and deleted, tier policies likewise, namespaces
+ * relabelled and deleted, nodes relabelled. A change is several edits made
+ * as one: the manifests to apply and the objects to delete, each object
+ * named once.
  */
 import fc from "fast-check";
 import { NAMESPACES, NODES, modelArb } from "../rules/random-model.js";
 import type { Manifest } from "./support.js";
+import { type TierPolicySpec, tierManifest, tierPolicyArb } from "./tier-model.js";
 
 export interface Ref {
-  readonly kind: "Pod" | "NetworkPolicy" | "Namespace";
+  readonly kind: "Pod" | "NetworkPolicy" | "Namespace" | "Node" | "ClusterNetworkPolicy" | "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy";
   readonly namespace: string;
   readonly name: string;
 }
@@ -19,6 +22,9 @@ export interface PlannedChange {
   readonly apply: Manifest[];
   readonly delete: Ref[];
 }
+
+/** The kinds of the cluster-scoped policies. */
+export const TIER_KINDS: readonly string[] = ["ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"];
 
 const app = fc.constantFrom(undefined, "web", "db", "api");
 const tier = fc.constantFrom(undefined, "fe", "be");
@@ -53,12 +59,30 @@ const edit = fc.oneof(
     weight: 2,
   },
   { arbitrary: fc.record({ kind: fc.constant("delete-namespace" as const), ns: fc.nat(NAMESPACES.length - 1) }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant("add-tier-policy" as const), from: fc.nat() }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant("change-tier-policy" as const), policy: fc.nat(), from: fc.nat() }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant("delete-tier-policy" as const), policy: fc.nat() }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant("relabel-node" as const), node: fc.nat(NODES.length - 1), zone: fc.constantFrom(undefined, "a", "b") }), weight: 2 },
 );
+
+/** The edits of tier policies and nodes alone. */
+const tierEdit = edit.filter((e) => e.kind === "add-tier-policy" || e.kind === "change-tier-policy" || e.kind === "delete-tier-policy" || e.kind === "relabel-node");
 
 export type Edit = typeof edit extends fc.Arbitrary<infer T> ? T : never;
 
-/** One to three edits, and a random model whose policies the added and changed policies take their specs from. */
-export const changeArb = fc.record({ edits: fc.array(edit, { minLength: 1, maxLength: 3 }), other: modelArb });
+/** One to three edits, and a random model and tier policies whose policies the added and changed policies take their specs from. */
+export const changeArb = fc.record({
+  edits: fc.array(edit, { minLength: 1, maxLength: 3 }),
+  other: modelArb,
+  otherTiers: fc.array(tierPolicyArb, { minLength: 1, maxLength: 3 }),
+});
+
+/** One to three edits of tier policies and nodes. */
+export const tierChangeArb = fc.record({
+  edits: fc.array(tierEdit, { minLength: 1, maxLength: 3 }),
+  other: fc.constant<Manifest[]>([]),
+  otherTiers: fc.array(tierPolicyArb, { minLength: 1, maxLength: 3 }),
+});
 
 const meta = (m: Manifest) => m["metadata"] as { name: string; namespace?: string; labels?: Record<string, string> };
 const clean = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -75,11 +99,13 @@ const CONTAINER_PORTS = {
  * earlier ones; edits of objects in a namespace the change deletes, and
  * edits that name nothing, are dropped.
  */
-export function planChange(model: readonly Manifest[], change: { edits: readonly Edit[]; other: readonly Manifest[] }): PlannedChange {
+export function planChange(model: readonly Manifest[], change: { edits: readonly Edit[]; other: readonly Manifest[]; otherTiers: readonly TierPolicySpec[] }): PlannedChange {
   const of = (kind: string) => model.filter((m) => m["kind"] === kind);
   const pods = of("Pod");
   const policies = of("NetworkPolicy");
   const namespaces = of("Namespace");
+  const nodes = of("Node");
+  const tierPolicies = model.filter((m) => TIER_KINDS.includes(String(m["kind"])));
   const specs = change.other.filter((m) => m["kind"] === "NetworkPolicy").map((m) => m["spec"]);
   const at = <T>(xs: readonly T[], i: number): T | undefined => xs[i % Math.max(1, xs.length)];
   const ops = new Map<string, { put: Manifest } | { delete: Ref }>();
@@ -143,6 +169,27 @@ export function planChange(model: readonly Manifest[], change: { edits: readonly
         if (n) del({ kind: "Namespace", namespace: "", name: meta(n).name });
         return;
       }
+      case "add-tier-policy": {
+        const spec = at(change.otherTiers, e.from);
+        if (spec) put(clean(tierManifest(spec, `added-${i}`)));
+        return;
+      }
+      case "change-tier-policy": {
+        const p = at(tierPolicies, e.policy);
+        const spec = at(change.otherTiers, e.from);
+        if (p && spec) put(clean(tierManifest({ ...spec, kind: kindOf(p, spec) }, meta(p).name)));
+        return;
+      }
+      case "delete-tier-policy": {
+        const p = at(tierPolicies, e.policy);
+        if (p) del({ kind: p["kind"] as Ref["kind"], namespace: "", name: meta(p).name });
+        return;
+      }
+      case "relabel-node": {
+        const n = at(nodes, e.node);
+        if (n) put(clean({ ...n, metadata: { ...meta(n), labels: { ...meta(n).labels, zone: e.zone } } }));
+        return;
+      }
     }
   });
   const existing = new Set(model.map((m) => refKey(String(m["kind"]), meta(m).namespace ?? "", meta(m).name)));
@@ -158,4 +205,16 @@ export function planChange(model: readonly Manifest[], change: { edits: readonly
     }
   }
   return { apply, delete: deletes };
+}
+
+/** A changed tier policy keeps its kind (a ClusterNetworkPolicy may move to the other tier). */
+function kindOf(p: Manifest, spec: TierPolicySpec): TierPolicySpec["kind"] {
+  switch (p["kind"]) {
+    case "AdminNetworkPolicy":
+      return "AdminNetworkPolicy";
+    case "BaselineAdminNetworkPolicy":
+      return "BaselineAdminNetworkPolicy";
+    default:
+      return spec.kind === "Admin" || spec.kind === "Baseline" ? spec.kind : "Admin";
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * What-if against its definition: apply the change to a copy, then compare.
- * On random models and random changes (pods relabelled, added, deleted;
- * policies added, changed, deleted; namespaces relabelled, deleted), the copy
+ * On random models with tier policies and random changes (pods relabelled,
+ * added, deleted; policies and tier policies added, changed, deleted;
+ * namespaces relabelled, deleted; nodes relabelled), the copy
  * is a second service holding the model, to which the change is written for
  * real. For explicit ports, the cells what-if lists are exactly the cells in
  * which the two matrices differ (null where a pod is on one side only), in
@@ -19,15 +20,17 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { decisionClient } from "../../client/grpc-client.js";
 import { Matrix, type MatrixTraffic } from "../../server/analysis/matrix.js";
+import { namedTraffic } from "../../server/analysis/whatif.js";
 import type { WhatIfResponse } from "../../server/gen/podwall/v1/podwall_pb.js";
 import type { Ruleset } from "../../server/rules/index.js";
 import { AnalysisService, type PodwallError, type PodwallService, RulesService, SYSTEM, type WhatIfAnswer } from "../../server/service/index.js";
 import { assertUnchanged, grpcError, podwallErrors, snapshot } from "../api/support.js";
 import { type TestServer, http, startServer } from "../helpers/server.js";
-import { PORTS, PROTOCOLS, modelArb } from "../rules/random-model.js";
+import { NODES, PORTS, PROTOCOLS, modelArb } from "../rules/random-model.js";
 import { namespace, node, pod, policy, yaml } from "../rules/support.js";
 import { type Loaded, type Manifest, checkedMatrix, compareKeys, loaded, replicated, sortedPods } from "./support.js";
-import { type PlannedChange, type Ref, changeArb, planChange } from "./whatif-changes.js";
+import { hostAgents, tierPoliciesArb, withTiers } from "./tier-model.js";
+import { type PlannedChange, type Ref, TIER_KINDS, changeArb, planChange, tierChangeArb } from "./whatif-changes.js";
 
 const TRAFFIC: readonly MatrixTraffic[] = PROTOCOLS.flatMap((protocol) => PORTS.map((port) => ({ protocol, port })));
 const PROTOCOL_ORDER = ["TCP", "UDP", "SCTP"];
@@ -110,69 +113,94 @@ function state(s: Loaded, traffic: MatrixTraffic) {
 
 const caseArb = fc.record({
   model: modelArb,
+  tiers: tierPoliciesArb,
   copies: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 1, maxLength: 5 }),
   change: changeArb,
   traffic: fc.subarray([...TRAFFIC], { minLength: 1, maxLength: 4 }),
   limit: fc.option(fc.nat(8), { nil: undefined }),
   warm: fc.boolean(),
 });
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** Models where nodes peers reach something (a host-network pod on each node), and changes of tier policies and nodes. */
+const tierCaseArb: fc.Arbitrary<Case> = fc.record({ c: caseArb, change: tierChangeArb }).map(({ c, change }) => ({ ...c, model: [...c.model, ...hostAgents(NODES)], change }));
+
+type Seen = Record<"runs" | "changed" | "truncated" | "nulls" | "nodes" | "rejected" | "tierChanged" | "nodeChanged", number>;
+
+/** One case: what-if on the served model equals the change written to a copy; the served model untouched. */
+async function whatIfEqualsCopy(c: Case, seen: Seen): Promise<void> {
+  const model = withTiers(replicated(c.model, c.copies), c.tiers);
+  const change = planChange(model, c.change);
+  fc.pre(change.apply.length + change.delete.length > 0);
+  const served = await loaded(model);
+  if (c.warm) for (const n of served.service.cluster.nodes.keys()) served.rules.rules(SYSTEM, n);
+  const servedVersions = new Map([...served.service.cluster.nodes.keys()].sort().map((n) => [n, served.rules.rules(SYSTEM, n).version]));
+  const was = state(served, c.traffic[0]!);
+
+  const copy = await loaded(model);
+  let written: { applied: string[]; deleted: string[] } | { error: string };
+  try {
+    written = await writeChange(copy.service, change);
+  } catch (e) {
+    written = { error: (e as { code: string }).code };
+  }
+  const input = {
+    ...(change.apply.length > 0 ? { apply: yaml(change.apply) } : {}),
+    ...(change.delete.length > 0 ? { delete: change.delete } : {}),
+    ports: c.traffic.map(portText),
+    ...(c.limit !== undefined ? { limit: c.limit } : {}),
+  };
+  seen.runs++;
+  if ("error" in written) {
+    // The write is refused: so is the question, with the same code.
+    await assert.rejects(served.analysis.whatIf(SYSTEM, input), (e: { code: string }) => e.code === written.error);
+    seen.rejected++;
+  } else {
+    const answer = await served.analysis.whatIf(SYSTEM, input);
+    const want = expected(served.service, servedVersions, copy.service, c.traffic);
+    const limit = c.limit ?? Number.POSITIVE_INFINITY;
+    assert.deepEqual(answer.cells, want.cells.slice(0, limit), "the cells");
+    assert.equal(answer.cellsChanged, want.cells.length);
+    assert.equal(answer.truncated, want.cells.length > limit);
+    assert.deepEqual(answer.nodes, want.nodes, "the nodes");
+    assert.deepEqual(
+      answer.ports,
+      [...c.traffic].sort((a, b) => PROTOCOL_ORDER.indexOf(a.protocol) - PROTOCOL_ORDER.indexOf(b.protocol) || a.port - b.port).map((t) => `${t.protocol}/${t.port}`),
+    );
+    assert.equal(answer.generation, was.generation);
+    assert.deepEqual([answer.applied, answer.deleted], [written.applied, written.deleted]);
+    if (want.cells.length > 0) seen.changed++;
+    if (answer.truncated) seen.truncated++;
+    if (want.cells.some((x) => x.before === null || x.after === null)) seen.nulls++;
+    if (want.nodes.length > 0) seen.nodes++;
+    const kinds = [...change.apply.map((m) => String(m["kind"])), ...change.delete.map((d) => d.kind)];
+    if (want.cells.length > 0 && kinds.every((k) => TIER_KINDS.includes(k))) seen.tierChanged++;
+    if (want.cells.length > 0 && kinds.every((k) => k === "Node")) seen.nodeChanged++;
+  }
+  assert.deepEqual(state(served, c.traffic[0]!), was, "the served model, its rulesets and its answers are as they were");
+}
+
+const noneSeen = (): Seen => ({ runs: 0, changed: 0, truncated: 0, nulls: 0, nodes: 0, rejected: 0, tierChanged: 0, nodeChanged: 0 });
 
 describe("what-if equals applying the change to a copy and comparing", () => {
   it("on random models and changes: the differing cells (up to limit, all counted) and the nodes whose ruleset version differs; the served model untouched", async (t) => {
-    const seen = { runs: 0, changed: 0, truncated: 0, nulls: 0, nodes: 0, rejected: 0 };
+    const seen = noneSeen();
     await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        const model = replicated(c.model, c.copies);
-        const change = planChange(model, c.change);
-        fc.pre(change.apply.length + change.delete.length > 0);
-        const served = await loaded(model);
-        if (c.warm) for (const n of served.service.cluster.nodes.keys()) served.rules.rules(SYSTEM, n);
-        const servedVersions = new Map([...served.service.cluster.nodes.keys()].sort().map((n) => [n, served.rules.rules(SYSTEM, n).version]));
-        const was = state(served, c.traffic[0]!);
-
-        const copy = await loaded(model);
-        let written: { applied: string[]; deleted: string[] } | { error: string };
-        try {
-          written = await writeChange(copy.service, change);
-        } catch (e) {
-          written = { error: (e as { code: string }).code };
-        }
-        const input = {
-          ...(change.apply.length > 0 ? { apply: yaml(change.apply) } : {}),
-          ...(change.delete.length > 0 ? { delete: change.delete } : {}),
-          ports: c.traffic.map(portText),
-          ...(c.limit !== undefined ? { limit: c.limit } : {}),
-        };
-        seen.runs++;
-        if ("error" in written) {
-          // The write is refused: so is the question, with the same code.
-          await assert.rejects(served.analysis.whatIf(SYSTEM, input), (e: { code: string }) => e.code === written.error);
-          seen.rejected++;
-        } else {
-          const answer = await served.analysis.whatIf(SYSTEM, input);
-          const want = expected(served.service, servedVersions, copy.service, c.traffic);
-          const limit = c.limit ?? Number.POSITIVE_INFINITY;
-          assert.deepEqual(answer.cells, want.cells.slice(0, limit), "the cells");
-          assert.equal(answer.cellsChanged, want.cells.length);
-          assert.equal(answer.truncated, want.cells.length > limit);
-          assert.deepEqual(answer.nodes, want.nodes, "the nodes");
-          assert.deepEqual(
-            answer.ports,
-            [...c.traffic].sort((a, b) => PROTOCOL_ORDER.indexOf(a.protocol) - PROTOCOL_ORDER.indexOf(b.protocol) || a.port - b.port).map((t) => `${t.protocol}/${t.port}`),
-          );
-          assert.equal(answer.generation, was.generation);
-          assert.deepEqual([answer.applied, answer.deleted], [written.applied, written.deleted]);
-          if (want.cells.length > 0) seen.changed++;
-          if (answer.truncated) seen.truncated++;
-          if (want.cells.some((x) => x.before === null || x.after === null)) seen.nulls++;
-          if (want.nodes.length > 0) seen.nodes++;
-        }
-        assert.deepEqual(state(served, c.traffic[0]!), was, "the served model, its rulesets and its answers are as they were");
-      }),
+      fc.asyncProperty(caseArb, (c) => whatIfEqualsCopy(c, seen)),
       { numRuns: 200, seed: 20261128 },
     );
     t.diagnostic(JSON.stringify(seen));
     assert.ok(seen.changed > 10 && seen.truncated > 0 && seen.nulls > 0 && seen.nodes > 10, `the changes did too little: ${JSON.stringify(seen)}`);
+  });
+
+  it("on random models with a host-network pod on each node, and changes of tier policies and node labels alone: as a copy says", async (t) => {
+    const seen = noneSeen();
+    await fc.assert(
+      fc.asyncProperty(tierCaseArb, (c) => whatIfEqualsCopy(c, seen)),
+      { numRuns: 150, seed: 20261129 },
+    );
+    t.diagnostic(JSON.stringify(seen));
+    assert.ok(seen.tierChanged > 10 && seen.nodeChanged > 0, `the changes did too little: ${JSON.stringify(seen)}`);
   });
 });
 
@@ -215,7 +243,7 @@ const IN_MISSING_NAMESPACE = yaml([pod("nope/p", { node: "node-1", ips: ["10.1.1
 const TAKEN_ADDRESS = yaml([pod("y/d", { node: "node-2", ips: ["10.1.1.1"] })]);
 
 const PORT_DETAIL = 'must be PORT or PROTOCOL/PORT, such as "80" or "UDP/53", with a port from 1 to 65535';
-const KINDS_DETAIL = 'supported values: "Namespace", "Node", "Pod", "NetworkPolicy"';
+const KINDS_DETAIL = 'supported values: "Namespace", "Node", "Pod", "NetworkPolicy", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"';
 const badRequest = (errors: { field: string; detail: string }[]) => ({
   code: 400,
   reason: "BadRequest",
@@ -437,6 +465,34 @@ describe("POST /v1/whatif and gRPC WhatIf at the front doors", () => {
     assert.equal(badPort.code, 3, "INVALID_ARGUMENT");
     assert.deepEqual(podwallErrors(badPort), [{ field: "ports[0]", type: "FieldValueInvalid", value: "ICMP/1", detail: PORT_DETAIL }]);
     await assertServedAsBefore(was, "the gRPC questions");
+  });
+});
+
+describe("namedTraffic: the ports a what-if asks by default", () => {
+  it("takes a tier policy's ranges, and its named ports at every protocol pods give them", async () => {
+    const { service } = await loaded([
+      namespace("x"),
+      node("node-1", "10.0.0.1"),
+      pod("x/dns", { node: "node-1", ips: ["10.1.1.1"], ports: [{ name: "dns", containerPort: 53, protocol: "UDP" }] }),
+      pod("x/dns-tcp", { node: "node-1", ips: ["10.1.1.2"], ports: [{ name: "dns", containerPort: 5353, protocol: "TCP" }] }),
+      {
+        apiVersion: "policy.networking.k8s.io/v1alpha2",
+        kind: "ClusterNetworkPolicy",
+        metadata: { name: "p" },
+        spec: {
+          tier: "Admin",
+          priority: 1,
+          subject: { namespaces: {} },
+          ingress: [
+            { action: "Deny", from: [{ namespaces: {} }], protocols: [{ tcp: { destinationPort: { range: { start: 1000, end: 1002 } } } }, { destinationNamedPort: "dns" }] },
+          ],
+        },
+      },
+    ]);
+    assert.deepEqual(
+      namedTraffic(service.cluster).map((t) => `${t.protocol}/${t.port}`),
+      ["TCP/1", "TCP/1000", "TCP/1002", "TCP/5353", "UDP/1", "UDP/53"],
+    );
   });
 });
 
