@@ -22,6 +22,7 @@ import { badManifests } from "./manifests.js";
 import type { Rng } from "./random.js";
 import type { Expectation, GrpcRequest } from "./requests.js";
 import { longText, many, oddText, truncate } from "./strings.js";
+import { TIER_KINDS } from "./tier-manifests.js";
 import { oddReference } from "./values.js";
 
 export const METHODS = {
@@ -117,7 +118,7 @@ const GENERATORS: Record<Method, (rng: Rng, ctx: FuzzContext) => GrpcRequest> = 
   replace: (rng, ctx) => request(rng, "replace", "manifests", ReplaceRequestSchema, { manifests: badManifests(rng, ctx.namespaces).text }),
   delete: (rng, ctx) =>
     request(rng, "delete", "object", DeleteRequestSchema, {
-      kind: rng.pick(["Namespace", "Node", "Pod", "NetworkPolicy", "pod", "Pods", "Deployment", "", oddText(rng, 12)]),
+      kind: rng.pick(["Namespace", "Node", "Pod", "NetworkPolicy", ...TIER_KINDS, "clusternetworkpolicy", "ADMINNETWORKPOLICY", "pod", "Pods", "Deployment", "", oddText(rng, 12)]),
       namespace: rng.bool(0.5) ? rng.pick(ctx.namespaces) : absentName(rng, ctx),
       name: absentName(rng, ctx),
     }),

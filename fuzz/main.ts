@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { formatSummary, writeFindings } from "./findings.js";
 import { randomSeed } from "./random.js";
-import { runFuzz } from "./run.js";
+import { DEFAULT_MANIFESTS, runFuzz } from "./run.js";
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +52,7 @@ const result = await runFuzz({
   ...(values.target !== undefined ? { target: values.target } : {}),
   limitMs: int("limit-ms", values["limit-ms"]),
   sampleEvery: Math.max(1, int("sample-every", values["sample-every"])),
-  manifests: values.manifests ?? ["examples/cluster"],
+  manifests: values.manifests ?? DEFAULT_MANIFESTS,
   serveArgs: values["serve-arg"] ?? [],
   ...(values.token !== undefined ? { token: values.token } : {}),
   log: (line) => console.log(line),

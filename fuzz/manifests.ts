@@ -1,12 +1,14 @@
 /**
  * Manifest bodies that no server may accept. Every object is poisoned by
  * construction (an invalid name, label, port, or a namespace that does not
- * exist) before any other oddity is added, so an accepted write is a finding,
- * not a lucky valid input. Bodies holding no object at all are bad for a
- * replace (it would empty the model) and a no-op for an apply.
+ * exist; for the tier policies, a mutation their CRDs refuse) before any
+ * other oddity is added, so an accepted write is a finding, not a lucky valid
+ * input. Bodies holding no object at all are bad for a replace (it would
+ * empty the model) and a no-op for an apply.
  */
 import type { Rng } from "./random.js";
 import { CONTROL, NON_ASCII, longText, oddName, oddText } from "./strings.js";
+import { poisonedTierObject, tierText, validTierObject } from "./tier-manifests.js";
 import { type JsonText, breakJson, deepJson, depth, objectText, oddJson, str } from "./values.js";
 import { yamlBody } from "./yaml-bodies.js";
 
@@ -180,11 +182,32 @@ function emptyBody(rng: Rng): ManifestBody {
   return { text, tag: "empty", empty: true };
 }
 
+/**
+ * Tier policies, one of them poisoned: alone, or among valid ones (the whole
+ * request is refused, the valid ones too).
+ */
+function tierBody(rng: Rng): ManifestBody {
+  const n = rng.int(1, 60_000);
+  const bad = poisonedTierObject(rng, n);
+  const objects = [bad.object];
+  for (
+    let i = rng.weighted<number>([
+      [3, 0],
+      [2, rng.int(1, 3)],
+    ]);
+    i > 0;
+    i--
+  )
+    objects.splice(rng.int(0, objects.length), 0, validTierObject(rng, n + i));
+  return { text: tierText(rng, objects), tag: `tier:${bad.mutation}` };
+}
+
 /** Any bad manifest body, JSON or YAML. */
 export function badManifests(rng: Rng, existing: readonly string[]): ManifestBody {
   return rng.weighted<() => ManifestBody>([
     [5, () => jsonBody(rng, existing)],
     [6, () => yamlBody(rng, existing)],
+    [3, () => tierBody(rng)],
     [1, () => emptyBody(rng)],
     // Arbitrary text may read as an empty document (blank, a comment, "~"): an apply of it may succeed as long as it changes nothing.
     [1, () => ({ text: rng.bytes(rng.size(1, 4096)).toString("latin1"), tag: "bytes", empty: true })],

@@ -14,6 +14,8 @@ import { restBody as body } from "./rest-checks.js";
 import { WRONG_TYPES } from "./rest-writes.js";
 import { deepJson, depth, str } from "./values.js";
 import { type Member, members } from "./whatif-body.js";
+import { TIER_API, TIER_KINDS } from "./tier-manifests.js";
+import { TIER_DELETE } from "./rest-writes.js";
 import { type DeleteRef, kindOf } from "./whatif-inputs.js";
 
 const TARGET = "POST /v1/whatif";
@@ -77,6 +79,7 @@ function deleteWrite(r: DeleteRef): RestRequest | undefined {
       Node: ["DELETE /v1/nodes/{name}", `/v1/nodes/${e(r.name)}`],
       Pod: ["DELETE /v1/namespaces/{ns}/pods/{name}", `/v1/namespaces/${e(r.namespace)}/pods/${e(r.name)}`],
       NetworkPolicy: ["DELETE /v1/namespaces/{ns}/networkpolicies/{name}", `/v1/namespaces/${e(r.namespace)}/networkpolicies/${e(r.name)}`],
+      ...Object.fromEntries(TIER_KINDS.map((k) => [k, [TIER_DELETE, `/v1/${TIER_API[k].plural}/${e(r.name)}`]])),
     } as Record<string, [string, string]>
   )[kind]!;
   if (path.length > 12_000) return undefined;

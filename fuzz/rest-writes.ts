@@ -1,4 +1,4 @@
-/** Bad writes over REST: PUT /v1/model, POST /v1/apply, the deletes and agents' status reports. */
+/** Bad writes over REST: PUT /v1/model, POST /v1/apply, the deletes (tier policies' too) and agents' status reports. */
 import { gzipSync } from "node:zlib";
 import { type FuzzContext, absentName, segment } from "./context.js";
 import { badManifests, validNamespace } from "./manifests.js";
@@ -6,6 +6,7 @@ import type { Rng } from "./random.js";
 import type { RestRequest } from "./requests.js";
 import { restBody as body, jsonType } from "./rest-checks.js";
 import { longText, oddText } from "./strings.js";
+import { TIER_API, TIER_KINDS } from "./tier-manifests.js";
 import { breakJson, deepJson, depth, objectText, oddJson, str } from "./values.js";
 
 /** Content types a write must refuse with 415 (absent included). */
@@ -110,6 +111,31 @@ export function deleteObject(kind: keyof typeof DELETES) {
     const headers: Record<string, string> = rng.bool(0.1) ? { "content-type": "application/json" } : {};
     const b = rng.bool(0.1) ? { body: Buffer.from(oddJson(rng)) } : {};
     return { door: "rest", target: route, tag: "name", method: "DELETE", path: path + extra, headers, ...b, expect: { write: true, mustReject: true } };
+  };
+}
+
+/** The target of the deletes of the cluster-scoped tier policies: DELETE /v1/clusternetworkpolicies/{name}, ... */
+export const TIER_DELETE = "DELETE /v1/{clusternetworkpolicies,adminnetworkpolicies,baselineadminnetworkpolicies}/{name}";
+
+/**
+ * A delete of a tier policy the model does not hold: by a name no object has,
+ * or a tier policy's name under another kind's resource (the kinds are apart:
+ * two kinds may use one name).
+ */
+export function deleteTierPolicy(rng: Rng, ctx: FuzzContext): RestRequest {
+  const kind = rng.pick(TIER_KINDS);
+  const others = ctx.objects.filter((o) => o.kind !== kind && (TIER_KINDS as readonly string[]).includes(o.kind) && !ctx.objects.some((h) => h.kind === kind && h.name === o.name));
+  const name = others.length > 0 && rng.bool(0.3) ? rng.pick(others).name : absentName(rng, ctx);
+  const extra = rng.bool(0.1) ? rng.pick(["/", "?", "?x=1", "#frag"]) : "";
+  const path = `/v1/${TIER_API[kind].plural}/${segment(rng, name)}${extra}`;
+  return {
+    door: "rest",
+    target: TIER_DELETE,
+    tag: others.some((o) => o.name === name) ? "other-kind" : "name",
+    method: "DELETE",
+    path,
+    headers: {},
+    expect: { write: true, mustReject: true },
   };
 }
 

@@ -18,6 +18,9 @@ import { sameAnswer } from "./twin.js";
 /** Problems after which the server may not be the one that answered: a twin is not asked. */
 const LOST = new Set<ProblemKind>(["crash", "hang", "dropped"]);
 
+/** The model a run starts from: the example cluster, and tier policies of every kind on top of it. */
+export const DEFAULT_MANIFESTS: readonly string[] = ["examples/cluster", new URL("tier-policies.yaml", import.meta.url).pathname];
+
 export interface RunOptions {
   readonly seed: number;
   readonly count: number;

@@ -12,7 +12,7 @@ import { getCheck, postBatch, postCheck } from "./rest-checks.js";
 import { getHealth, getModel, getNodes, getRules, unknownRoute } from "./rest-reads.js";
 import { getUi } from "./rest-ui.js";
 import { postWhatIf } from "./rest-whatif.js";
-import { deleteObject, postApply, putModel, putStatus } from "./rest-writes.js";
+import { TIER_DELETE, deleteObject, deleteTierPolicy, postApply, putModel, putStatus } from "./rest-writes.js";
 
 type Generator = (rng: Rng, ctx: FuzzContext) => FuzzRequest;
 
@@ -27,6 +27,7 @@ export const TARGETS: readonly (readonly [string, Generator])[] = [
   ["DELETE /v1/namespaces/{ns}/pods/{name}", deleteObject("pod")],
   ["DELETE /v1/namespaces/{ns}/networkpolicies/{name}", deleteObject("policy")],
   ["DELETE /v1/nodes/{name}", deleteObject("node")],
+  [TIER_DELETE, deleteTierPolicy],
   ["GET /v1/nodes/{node}/rules", getRules],
   ["PUT /v1/nodes/{node}/status", putStatus],
   ["GET /v1/nodes", getNodes],

@@ -1,11 +1,14 @@
 /**
  * Objects any model takes: a new namespace, a policy in a namespace the model
- * has (new, or replacing one it has), a pod at an address no object holds,
- * and objects of the model changed (other labels, a pod that has finished).
- * A what-if of them must be answered 200 and change nothing.
+ * has (new, or replacing one it has), a pod at an address no object holds, a
+ * tier policy (cluster-scoped: it needs no namespace), and objects of the
+ * model changed (other labels, a pod that has finished, a policy's or a tier
+ * policy's other spec). A what-if of them must be answered 200 and change
+ * nothing.
  */
 import type { FuzzContext } from "./context.js";
 import type { Rng } from "./random.js";
+import { TIER_KINDS, type TierKind, validTierObject, validTierSpec } from "./tier-manifests.js";
 
 export interface ValidObjects {
   readonly objects: readonly Record<string, unknown>[];
@@ -70,12 +73,15 @@ function pod(rng: Rng, ctx: FuzzContext, namespace: string, n: number): Record<s
 
 const LABELS = [{}, { pod: "a" }, { pod: "b" }, { pod: "d" }, { ns: "y" }, { ns: "w" }, { app: "fuzz", tier: "db" }];
 
-/** An object of the model with other labels; a pod may also have finished, a policy another spec. */
+const isTierKind = (kind: unknown): kind is TierKind => (TIER_KINDS as readonly unknown[]).includes(kind);
+
+/** An object of the model with other labels; a pod may also have finished, a policy or tier policy another spec. */
 function changed(rng: Rng, ctx: FuzzContext, n: number): Record<string, unknown> | undefined {
-  const items = ctx.items.filter((i) => ["Namespace", "Node", "Pod", "NetworkPolicy"].includes(String(i["kind"])));
+  const items = ctx.items.filter((i) => ["Namespace", "Node", "Pod", "NetworkPolicy"].includes(String(i["kind"])) || isTierKind(i["kind"]));
   if (items.length === 0) return undefined;
   const o = structuredClone(rng.pick(items)) as Record<string, unknown> & { metadata: Record<string, unknown>; status?: Record<string, unknown> };
   if (o["kind"] === "NetworkPolicy" && rng.bool(0.6)) return { ...policy(rng, ctx, String(o.metadata["namespace"]), n), metadata: o.metadata };
+  if (isTierKind(o["kind"]) && rng.bool(0.6)) return { ...o, spec: validTierSpec(rng, o["kind"]) };
   o.metadata["labels"] = { ...(rng.bool(0.5) ? (o.metadata["labels"] as object) : {}), ...rng.pick(LABELS) };
   if (o["kind"] === "Pod" && rng.bool(0.3)) o.status = { ...o.status, phase: rng.pick(["Succeeded", "Failed", "Pending"]) };
   return o;
@@ -89,12 +95,19 @@ export function validObjects(rng: Rng, ctx: FuzzContext, first = rng.int(1, 60_0
   for (let i = 0; i < n; i++) {
     const at = (first + i) % 65_000;
     const ns = ctx.namespaces.length > 0 ? rng.pick(ctx.namespaces) : undefined;
-    const kind = ns === undefined ? "Namespace" : rng.pick(["Namespace", "NetworkPolicy", "NetworkPolicy", "Pod", "changed", "changed"] as const);
+    const kind =
+      ns === undefined
+        ? rng.pick(["Namespace", "Namespace", "tier"] as const)
+        : rng.pick(["Namespace", "NetworkPolicy", "NetworkPolicy", "Pod", "changed", "changed", "tier"] as const);
     const c = kind === "changed" ? changed(rng, ctx, at) : undefined;
     if (c !== undefined) {
       objects.push(c);
       const meta = c["metadata"] as { namespace?: string };
       if (meta.namespace !== undefined) namespaces.push(meta.namespace);
+      continue;
+    }
+    if (kind === "tier") {
+      objects.push(validTierObject(rng, at));
       continue;
     }
     if (kind === "Namespace" || kind === "changed") objects.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: `fuzz-wi-${at}`, labels: { team: "fuzz" } } });

@@ -9,9 +9,10 @@ import { badManifests } from "./manifests.js";
 import { type Verdict, verdictOf } from "./outcome.js";
 import type { Rng } from "./random.js";
 import { BAD_NUMBERS, oddText } from "./strings.js";
+import { TIER_KINDS } from "./tier-manifests.js";
 import { manifestsText, validObjects } from "./valid-manifests.js";
 
-const KINDS = ["Namespace", "Node", "Pod", "NetworkPolicy"];
+const KINDS = ["Namespace", "Node", "Pod", "NetworkPolicy", ...TIER_KINDS];
 const NAMESPACED = ["Pod", "NetworkPolicy"];
 
 /** The kind a name stands for, in any case, as the API takes it. */
@@ -59,7 +60,21 @@ export function deleteRef(rng: Rng, ctx: FuzzContext, odd: boolean): DeleteRef {
     [
       held * other,
       () => {
-        const kind = rng.pick(["", "Deployment", "Pods", "pod ", " Pod", "ＰＯＤ", "NetworkPolicies", "networking.k8s.io/NetworkPolicy", "Namespace\u0000", oddText(rng, 12)]);
+        const kind = rng.pick([
+          "",
+          "Deployment",
+          "Pods",
+          "pod ",
+          " Pod",
+          "ＰＯＤ",
+          "NetworkPolicies",
+          "networking.k8s.io/NetworkPolicy",
+          "Namespace\u0000",
+          "clusternetworkpolicies",
+          "policy.networking.k8s.io/AdminNetworkPolicy",
+          "BaselineAdminNetworkPolicies",
+          oddText(rng, 12),
+        ]);
         const o = rng.pick(ctx.objects);
         return { kind, namespace: o.namespace, name: o.name, shape: shapeOf(kind, o.namespace, o.name), present: "unknown" };
       },

@@ -17,18 +17,21 @@ export interface KindInfo {
   /** The resource as NotFound names it: "networkpolicies.networking.k8s.io". */
   readonly resource: string;
   readonly namespaced: boolean;
+  /** A custom resource, served only by a cluster that has its CRD installed. */
+  readonly custom: boolean;
 }
 
 export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
-  Namespace: { apiVersion: "v1", what: "Namespace", plural: "namespaces", resource: "namespaces", namespaced: false },
-  Node: { apiVersion: "v1", what: "Node", plural: "nodes", resource: "nodes", namespaced: false },
-  Pod: { apiVersion: "v1", what: "Pod", plural: "pods", resource: "pods", namespaced: true },
+  Namespace: { apiVersion: "v1", what: "Namespace", plural: "namespaces", resource: "namespaces", namespaced: false, custom: false },
+  Node: { apiVersion: "v1", what: "Node", plural: "nodes", resource: "nodes", namespaced: false, custom: false },
+  Pod: { apiVersion: "v1", what: "Pod", plural: "pods", resource: "pods", namespaced: true, custom: false },
   NetworkPolicy: {
     apiVersion: "networking.k8s.io/v1",
     what: "NetworkPolicy.networking.k8s.io",
     plural: "networkpolicies",
     resource: "networkpolicies.networking.k8s.io",
     namespaced: true,
+    custom: false,
   },
   ClusterNetworkPolicy: tierKind("ClusterNetworkPolicy", "v1alpha2", "clusternetworkpolicies"),
   AdminNetworkPolicy: tierKind("AdminNetworkPolicy", "v1alpha1", "adminnetworkpolicies"),
@@ -37,7 +40,14 @@ export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
 
 /** The network-policy-api's kinds: custom resources of policy.networking.k8s.io, cluster-scoped. */
 function tierKind(kind: string, version: string, plural: string): KindInfo {
-  return { apiVersion: `policy.networking.k8s.io/${version}`, what: `${kind}.policy.networking.k8s.io`, plural, resource: `${plural}.policy.networking.k8s.io`, namespaced: false };
+  return {
+    apiVersion: `policy.networking.k8s.io/${version}`,
+    what: `${kind}.policy.networking.k8s.io`,
+    plural,
+    resource: `${plural}.policy.networking.k8s.io`,
+    namespaced: false,
+    custom: true,
+  };
 }
 
 /** Whether objects of the kind live in a namespace. */

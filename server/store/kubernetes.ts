@@ -1,9 +1,19 @@
 /**
  * The model as a Kubernetes cluster holds it: list/watch informers of
- * namespaces, nodes, pods and network policies (client-node's), each event
- * staged as a change, and bursts of events committed together so that a
- * rollout gives agents few versions, not one per pod. The cluster is the
- * source: writes through Podwall are refused.
+ * namespaces, nodes, pods and network policies, and of the network-policy-api's
+ * cluster-scoped policies (client-node's), each event staged as a change, and
+ * bursts of events committed together so that a rollout gives agents few
+ * versions, not one per pod. The cluster is the source: writes through
+ * Podwall are refused.
+ *
+ * The network-policy-api's kinds are custom resources, served only where
+ * their CRDs are installed: their absence is not an error. A kind whose
+ * collection the API server does not serve (404) is followed as a kind with
+ * no objects, said once at info level, and looked for again with the retries'
+ * backoff, so that a CRD installed later is picked up; one the server account
+ * may not list (403) is said once as a warning and looked for again the same
+ * way. Neither holds readiness back. The built-in kinds must be served: until
+ * their first lists are in, the model is not loaded.
  *
  * Coalescing: a change set is committed once no event has come for
  * COALESCE_IDLE_MS, or COALESCE_MAX_MS after its first event at the latest.
@@ -13,7 +23,7 @@
  * agent at most about ten versions a second.
  */
 import { randomUUID } from "node:crypto";
-import { type Informer, KubeConfig, type KubernetesObject, makeInformer } from "@kubernetes/client-node";
+import { type Informer, KubeConfig, type KubernetesObject, type ObjectCache, makeInformer } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { KIND_INFO, collectionPath, isNamespaced } from "../model/kinds.js";
@@ -37,23 +47,35 @@ export interface KubernetesOptions {
   readonly registry?: Registry;
 }
 
-/** The kinds followed: the list/watch path, and the apiVersion objects are written with. */
+/** The kinds followed: the list/watch path, the apiVersion objects are written with, and whether a cluster may lack it. */
 interface Resource {
   readonly kind: Kind;
   readonly apiVersion: string;
   readonly path: string;
+  readonly optional: boolean;
 }
 
 /** Every kind Podwall models, followed across all namespaces. */
-const RESOURCES: readonly Resource[] = KINDS.map((kind) => ({ kind, apiVersion: KIND_INFO[kind].apiVersion, path: collectionPath(kind) }));
+const RESOURCES: readonly Resource[] = KINDS.map((kind) => ({ kind, apiVersion: KIND_INFO[kind].apiVersion, path: collectionPath(kind), optional: KIND_INFO[kind].custom }));
+
+/** An informer with its cache of the objects it follows. */
+type FollowedInformer = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
+
+/** Why an optional kind is not followed: its collection is not served (404), or the account may not read it (403). */
+type Absence = "not-served" | "forbidden";
 
 interface Follower {
   readonly resource: Resource;
-  readonly informer: Informer<KubernetesObject>;
+  /** Replaced by a fresh one when the kind stops being served, so that it lists again from nothing. */
+  informer: FollowedInformer;
   /** The first list is in. */
   synced: boolean;
   /** Why the list or watch is failing, while it is. */
   failing: string | undefined;
+  /** The HTTP status of the last failure, if it had one. */
+  status: number | undefined;
+  /** Why an optional kind is not followed, while it is not. */
+  absent: Absence | undefined;
   retries: number;
   lists: number;
   /** A start (or restart) loop runs: an error it meets is its own to retry, not a reason for another loop. */
@@ -90,23 +112,52 @@ export class KubernetesSource implements Store {
   }
 
   private makeFollower(resource: Resource): Follower {
-    const f: Follower = { resource, informer: undefined as never, synced: false, failing: undefined, retries: 0, lists: 0, starting: false };
+    const f: Follower = {
+      resource,
+      informer: undefined as never,
+      synced: false,
+      failing: undefined,
+      status: undefined,
+      absent: undefined,
+      retries: 0,
+      lists: 0,
+      starting: false,
+    };
+    f.informer = this.makeInformer(f);
+    return f;
+  }
+
+  /** An informer of the follower's kind whose events count only while it is the follower's own. */
+  private makeInformer(f: Follower): FollowedInformer {
+    const { resource } = f;
     const counted = async () => {
       if (f.lists++ > 0) this.metrics?.relists.inc({ kind: resource.kind });
       return listAll(this.kc, resource.path);
     };
     const informer = makeInformer(this.kc, resource.path, counted);
-    informer.on("add", (obj) => this.event(f, "ADDED", obj));
-    informer.on("update", (obj) => this.event(f, "MODIFIED", obj));
-    informer.on("delete", (obj) => this.event(f, "DELETED", obj));
-    informer.on("error", (err) => this.failed(f, err));
-    (f as { informer: Informer<KubernetesObject> }).informer = informer;
-    return f;
+    const own = () => f.informer === informer;
+    informer.on("add", (obj) => {
+      if (own()) this.event(f, "ADDED", obj);
+    });
+    informer.on("update", (obj) => {
+      if (own()) this.event(f, "MODIFIED", obj);
+    });
+    informer.on("delete", (obj) => {
+      if (own()) this.event(f, "DELETED", obj);
+    });
+    informer.on("error", (err) => {
+      if (own()) this.failed(f, err);
+    });
+    return informer;
   }
 
-  /** Starts every informer and resolves once each one's first list is in; the events of those lists are the model. */
+  /**
+   * Starts every informer and resolves once each one's first list is in (or,
+   * for an optional kind, once the cluster is found not to serve it); the
+   * events of those lists are the model.
+   */
   async open(follow: (c: Commit) => void): Promise<StoredModel> {
-    await Promise.all(this.followers.map((f) => this.start(f)));
+    await Promise.all(this.followers.map((f) => new Promise<void>((settled) => void this.start(f, settled))));
     if (this.closed) throw new PodwallError("unavailable", `${this.location}: closed before the first lists were in`);
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -118,33 +169,76 @@ export class KubernetesSource implements Store {
     return { id: this.id, generation: this.generation, manifests };
   }
 
-  /** Starts (or restarts) one informer until its list is in, with backoff on errors. */
-  private async start(f: Follower): Promise<void> {
+  /**
+   * Starts (or restarts) one informer until its list is in, with backoff on
+   * errors. `settled` is called once the list is in, or once an optional kind
+   * is found absent; the loop goes on looking for an absent kind.
+   */
+  private async start(f: Follower, settled: () => void = () => undefined): Promise<void> {
     f.starting = true;
     try {
       while (!this.closed) {
         f.failing = undefined;
+        f.status = undefined;
         await f.informer.start();
         // start() resolves once the list is in and the watch is asked for, or after it reported an error.
         if (f.failing === undefined) {
-          f.synced = true;
-          f.retries = 0;
-          this.metrics?.synced.set({ kind: f.resource.kind }, 1);
+          this.served(f);
+          settled();
           return;
+        }
+        const absence = absenceOf(f);
+        if (absence !== undefined) {
+          this.absent(f, absence);
+          settled();
         }
         await this.backoff(f);
       }
     } finally {
       f.starting = false;
+      settled();
     }
+  }
+
+  private served(f: Follower): void {
+    if (f.absent !== undefined) this.o.logger?.info({ kind: f.resource.kind, path: f.resource.path }, "the kind is served now; following it");
+    f.absent = undefined;
+    f.synced = true;
+    f.retries = 0;
+    this.metrics?.synced.set({ kind: f.resource.kind }, 1);
+  }
+
+  /**
+   * An optional kind the cluster does not serve (or does not let this account read):
+   * said once, not a failure. A kind that is not served has no objects: what
+   * was followed of it before is deleted, and a fresh informer lists it from
+   * nothing once it is served again.
+   */
+  private absent(f: Follower, why: Absence): void {
+    const { kind, path } = f.resource;
+    f.failing = undefined;
+    if (f.absent !== why) {
+      if (why === "not-served")
+        this.o.logger?.info({ kind, path }, "the kind is not served by the API server (its CRD is not installed); following the cluster without it, and looking again");
+      else this.o.logger?.warn({ kind, path }, "the kind may not be listed (forbidden: the RBAC role lacks it); following the cluster without it, and looking again");
+    }
+    f.absent = why;
+    this.metrics?.synced.set({ kind }, 0);
+    if (why !== "not-served") return;
+    const old = f.informer;
+    f.informer = this.makeInformer(f);
+    void old.stop();
+    for (const obj of old.list()) this.stage(f, "DELETED", obj);
   }
 
   private failed(f: Follower, err: unknown): void {
     // Stopping an informer aborts its watch, which it reports as an error.
     if (this.closed) return;
     f.failing = errorText(err);
+    f.status = statusOf(err);
     this.metrics?.synced.set({ kind: f.resource.kind }, 0);
-    this.o.logger?.warn({ kind: f.resource.kind, err: f.failing }, "list/watch failing; retrying");
+    // An optional kind that is absent is said once, by the start loop.
+    if (absenceOf(f) === undefined) this.o.logger?.warn({ kind: f.resource.kind, err: f.failing }, "list/watch failing; retrying");
     // An informer stops after an error (a failed list or watch, a connection reset); it is
     // restarted here unless a start loop is running, which retries on its own. It resumes its
     // watch where it was, or relists when its version was cleared.
@@ -160,9 +254,14 @@ export class KubernetesSource implements Store {
   }
 
   private event(f: Follower, type: "ADDED" | "MODIFIED" | "DELETED", obj: KubernetesObject): void {
-    const kind = f.resource.kind;
-    this.metrics?.events.inc({ kind, type });
+    this.metrics?.events.inc({ kind: f.resource.kind, type });
     this.lastEventAt = Date.now();
+    this.stage(f, type, obj);
+  }
+
+  /** Stages the object's change, and commits it with those that follow within the coalescing window. */
+  private stage(f: Follower, type: "ADDED" | "MODIFIED" | "DELETED", obj: KubernetesObject): void {
+    const kind = f.resource.kind;
     const meta = obj.metadata ?? {};
     const ref: ObjectRef = { kind, namespace: isNamespaced(kind) ? (meta.namespace ?? "") : "", name: meta.name ?? "" };
     const key = refKey(ref);
@@ -190,8 +289,12 @@ export class KubernetesSource implements Store {
   }
 
   health(): StoreHealth {
-    const failing = this.followers.filter((f) => f.failing !== undefined).map((f) => `${f.resource.kind}: ${f.failing}`);
-    return { writable: false, reason: failing.length > 0 ? `${this.readOnly}; list/watch failing (retrying): ${failing.join("; ")}` : this.readOnly };
+    const failing = this.followers.filter((f) => f.failing !== undefined && absenceOf(f) === undefined).map((f) => `${f.resource.kind}: ${f.failing}`);
+    const forbidden = this.followers.filter((f) => f.absent === "forbidden").map((f) => f.resource.kind);
+    let reason = this.readOnly;
+    if (failing.length > 0) reason += `; list/watch failing (retrying): ${failing.join("; ")}`;
+    if (forbidden.length > 0) reason += `; not followed, the account may not list them (retrying): ${forbidden.join(", ")}`;
+    return { writable: false, reason };
   }
 
   async close(): Promise<void> {
@@ -206,6 +309,19 @@ export class KubernetesSource implements Store {
 function asManifest(obj: KubernetesObject, r: Resource): Manifest {
   const plain = JSON.parse(JSON.stringify(obj)) as Record<string, unknown>;
   return { ...plain, apiVersion: r.apiVersion, kind: r.kind };
+}
+
+/** Why an optional kind's list or watch failed, when that is its absence rather than a failure. */
+function absenceOf(f: Follower): Absence | undefined {
+  if (!f.resource.optional) return undefined;
+  return f.status === 404 ? "not-served" : f.status === 403 ? "forbidden" : undefined;
+}
+
+function statusOf(err: unknown): number | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const e = err as { statusCode?: unknown; code?: unknown };
+  const status = e.statusCode ?? e.code;
+  return typeof status === "number" ? status : undefined;
 }
 
 function errorText(err: unknown): string {

@@ -2,7 +2,10 @@
  * A Kubernetes API server double for tests: plain HTTP on loopback, speaking
  * the list/watch protocol the way kube-apiserver does, so that the real
  * `@kubernetes/client-node` informers (ListWatch over Watch) can run against
- * it. It holds Namespaces, Nodes, Pods and NetworkPolicies.
+ * it. It holds Namespaces, Nodes, Pods and NetworkPolicies, and the
+ * network-policy-api's custom resources (ClusterNetworkPolicy v1alpha2,
+ * AdminNetworkPolicy and BaselineAdminNetworkPolicy v1alpha1) while their
+ * CRDs are installed.
  *
  * What it reproduces, because informers depend on it:
  * - one global resourceVersion (etcd's revision): every write bumps it, the
@@ -19,7 +22,12 @@
  * - limit/continue chunking over a consistent snapshot, 410 once compacted;
  * - the API defaults a client sees on objects that Podwall reads: the
  *   kubernetes.io/metadata.name label on namespaces, policyTypes and TCP
- *   port protocols on network policies, TCP on container ports.
+ *   port protocols on network policies, TCP on container ports, the v1alpha1
+ *   CRDs' TCP on `portNumber` and `portRange`;
+ * - a custom resource's collection answers 404 while its CRD is not
+ *   installed; removing a CRD deletes its objects (DELETED events), then
+ *   ends its watches, as the API server's CRD finalizer does;
+ * - 403 Forbidden for a kind the test forbids, as RBAC answers.
  *
  * What it does not do: label/field selectors (answered 400, not ignored),
  * writes over HTTP (the test drives writes), admission, graceful pod
@@ -32,8 +40,11 @@ import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export type Kind = "Namespace" | "Node" | "Pod" | "NetworkPolicy";
-export const KINDS: readonly Kind[] = ["Namespace", "Node", "Pod", "NetworkPolicy"];
+/** The network-policy-api's kinds: custom resources, served while their CRDs are installed. */
+export type CustomKind = "ClusterNetworkPolicy" | "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy";
+export const CUSTOM_KINDS: readonly CustomKind[] = ["ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"];
+export type Kind = "Namespace" | "Node" | "Pod" | "NetworkPolicy" | CustomKind;
+export const KINDS: readonly Kind[] = ["Namespace", "Node", "Pod", "NetworkPolicy", ...CUSTOM_KINDS];
 
 export interface ObjectMeta {
   name: string;
@@ -79,6 +90,8 @@ export type ExpiredWatch = "event" | "status";
 export interface KubeApiServerOptions {
   /** How a watch from a compacted resourceVersion is refused; "event" unless set. */
   readonly expiredWatch?: ExpiredWatch;
+  /** The CRDs installed at start; all of them unless set. */
+  readonly crds?: readonly CustomKind[];
 }
 
 export interface KubeApiServer {
@@ -131,6 +144,15 @@ export interface KubeApiServer {
   holdLists(): () => void;
   /** How many watches of the kind are open. */
   watchers(kind: Kind): number;
+  /** Installs the kind's CRD: its collection is served from now on, empty. */
+  installCrd(kind: CustomKind): void;
+  /**
+   * Removes the kind's CRD: each of its objects is deleted (a DELETED event
+   * each), its watches end, and its collection answers 404 from now on.
+   */
+  removeCrd(kind: CustomKind): void;
+  /** Lists and watches of the kind answer 403 Forbidden from now on (or again not, with `forbidden` false). */
+  forbid(kind: Kind, forbidden?: boolean): void;
   /** Writes a kubeconfig for this server (context "double") into dir, or a fresh temp dir; returns its path. */
   kubeconfig(dir?: string): string;
   /** Ends every watch and connection, closes the server, removes the temp dirs it made. */
@@ -170,7 +192,21 @@ const RESOURCES: Record<Kind, ResourceInfo> = {
   Node: { kind: "Node", apiVersion: "v1", prefix: "/api/v1", plural: "nodes", namespaced: false },
   Pod: { kind: "Pod", apiVersion: "v1", prefix: "/api/v1", plural: "pods", namespaced: true },
   NetworkPolicy: { kind: "NetworkPolicy", apiVersion: "networking.k8s.io/v1", prefix: "/apis/networking.k8s.io/v1", plural: "networkpolicies", namespaced: true },
+  ClusterNetworkPolicy: custom("ClusterNetworkPolicy", "v1alpha2", "clusternetworkpolicies"),
+  AdminNetworkPolicy: custom("AdminNetworkPolicy", "v1alpha1", "adminnetworkpolicies"),
+  BaselineAdminNetworkPolicy: custom("BaselineAdminNetworkPolicy", "v1alpha1", "baselineadminnetworkpolicies"),
 };
+
+function custom(kind: CustomKind, version: string, plural: string): ResourceInfo {
+  const apiVersion = `policy.networking.k8s.io/${version}`;
+  return { kind, apiVersion, prefix: `/apis/${apiVersion}`, plural, namespaced: false };
+}
+
+const PREFIXES = [...new Set(Object.values(RESOURCES).map((r) => r.prefix))];
+
+function isCustom(kind: Kind): kind is CustomKind {
+  return (CUSTOM_KINDS as readonly string[]).includes(kind);
+}
 
 type EventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -277,12 +313,30 @@ function applyDefaults(obj: KubeObject): void {
     }
     case "Node":
       break;
+    case "AdminNetworkPolicy":
+    case "BaselineAdminNetworkPolicy": {
+      // The v1alpha1 CRDs: `protocol` of portNumber and portRange has "default: TCP".
+      if (!spec) break;
+      for (const rule of [...(Array.isArray(spec.ingress) ? spec.ingress : []), ...(Array.isArray(spec.egress) ? spec.egress : [])]) {
+        if (!isRecord(rule) || !Array.isArray(rule.ports)) continue;
+        for (const port of rule.ports) {
+          if (!isRecord(port)) continue;
+          for (const key of ["portNumber", "portRange"]) {
+            const p = port[key];
+            if (isRecord(p) && p.protocol === undefined) p.protocol = "TCP";
+          }
+        }
+      }
+      break;
+    }
+    case "ClusterNetworkPolicy":
+      break;
   }
 }
 
 function routeOf(path: string): Route | undefined {
   const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-  for (const prefix of ["/api/v1", "/apis/networking.k8s.io/v1"]) {
+  for (const prefix of PREFIXES) {
     if (!trimmed.startsWith(`${prefix}/`)) continue;
     const segments = trimmed
       .slice(prefix.length + 1)
@@ -318,6 +372,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   /** Watches and continue tokens from before this resourceVersion are refused. */
   let compactedAt = FIRST_RESOURCE_VERSION;
   const store = new Map<Kind, Map<string, KubeObject>>(KINDS.map((k) => [k, new Map()]));
+  const crds = new Set<CustomKind>(options.crds ?? CUSTOM_KINDS);
+  const forbidden = new Set<Kind>();
+  /** Whether the kind's collection is served: a built-in kind always, a custom one while its CRD is installed. */
+  const served = (kind: Kind) => !isCustom(kind) || crds.has(kind);
   const history: HistoryEvent[] = [];
   /** What a chunked list saw at its first page, so its later pages stay consistent. */
   const snapshots = new Map<string, KubeObject[]>();
@@ -377,6 +435,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   const notFound = (info: ResourceInfo, name: string) => new KubeApiError(404, "NotFound", `${info.plural} "${name}" not found`);
 
+  /** What the API server answers a write of a custom resource whose CRD is not installed. */
+  const requireServed = (info: ResourceInfo): void => {
+    if (!served(info.kind)) throw new KubeApiError(404, "NotFound", "the server could not find the requested resource");
+  };
+
   const double: KubeApiServer = {
     url: "",
     token,
@@ -386,6 +449,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
     create(obj) {
       const { info, value, key } = normalize(obj);
+      requireServed(info);
       if (storeOf(info.kind).has(key)) {
         throw new KubeApiError(409, "AlreadyExists", `${info.plural} "${value.metadata.name}" already exists`);
       }
@@ -401,6 +465,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
     update(obj) {
       const { info, value, key } = normalize(obj);
+      requireServed(info);
       const current = storeOf(info.kind).get(key);
       if (!current) throw notFound(info, value.metadata.name);
       const asked = obj.metadata.resourceVersion;
@@ -425,6 +490,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
     delete(kind, namespace, name) {
       const info = RESOURCES[kindOf(kind)];
+      requireServed(info);
       const key = keyOf(info, namespace || "default", name);
       const current = storeOf(info.kind).get(key);
       if (!current) throw notFound(info, name);
@@ -479,6 +545,22 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
 
     watchers: (kind) => [...watchers].filter((w) => w.kind === kind).length,
+
+    installCrd(kind) {
+      crds.add(kindOf(kind) as CustomKind);
+    },
+
+    removeCrd(kind) {
+      if (!crds.has(kind)) return;
+      for (const o of sorted(kind, undefined)) double.delete(kind, undefined, o.metadata.name);
+      crds.delete(kind);
+      for (const w of [...watchers]) if (w.kind === kind) endWatch(w, "end");
+    },
+
+    forbid(kind, yes = true) {
+      if (yes) forbidden.add(kindOf(kind));
+      else forbidden.delete(kindOf(kind));
+    },
 
     kubeconfig(dir) {
       let target = dir;
@@ -655,7 +737,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     requests.push(entry);
 
     if (req.headers.authorization !== `Bearer ${token}`) return fail(res, entry, 401, "Unauthorized");
-    if (!route) return fail(res, entry, 404, "the server could not find the requested resource");
+    if (!route || !served(route.info.kind)) return fail(res, entry, 404, "the server could not find the requested resource");
     if (req.method !== "GET") return fail(res, entry, 405, `the double takes writes from the test, not over HTTP (${req.method ?? ""})`);
     for (const unsupported of ["labelSelector", "fieldSelector", "sendInitialEvents"]) {
       if (url.searchParams.get(unsupported)) return fail(res, entry, 400, `${unsupported} is not supported by the double`);
@@ -667,6 +749,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       return found ? send(res, entry, 200, found) : fail(res, entry, 404, `${route.info.plural} "${name}" not found`);
     }
     if (verb === "list" || verb === "watch") {
+      if (forbidden.has(route.info.kind)) {
+        const scope = route.namespace !== undefined ? ` in the namespace "${route.namespace}"` : " at the cluster scope";
+        const group = route.info.apiVersion.includes("/") ? route.info.apiVersion.split("/")[0] : "";
+        return fail(
+          res,
+          entry,
+          403,
+          `${route.info.plural}${group ? `.${group}` : ""} is forbidden: User "podwall" cannot ${verb} resource "${route.info.plural}" in API group "${group}"${scope}`,
+        );
+      }
       const failure = takeFailure(route.info.kind, verb);
       if (verb === "list" && holds.size > 0) await new Promise<void>((resolve) => held.push(resolve));
       if (closed) return;

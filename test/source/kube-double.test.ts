@@ -13,6 +13,7 @@ import {
   AbortError,
   ApiException,
   CoreV1Api,
+  CustomObjectsApi,
   type Informer,
   KubeConfig,
   type KubernetesListObject,
@@ -22,13 +23,16 @@ import {
   type ObjectCache,
   makeInformer,
 } from "@kubernetes/client-node";
-import { type Kind, KubeApiError, type KubeApiServer, type RequestRecord, startKubeApiServer, waitUntil } from "../helpers/kube-apiserver.js";
+import { CUSTOM_KINDS, type Kind, KubeApiError, type KubeApiServer, type RequestRecord, startKubeApiServer, waitUntil } from "../helpers/kube-apiserver.js";
 
 const PATHS: Record<Kind, string> = {
   Namespace: "/api/v1/namespaces",
   Node: "/api/v1/nodes",
   Pod: "/api/v1/pods",
   NetworkPolicy: "/apis/networking.k8s.io/v1/networkpolicies",
+  ClusterNetworkPolicy: "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies",
+  AdminNetworkPolicy: "/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies",
+  BaselineAdminNetworkPolicy: "/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies",
 };
 
 type Verb = "add" | "update" | "delete" | "connect" | "error";
@@ -63,6 +67,11 @@ function kubeConfig(double: KubeApiServer): KubeConfig {
 function listFn(kc: KubeConfig, kind: Kind): () => Promise<KubernetesListObject<KubernetesObject>> {
   const core = kc.makeApiClient(CoreV1Api);
   const net = kc.makeApiClient(NetworkingV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const customList = () => {
+    const [, , group, version, plural] = PATHS[kind].split("/") as [string, string, string, string, string];
+    return custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<KubernetesObject>>;
+  };
   switch (kind) {
     case "Namespace":
       return () => core.listNamespace();
@@ -72,6 +81,10 @@ function listFn(kc: KubeConfig, kind: Kind): () => Promise<KubernetesListObject<
       return () => core.listPodForAllNamespaces();
     case "NetworkPolicy":
       return () => net.listNetworkPolicyForAllNamespaces();
+    case "ClusterNetworkPolicy":
+    case "AdminNetworkPolicy":
+    case "BaselineAdminNetworkPolicy":
+      return customList;
   }
 }
 
@@ -705,4 +718,111 @@ describe("the API server double's protocol", () => {
       );
     });
   });
+
+  test("a custom resource is served while its CRD is installed: 404 before, list and watch after, and its removal deletes its objects, then ends its watches", async () => {
+    await withDouble({ crds: [] }, async (double) => {
+      const cnps = PATHS.ClusterNetworkPolicy;
+      for (const kind of CUSTOM_KINDS) {
+        const absent = await get(double, PATHS[kind]);
+        assert.deepEqual({ status: absent.status, kind: absent.body.kind, reason: absent.body.reason }, { status: 404, kind: "Status", reason: "NotFound" }, kind);
+        assert.equal((await openWatch(double, `${PATHS[kind]}?watch=true`)).status, 404, kind);
+      }
+      assert.throws(
+        () => double.create(cnp("early")),
+        (e: unknown) => e instanceof KubeApiError && e.status === 404,
+        "no object of a kind the API server does not serve",
+      );
+
+      double.installCrd("ClusterNetworkPolicy");
+      const empty = await get(double, cnps);
+      assert.deepEqual({ status: empty.status, kind: empty.body.kind, items: empty.body.items }, { status: 200, kind: "ClusterNetworkPolicyList", items: [] });
+      assert.equal((await get(double, PATHS.AdminNetworkPolicy)).status, 404, "another CRD is still missing");
+      const w = await openWatch(double, `${cnps}?watch=true&resourceVersion=${double.resourceVersion()}`);
+      double.create(cnp("a"));
+      double.create(cnp("b"));
+      const listed = await get(double, cnps);
+      assert.deepEqual(
+        listed.body.items.map((i: any) => [i.kind, i.metadata.name, i.metadata.namespace]),
+        [
+          [undefined, "a", undefined],
+          [undefined, "b", undefined],
+        ],
+        "cluster-scoped, and list items without their kind",
+      );
+      assert.equal((await get(double, `${cnps}/a`)).body.apiVersion, "policy.networking.k8s.io/v1alpha2");
+
+      double.removeCrd("ClusterNetworkPolicy");
+      await waitUntil(w.ended, "the watch to end");
+      assert.deepEqual(
+        w.events.map((e) => `${e.type} ${e.object.kind} ${e.object.metadata.name}`),
+        ["ADDED ClusterNetworkPolicy a", "ADDED ClusterNetworkPolicy b", "DELETED ClusterNetworkPolicy a", "DELETED ClusterNetworkPolicy b"],
+      );
+      assert.equal((await get(double, cnps)).status, 404);
+      assert.deepEqual(double.objects("ClusterNetworkPolicy"), []);
+    });
+  });
+
+  test("a kind forbidden to the account answers 403 to lists and watches until allowed again; the v1alpha1 CRDs default a port's protocol to TCP", async () => {
+    await withDouble({}, async (double) => {
+      double.forbid("AdminNetworkPolicy");
+      const refused = await get(double, PATHS.AdminNetworkPolicy);
+      assert.deepEqual({ status: refused.status, reason: refused.body.reason }, { status: 403, reason: "Forbidden" });
+      assert.match(
+        refused.body.message,
+        /^adminnetworkpolicies\.policy\.networking\.k8s\.io is forbidden: User "podwall" cannot list resource "adminnetworkpolicies" in API group "policy\.networking\.k8s\.io" at the cluster scope$/,
+      );
+      assert.equal((await openWatch(double, `${PATHS.AdminNetworkPolicy}?watch=true`)).status, 403);
+      assert.equal((await get(double, PATHS.ClusterNetworkPolicy)).status, 200, "only the forbidden kind");
+      double.forbid("AdminNetworkPolicy", false);
+      assert.equal((await get(double, PATHS.AdminNetworkPolicy)).status, 200);
+
+      const anp = double.create({
+        apiVersion: "policy.networking.k8s.io/v1alpha1",
+        kind: "AdminNetworkPolicy",
+        metadata: { name: "ports" },
+        spec: {
+          priority: 1,
+          subject: { namespaces: {} },
+          egress: [
+            { action: "Allow", to: [{ namespaces: {} }], ports: [{ portNumber: { port: 80 } }, { portRange: { start: 1, end: 2, protocol: "UDP" } }, { namedPort: "http" }] },
+          ],
+        },
+      });
+      assert.deepEqual((anp.spec as any).egress[0].ports, [
+        { portNumber: { port: 80, protocol: "TCP" } },
+        { portRange: { start: 1, end: 2, protocol: "UDP" } },
+        { namedPort: "http" },
+      ]);
+    });
+  });
+
+  test("an informer of a custom resource: its first list, then live events; the removal of its CRD is its 'error' (404) after the deletes", async () => {
+    await withDouble({}, async (double, kc, track) => {
+      double.create(cnp("a"));
+      const f = track(follow(kc, "ClusterNetworkPolicy"));
+      await f.informer.start();
+      assert.deepEqual(f.refs("add"), ["a"]);
+      double.create(cnp("b"));
+      double.update(cnp("a", 7));
+      double.delete("ClusterNetworkPolicy", undefined, "b");
+      await waitUntil(inSync(f, double, "ClusterNetworkPolicy"), "the informer to follow the live events");
+      assert.deepEqual(f.refs("update"), ["a"]);
+      assert.deepEqual(f.refs("delete"), ["b"]);
+
+      double.removeCrd("ClusterNetworkPolicy");
+      await waitUntil(() => f.count("error") > 0, "the informer to fail");
+      assert.deepEqual(f.refs("delete"), ["b", "a"]);
+      const err = f.seen.find((x) => x.verb === "error")?.err as { statusCode?: number };
+      assert.equal(err.statusCode, 404, "the watch resumed after the end of the stream finds the collection gone");
+    });
+  });
 });
+
+function cnp(name: string, priority = 1) {
+  return {
+    apiVersion: "policy.networking.k8s.io/v1alpha2",
+    kind: "ClusterNetworkPolicy",
+    metadata: { name },
+    spec: { tier: "Admin", priority, subject: { namespaces: {} }, ingress: [{ action: "Deny", from: [{ namespaces: {} }] }] },
+  };
+}

@@ -4,7 +4,7 @@
  * once each, in order, to the view that follows; the generation grows with
  * every commit; a commit validated against an old generation is refused and
  * changes nothing; and a durable store gives back after a restart exactly
- * what it committed.
+ * what it committed, cluster-scoped tier policies included.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +15,7 @@ import type { Manifest } from "../../server/model/types.js";
 import { type Change, type Commit, EtcdStore, LmdbStore, MemoryStore, type ObjectRef, type Store, StoreConflict } from "../../server/store/index.js";
 import { type EtcdProcess, startEtcd } from "../helpers/etcd.js";
 import { eventually } from "../rules/support.js";
+import { deleteTier, putTier, tierPolicy } from "./tier-objects.js";
 
 interface Subject {
   readonly name: string;
@@ -127,8 +128,11 @@ for (const subject of SUBJECTS) {
       const p = place();
       const first = make(p);
       const f = await follow(first);
-      let g = await first.commit([put(ns("a")), put(ns("b")), put(ns("c"))], f.generation);
-      g = await first.commit([del("b"), put(ns("c", { v: "2" }))], g);
+      const cnp = tierPolicy("ClusterNetworkPolicy", "deny-c", { subject: "c" });
+      const anp = tierPolicy("AdminNetworkPolicy", "pass-a", { subject: "a", action: "Pass" });
+      const banp = tierPolicy("BaselineAdminNetworkPolicy", "default");
+      let g = await first.commit([put(ns("a")), put(ns("b")), put(ns("c")), putTier(cnp), putTier(anp)], f.generation);
+      g = await first.commit([del("b"), put(ns("c", { v: "2" })), deleteTier("AdminNetworkPolicy", "pass-a"), putTier(banp)], g);
       await first.close();
       const again = await follow(make(p));
       if (!subject.durable) {
@@ -138,7 +142,7 @@ for (const subject of SUBJECTS) {
       }
       assert.equal(again.id, f.id, "the same stored model");
       assert.equal(again.generation, g);
-      assert.deepEqual(byName(again.manifests), [ns("a"), ns("c", { v: "2" })]);
+      assert.deepEqual(byName(again.manifests), [ns("a"), ns("c", { v: "2" }), banp, cnp]);
     });
   });
 }

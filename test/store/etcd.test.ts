@@ -12,6 +12,7 @@ import { PodwallError } from "../../server/service/errors.js";
 import { EtcdStore } from "../../server/store/etcd.js";
 import { type Change, type Commit, type ObjectRef, StoreConflict, refKey } from "../../server/store/types.js";
 import { type EtcdProcess, type EtcdProxy, startEtcd, startProxy } from "../helpers/etcd.js";
+import { tierPolicy } from "./tier-objects.js";
 
 const namespace = (name: string, labels: Record<string, string> = {}): Manifest => ({
   apiVersion: "v1",
@@ -113,7 +114,9 @@ describe("EtcdStore on a real etcd", () => {
     assert.equal(a.store.kind, "etcd");
     assert.equal(a.store.location, `etcd ${etcd.url} ${prefix}`);
 
-    const first = [put(namespace("x")), put(pod("x", "a", "10.0.0.1"))];
+    const cnp = tierPolicy("ClusterNetworkPolicy", "deny-x", { subject: "x" });
+    const anp = tierPolicy("AdminNetworkPolicy", "allow-x", { subject: "x", action: "Accept" });
+    const first = [put(namespace("x")), put(pod("x", "a", "10.0.0.1")), put(cnp)];
     const g1 = await a.store.commit(first, 0);
     assert.equal(g1, await etcd.revision());
     const raw = new Etcd3({ hosts: etcd.url });
@@ -121,6 +124,7 @@ describe("EtcdStore on a real etcd", () => {
       const meta = await raw.get(`${prefix}meta/generation`).exec();
       assert.equal(Number(meta.kvs[0]?.mod_revision), g1);
       assert.deepEqual(JSON.parse((await raw.get(`${prefix}objects/Pod/x/a`).string()) ?? "null"), pod("x", "a", "10.0.0.1"));
+      assert.deepEqual(JSON.parse((await raw.get(`${prefix}objects/ClusterNetworkPolicy//deny-x`).string()) ?? "null"), cnp, "a cluster-scoped kind: no namespace");
     } finally {
       raw.close();
     }
@@ -129,7 +133,7 @@ describe("EtcdStore on a real etcd", () => {
     assert.deepEqual(normal(b.follower.commits), [{ generation: g1, changes: sorted(first) }]);
     assert.deepEqual(normal(a.follower.commits), [{ generation: g1, changes: sorted(first) }]);
 
-    const second = [put(namespace("x", { team: "blue" })), del(pod("x", "a", "10.0.0.1")), put(pod("x", "b", "10.0.0.2"))];
+    const second = [put(namespace("x", { team: "blue" })), del(pod("x", "a", "10.0.0.1")), put(pod("x", "b", "10.0.0.2")), del(cnp), put(anp)];
     const g2 = await b.store.commit(second, g1);
     assert.ok(g2 > g1);
     await a.follower.reached(g2);
@@ -145,7 +149,7 @@ describe("EtcdStore on a real etcd", () => {
     const c = await opened(etcd.url, prefix);
     assert.equal(c.model.id, a.model.id);
     assert.equal(c.model.generation, g2);
-    assert.deepEqual(byName(c.model.manifests), byName([namespace("x", { team: "blue" }), pod("x", "b", "10.0.0.2")]));
+    assert.deepEqual(byName(c.model.manifests), byName([namespace("x", { team: "blue" }), pod("x", "b", "10.0.0.2"), anp]));
     assert.deepEqual(c.store.health(), { writable: true });
     const elsewhere = await opened(etcd.url, freshPrefix());
     assert.notEqual(elsewhere.model.id, a.model.id);

@@ -13,6 +13,7 @@ import { PodwallError } from "../../server/service/errors.js";
 import { LOCK_FILE, processStartTime } from "../../server/store/dir-lock.js";
 import { DATA_FILE, LmdbStore, lmdbOptions } from "../../server/store/lmdb.js";
 import { type Change, type Commit, type ObjectRef, StoreConflict, StoreOpenError, type StoredModel } from "../../server/store/types.js";
+import { deleteTier, putTier, tierPolicy } from "./tier-objects.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const LMDB_TS = new URL("../../server/store/lmdb.ts", import.meta.url).href;
@@ -123,7 +124,15 @@ describe("LmdbStore", () => {
       const store = open();
       const followed: Commit[] = [];
       await store.open((c) => followed.push(c));
-      const first = [put(nsRef("prod"), nsManifest("prod")), put(podRef("prod", "web"), podManifest("prod", "web", "10.0.0.1")), put(nsRef("dev"), nsManifest("dev"))];
+      const cnp = tierPolicy("ClusterNetworkPolicy", "deny-prod", { subject: "prod", from: "dev" });
+      const banp = tierPolicy("BaselineAdminNetworkPolicy", "default", { action: "Accept" });
+      const first = [
+        put(nsRef("prod"), nsManifest("prod")),
+        put(podRef("prod", "web"), podManifest("prod", "web", "10.0.0.1")),
+        put(nsRef("dev"), nsManifest("dev")),
+        putTier(cnp),
+        putTier(tierPolicy("AdminNetworkPolicy", "pass-dev", { subject: "dev", action: "Pass" })),
+      ];
       assert.equal(await store.commit(first, 0), 1);
       assert.deepEqual(followed, [{ generation: 1, changes: first }]);
       assert.equal(followed[0]!.changes, first);
@@ -134,6 +143,8 @@ describe("LmdbStore", () => {
         put(podRef("prod", "db"), podManifest("prod", "db", "10.0.0.3")),
         put(podRef("prod", "tmp"), podManifest("prod", "tmp", "10.0.0.4")),
         del(podRef("prod", "tmp")),
+        deleteTier("AdminNetworkPolicy", "pass-dev"),
+        putTier(banp),
       ];
       assert.equal(await store.commit(second, 1), 2);
       assert.deepEqual(followed, [
@@ -145,13 +156,13 @@ describe("LmdbStore", () => {
       const again = open();
       assert.deepEqual(await held(again), {
         generation: 2,
-        manifests: [nsManifest("prod"), podManifest("prod", "db", "10.0.0.3"), podManifest("prod", "web", "10.0.0.1")],
+        manifests: [banp, cnp, nsManifest("prod"), podManifest("prod", "db", "10.0.0.3"), podManifest("prod", "web", "10.0.0.1")],
       });
-      assert.equal(await again.commit([del(podRef("prod", "db"))], 2), 3);
+      assert.equal(await again.commit([del(podRef("prod", "db")), deleteTier("BaselineAdminNetworkPolicy", "default")], 2), 3);
       await again.close();
 
       const third = open();
-      assert.deepEqual(await held(third), { generation: 3, manifests: [nsManifest("prod"), podManifest("prod", "web", "10.0.0.1")] });
+      assert.deepEqual(await held(third), { generation: 3, manifests: [cnp, nsManifest("prod"), podManifest("prod", "web", "10.0.0.1")] });
     });
   });
 
