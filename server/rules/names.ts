@@ -4,6 +4,7 @@
  * names and a renamed object cannot collide with a stale one.
  */
 import { hash } from "node:crypto";
+import type { Tier } from "../model/tier-types.js";
 import type { Family } from "../model/types.js";
 import { MAX_CHAIN_NAME, MAX_SET_NAME } from "./plan.js";
 
@@ -67,7 +68,34 @@ export function policyChainName(policyKey: string, dir: "ingress" | "egress", fa
   return checked(`${PREFIX}${dir === "ingress" ? "PI" : "PE"}-${digest(`policy\0${policyKey}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
 }
 
-/** A set, named by what defines its members (kind: PODS, NETS, PORT). */
-export function setName(kind: "PODS" | "NETS" | "PORT", definition: string): string {
+/** The chain hooked from INPUT, when a pod's traffic to its own node is subject to a policy tier: `PODWALL-INPUT` (IPv6: `PODWALL-INPUT6`). */
+export function inputChainName(family: Family): string {
+  return `${PREFIX}INPUT${family === "ipv4" ? "" : "6"}`;
+}
+
+/** The chain of the local pods' traffic to an address of their own node: `PODWALL-NODE` (IPv6: `PODWALL-NODE6`). */
+export function ownNodeChainName(family: Family): string {
+  return `${PREFIX}NODE${family === "ipv4" ? "" : "6"}`;
+}
+
+/**
+ * The chain of pods with one list of policies of one tier in one direction
+ * (`key` names the policy chains it jumps to): `PODWALL-AI-…` / `PODWALL-AE-…`
+ * for the Admin tier, `PODWALL-BI-…` / `PODWALL-BE-…` for the Baseline tier.
+ */
+export function tierChainName(key: string, tier: Tier, dir: "ingress" | "egress", family: Family): string {
+  const kind = `${tier === "Admin" ? "A" : "B"}${dir === "ingress" ? "I" : "E"}`;
+  return checked(`${PREFIX}${kind}-${digest(`tier\0${tier}\0${key}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
+}
+
+/** A cluster-scoped policy's chain for one direction: `PODWALL-TI-…` / `PODWALL-TE-…`. */
+export function tierPolicyChainName(policyKey: string, dir: "ingress" | "egress", family: Family): string {
+  return checked(`${PREFIX}${dir === "ingress" ? "TI" : "TE"}-${digest(`tierPolicy\0${policyKey}${familyPart(family)}`)}`, MAX_CHAIN_NAME);
+}
+
+export type SetKind = "PODS" | "NETS" | "PORT" | "NODES";
+
+/** A set, named by what defines its members (kind: PODS, NETS, PORT, NODES). */
+export function setName(kind: SetKind, definition: string): string {
   return checked(`${PREFIX}${kind}-${digest(definition)}`, MAX_SET_NAME - TEMP_SUFFIX.length);
 }

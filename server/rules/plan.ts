@@ -29,12 +29,14 @@ export interface SetPlan extends SetSpec {
 }
 
 export type SetSource =
-  /** The pods a pod peer of a policy in `policyNamespace` selects. */
+  /** The pods a pod peer of a policy in `policyNamespace` selects (`policyNamespace` is "" when `namespaces` is a selector: the set is the same for every policy). */
   | { readonly kind: "pods"; readonly policyNamespace: string; readonly namespaces: NamespaceScope; readonly pods: Selector }
   /** The pods where a named port resolves to `port`. */
   | { readonly kind: "port"; readonly protocol: Protocol; readonly name: string; readonly port: number }
-  /** An ipBlock: `cidr`, with each `except` as `nomatch`. Depends on nothing in the model. */
-  | { readonly kind: "nets"; readonly cidr: Cidr; readonly except: readonly Cidr[] };
+  /** An ipBlock: `cidr`, with each `except` as `nomatch` (a tier policy's `networks` CIDR has none). Depends on nothing in the model. */
+  | { readonly kind: "nets"; readonly cidr: Cidr; readonly except: readonly Cidr[] }
+  /** A tier policy's `nodes` peer: the InternalIPs of the nodes whose labels the selector matches. */
+  | { readonly kind: "nodes"; readonly nodes: Selector };
 
 export interface SetEntry {
   readonly value: string;

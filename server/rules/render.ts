@@ -150,15 +150,25 @@ function renderRule(chain: string, r: RulePlan): string {
   return `-A ${chain} -m comment --comment ${quote(comment(r.origin))}${match} ${r.target.join(" ")}`;
 }
 
-/** The one place rule comments are written: the policy and field, or the pod. */
+/**
+ * The one place rule comments are written: the policy and field, or the pod,
+ * and a note (a tier policy's rule name among them, which may hold any
+ * character). Quotes, backslashes and control characters are dropped rather
+ * than escaped, and the text is cut to the kernel's 255 bytes.
+ */
 export function comment(o: Origin): string {
   let text = o.policy ?? o.pod ?? "";
   if (o.field) text = text ? `${text} ${o.field}` : o.field;
   if (o.note) text = text ? `${text} ${o.note}` : o.note;
-  return text.length > 255 ? text.slice(0, 255) : text;
+  if (UNQUOTABLE.test(text)) text = text.replace(UNQUOTABLE_ALL, "");
+  if (text.length > 255) text = text.slice(0, 255);
+  while (Buffer.byteLength(text) > 255) text = [...text].slice(0, -1).join("");
+  return text;
 }
 
-/** Names and field paths hold no quote or backslash; were one to, it is dropped rather than escaped. */
+const UNQUOTABLE = /["\\\x00-\x1f\x7f]/;
+const UNQUOTABLE_ALL = /["\\\x00-\x1f\x7f]/g;
+
 function quote(s: string): string {
-  return `"${s.includes('"') || s.includes("\\") ? s.replace(/["\\]/g, "") : s}"`;
+  return `"${s}"`;
 }

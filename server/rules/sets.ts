@@ -4,22 +4,24 @@
  * set that a write touched is made again on its own.
  */
 import type { Cluster } from "../model/cluster.js";
-import type { Cidr, Family, Pod, PolicyObject, PortMatcher, Protocol } from "../model/types.js";
-import { isLive } from "../model/types.js";
+import type { TierPolicy, TierPort } from "../model/tier-types.js";
+import type { Cidr, Family, Pod, PolicyObject, PortMatcher, Protocol, Selector } from "../model/types.js";
+import { PROTOCOLS, isLive } from "../model/types.js";
 import { matches, resolvePortMatcher, selectPeerPods } from "../policy/index.js";
 import { changeSet, makeSet, position, entryValue } from "./members.js";
 import type { ChainPlan, SetEntry, SetPlan, SetSource, SetSpec } from "./plan.js";
 
 /**
  * What nodes share, kept across writes by the rules service: set contents
- * by name, policy chains by policy object (a chain depends on the policy, the
- * family and, for named ports, the numbers they resolve to on the destination
- * pod, never on the node; an updated policy is a new object), and named-port
- * groupings. Whoever keeps it across writes must drop what a write touches.
+ * by name, policy chains by policy object, a NetworkPolicy's or a tier
+ * policy's (a chain depends on the policy, the family and, for named ports,
+ * the numbers they resolve to on the destination pod, never on the node; an
+ * updated policy is a new object), and named-port groupings. Whoever keeps it
+ * across writes must drop what a write touches.
  */
 export class CompileCache {
   readonly sets = new Map<string, SetPlan>();
-  readonly chains: WeakMap<PolicyObject, Map<string, CachedChain>>;
+  readonly chains: WeakMap<PolicyObject | TierPolicy, Map<string, CachedChain>>;
   readonly portGroups = new Map<string, Map<number, Pod[]>>();
   /** Pod chains by name: a pod chain's name says all its rules (see FamilyCompiler.podChain). */
   readonly podChains: Map<string, ChainPlan>;
@@ -57,10 +59,10 @@ export class CompileCache {
   }
 }
 
-/** A pod's chain, with the policy objects (and, for egress, the named-port numbers) it was made for, and the policy chains it jumps to. */
+/** A pod's chain, with the policy objects (NetworkPolicies, or one tier's policies) and, for egress, the named-port numbers it was made for, and the policy chains it jumps to. */
 export interface CachedPodChain {
   readonly chain: ChainPlan;
-  readonly policies: readonly PolicyObject[];
+  readonly policies: readonly object[];
   readonly numbers: string;
   readonly jumps: readonly CachedChain[];
 }
@@ -87,6 +89,8 @@ export function materialize(cluster: Cluster, cache: CompileCache, spec: SetSpec
 export function updateMembers(cluster: Cluster, old: SetPlan, addresses: Iterable<string>): SetPlan {
   const s = old.source;
   if (s.kind === "nets") return old;
+  // Nodes are few, and a node's change is not a pod's: its members are asked again, all of them.
+  if (s.kind === "nodes") return withMembers(old, nodeEntries(cluster, s.nodes, old.family));
   const added: SetEntry[] = [];
   const removed: string[] = [];
   for (const address of addresses) {
@@ -96,6 +100,15 @@ export function updateMembers(cluster: Cluster, old: SetPlan, addresses: Iterabl
       else removed.push(address);
     }
   }
+  return added.length === 0 && removed.length === 0 ? old : changeSet(old, added, removed);
+}
+
+/** `old` with exactly these members (sorted), made by what changed; `old` itself when nothing did. */
+function withMembers(old: SetPlan, entries: readonly SetEntry[]): SetPlan {
+  const now = new Set(entries.map(entryValue));
+  const removed = old.entries.filter((e) => !now.has(e.value)).map(entryValue);
+  const was = new Set(old.entries.map(entryValue));
+  const added = entries.filter((e) => !was.has(e.value));
   return added.length === 0 && removed.length === 0 ? old : changeSet(old, added, removed);
 }
 
@@ -126,7 +139,23 @@ function members(cluster: Cluster, cache: CompileCache, spec: SetSpec): SetEntry
       return podEntries(selectPeerPods(cluster, s.policyNamespace, { kind: "pods", field: "", namespaces: s.namespaces, pods: s.pods }), spec.family);
     case "port":
       return podEntries(namedPortGroups(cluster, cache, s.protocol, s.name).get(s.port) ?? [], spec.family);
+    case "nodes":
+      return nodeEntries(cluster, s.nodes, spec.family);
   }
+}
+
+/**
+ * A `nodes` peer: "It selects the nodeIPs as the peer type by matching on the
+ * IPs present in the node.Status.Addresses field of the node" (the model
+ * keeps the InternalIPs), of the nodes whose labels the selector matches.
+ */
+function nodeEntries(cluster: Cluster, sel: Selector, family: Family): SetEntry[] {
+  const ips = new Set<string>();
+  for (const node of cluster.nodes.values()) {
+    if (!matches(sel, node.labels)) continue;
+    for (const a of node.addresses) if (a.family === family) ips.add(a.text);
+  }
+  return [...ips].sort().map((value) => ({ value, nomatch: false }));
 }
 
 function podEntries(pods: Iterable<Pod>, family: Family): SetEntry[] {
@@ -191,6 +220,41 @@ export function ingressPortNumbers(p: PolicyObject, pod: Pod): string {
   return out;
 }
 
+type NamedAnyProtocol = TierPort & { kind: "namedAnyProtocol" };
+
+const tierNamedPorts: Readonly<Record<"ingress" | "egress", WeakMap<TierPolicy, NamedAnyProtocol[]>>> = { ingress: new WeakMap(), egress: new WeakMap() };
+
+function namedOf(p: TierPolicy, dir: "ingress" | "egress"): NamedAnyProtocol[] {
+  let named = tierNamedPorts[dir].get(p);
+  if (!named) tierNamedPorts[dir].set(p, (named = p[dir].flatMap((r) => r.ports.filter((m): m is NamedAnyProtocol => m.kind === "namedAnyProtocol"))));
+  return named;
+}
+
+/** The numbers a tier policy's egress named ports take over the cluster, per protocol: the rules of its egress chain follow them. */
+export function tierEgressPortNumbers(cluster: Cluster, cache: CompileCache, p: TierPolicy): string {
+  const named = namedOf(p, "egress");
+  if (named.length === 0) return "";
+  const numbers = (name: string, protocol: Protocol) => [...namedPortGroups(cluster, cache, protocol, name).keys()].sort((a, b) => a - b).join("+");
+  return named.map((m) => `${m.name}=${PROTOCOLS.map((protocol) => `${protocol}:${numbers(m.name, protocol)}`).join("/")}`).join(",");
+}
+
+/** The container ports a tier policy's ingress named ports name on one pod: what tells its chains apart. */
+export function tierIngressPortNumbers(p: TierPolicy, pod: Pod): string {
+  const named = namedOf(p, "ingress");
+  if (named.length === 0) return "";
+  let byPorts = tierResolutions.get(p);
+  if (!byPorts) tierResolutions.set(p, (byPorts = new Map()));
+  const ports = portsSignature(pod);
+  let out = byPorts.get(ports);
+  if (out === undefined) {
+    const on = (name: string) => pod.ports.filter((cp) => cp.name === name).map((cp) => `${cp.protocol}/${cp.port}`);
+    out = named.map((m) => `${m.name}=${on(m.name).join("+") || "none"}`).join(",");
+    byPorts.set(ports, out);
+  }
+  return out;
+}
+
+const tierResolutions = new WeakMap<TierPolicy, Map<string, string>>();
 const resolutions = new WeakMap<PolicyObject, Map<string, string>>();
 const signatures = new WeakMap<Pod, string>();
 

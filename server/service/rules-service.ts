@@ -151,9 +151,10 @@ export class RulesService implements ClusterObserver {
       return;
     }
     const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
-    for (const obj of changes) touchedBy(this.service.cluster, obj, this.deps, touched);
+    touchedBy(this.service.cluster, changes, this.deps, touched);
     for (const key of touched.portGroups) this.cache.portGroups.delete(key);
-    // Pods alone changed: a set's members can differ only at their addresses, asked again one by one.
+    // No namespace changed: a pod set's members can differ only at the changed pods' addresses, asked again
+    // one by one (a set of nodes is asked again whole).
     const addresses = changes.some((o) => o.kind === "Namespace") ? undefined : new Set(changes.flatMap((o) => (o.kind === "Pod" ? o.ips.map((a) => a.text) : [])));
     for (const name of touched.sets) {
       const old = this.cache.sets.get(name);
@@ -242,7 +243,7 @@ export class RulesService implements ClusterObserver {
   versionsAfter(changed: readonly ModelObject[]): Map<string, string | null> {
     const cluster = this.service.cluster;
     const touched: Touched = { nodes: new Set(), sets: new Set(), portGroups: new Set() };
-    for (const obj of changed) touchedBy(cluster, obj, this.deps, touched);
+    touchedBy(cluster, changed, this.deps, touched);
     // Nodes whose chains may change are compiled; those that only hold touched sets keep their chains, as the served rulesets do.
     const setsOf = new Map<string, string[]>();
     for (const name of touched.sets) {

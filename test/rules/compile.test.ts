@@ -11,7 +11,7 @@ import { readManifestPaths } from "../../server/manifests/files.js";
 import { type ChainPlan, type RulesetPlan, type Ruleset, compileNode } from "../../server/rules/index.js";
 import { MAX_CHAIN_NAME, MAX_SET_NAME } from "../../server/rules/plan.js";
 import { PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
-import { modelArb } from "./random-model.js";
+import { modelArb, tieredModelArb } from "./random-model.js";
 import { FakeRunner, tokenize } from "./simulator.js";
 import { type Manifest, load, namespace, node, pod, policy } from "./support.js";
 
@@ -53,36 +53,41 @@ function ruleTexts(c: ChainPlan): string[] {
 const base = [namespace("app", { team: "a" }), node("node-1", "10.0.0.1", "fd00::1"), node("node-2", "10.0.0.2", "fd00::2")];
 
 describe("determinism", () => {
-  it("gives byte-identical texts and versions for one model written in any order, in one write or many", async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        modelArb.chain((objs) => fc.tuple(fc.constant(objs), fc.shuffledSubarray(objs, { minLength: objs.length, maxLength: objs.length }))),
-        async ([objects, shuffled]) => {
-          const a = await load(objects);
-          const b = await load(shuffled);
-          // Many writes: namespaces and nodes first (pods need their namespace), then one object per write,
-          // with a policy written and deleted on the way: the history must not show.
-          // The rules service lives through every write and is read after each, as a server's would be.
-          const c = await PodwallService.start({ cacheSize: 0 });
-          const cRules = new RulesService(c);
-          const first = shuffled.filter((o) => o["kind"] === "Namespace" || o["kind"] === "Node");
-          await c.applyObjects(SYSTEM, first);
-          await c.applyObjects(SYSTEM, [policy("ns-a/transient", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }] })]);
-          for (const o of shuffled) {
-            if (first.includes(o)) continue;
+  for (const [what, arb, runs] of [
+    ["", modelArb, { numRuns: 60 }],
+    [" (with policy tiers)", tieredModelArb, { numRuns: 30, seed: 1130 }],
+  ] as const) {
+    it(`gives byte-identical texts and versions for one model written in any order, in one write or many${what}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          arb.chain((objs) => fc.tuple(fc.constant(objs), fc.shuffledSubarray(objs, { minLength: objs.length, maxLength: objs.length }))),
+          async ([objects, shuffled]) => {
+            const a = await load(objects);
+            const b = await load(shuffled);
+            // Many writes: namespaces and nodes first (pods need their namespace), then one object per write,
+            // with a policy written and deleted on the way: the history must not show.
+            // The rules service lives through every write and is read after each, as a server's would be.
+            const c = await PodwallService.start({ cacheSize: 0 });
+            const cRules = new RulesService(c);
+            const first = shuffled.filter((o) => o["kind"] === "Namespace" || o["kind"] === "Node");
+            await c.applyObjects(SYSTEM, first);
+            await c.applyObjects(SYSTEM, [policy("ns-a/transient", { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }] })]);
+            for (const o of shuffled) {
+              if (first.includes(o)) continue;
+              allRulesets(cRules, c);
+              await c.applyObjects(SYSTEM, [o]);
+            }
             allRulesets(cRules, c);
-            await c.applyObjects(SYSTEM, [o]);
-          }
-          allRulesets(cRules, c);
-          await c.delete(SYSTEM, "NetworkPolicy", "ns-a", "transient");
-          const expected = allRulesets(a.rules, a.service).map(plain);
-          assert.deepEqual(allRulesets(b.rules, b.service).map(plain), expected);
-          assert.deepEqual(allRulesets(cRules, c).map(plain), expected);
-        },
-      ),
-      { numRuns: 60 },
-    );
-  });
+            await c.delete(SYSTEM, "NetworkPolicy", "ns-a", "transient");
+            const expected = allRulesets(a.rules, a.service).map(plain);
+            assert.deepEqual(allRulesets(b.rules, b.service).map(plain), expected);
+            assert.deepEqual(allRulesets(cRules, c).map(plain), expected);
+          },
+        ),
+        runs,
+      );
+    });
+  }
 
   it("gives the same version for the same content, and another one when the content changes", async () => {
     const objects = GOLDEN_MODELS[1]!;
@@ -95,7 +100,10 @@ describe("determinism", () => {
 
 describe("names and what the texts may write", () => {
   const cases = [...GOLDEN_MODELS.map((m, i) => ({ name: `golden model ${i}`, objects: m }))];
-  const samples = fc.sample(modelArb, { numRuns: 40, seed: 42 }).map((objects, i) => ({ name: `random model ${i}`, objects }));
+  const samples = [
+    ...fc.sample(modelArb, { numRuns: 40, seed: 42 }).map((objects, i) => ({ name: `random model ${i}`, objects })),
+    ...fc.sample(tieredModelArb, { numRuns: 20, seed: 42 }).map((objects, i) => ({ name: `random model with tiers ${i}`, objects })),
+  ];
 
   for (const { name, objects } of [...cases, ...samples]) {
     it(`${name}: PODWALL-* names within the kernel limits, no built-in chain declared or written`, async () => {
@@ -122,7 +130,7 @@ describe("names and what the texts may write", () => {
             assert.ok(declared.has(w[1]!), `${family}: ${w[1]} is written but not declared`);
             const j = w.indexOf("-j");
             const target = w[j + 1]!;
-            assert.ok(["ACCEPT", "RETURN", "REJECT", "MARK"].includes(target) || declared.has(target), `${family}: jump to ${target}`);
+            assert.ok(["ACCEPT", "RETURN", "REJECT", "DROP", "MARK"].includes(target) || declared.has(target), `${family}: jump to ${target}`);
           }
           for (const builtin of ["FORWARD", "INPUT", "OUTPUT"]) {
             assert.ok(!text.includes(`:${builtin} `), `${family} declares ${builtin}`);

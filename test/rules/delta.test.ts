@@ -11,46 +11,15 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { allObjects } from "../../bench/generate.js";
 import { applyDelta, applyRuleset } from "../../client/agent/apply.js";
-import { type Ruleset, type RulesetDelta, type SetSpec, isDelta } from "../../server/rules/index.js";
+import { type RulesetDelta, type SetSpec, isDelta } from "../../server/rules/index.js";
 import { changeFrom, changeSet, makeSet } from "../../server/rules/members.js";
 import { renderSet } from "../../server/rules/render.js";
 import { KEPT_VERSIONS, PodwallService, RulesService, SYSTEM } from "../../server/service/index.js";
 import { applyChange, base, change } from "./changes.js";
 import { modelArb } from "./random-model.js";
+import { Follower } from "./follower.js";
 import { FakeRunner, nodeState } from "./simulator.js";
 import { load, namespace, node, pod, policy } from "./support.js";
-
-/** A node that follows one server by deltas, as the agent does, beside one that applies every version whole. */
-class Follower {
-  readonly byDelta = new FakeRunner();
-  readonly whole = new FakeRunner();
-  version = "";
-
-  static async start(r: Ruleset): Promise<Follower> {
-    const f = new Follower();
-    await applyRuleset(f.byDelta, r);
-    await applyRuleset(f.whole, r);
-    f.version = r.version;
-    return f;
-  }
-
-  /** Moves both to `r`; true when `answer` (what the server gave for `since`) was a delta. */
-  async follow(r: Ruleset, answer: Ruleset): Promise<boolean> {
-    const delta = isDelta(answer);
-    if (delta) {
-      assert.equal(answer.base, this.version, "a delta names the version it applies onto");
-      assert.equal(answer.version, r.version);
-      await applyDelta(this.byDelta, answer);
-    } else await applyRuleset(this.byDelta, answer);
-    await applyRuleset(this.whole, r);
-    this.version = r.version;
-    return delta;
-  }
-
-  assertSame(what: string): void {
-    assert.deepEqual(nodeState(this.byDelta.node), nodeState(this.whole.node), what);
-  }
-}
 
 describe("a delta leaves exactly what the whole ruleset does (simulator)", () => {
   it("over random change sequences on the small profile", async () => {

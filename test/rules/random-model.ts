@@ -125,14 +125,21 @@ export const modelArb: fc.Arbitrary<Record<string, unknown>[]> = fc
 
 type Of<A> = A extends fc.Arbitrary<infer T> ? T : never;
 
-function build(m: { nsLabels: readonly Of<typeof namespaceLabels>[]; pods: readonly Of<typeof pod>[]; policies: readonly Of<typeof policy>[] }): Record<string, unknown>[] {
+interface Built {
+  readonly nsLabels: readonly Of<typeof namespaceLabels>[];
+  readonly pods: readonly Of<typeof pod>[];
+  readonly policies: readonly Of<typeof policy>[];
+  readonly nodeLabels?: readonly Record<string, string | undefined>[];
+}
+
+function build(m: Built): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   NAMESPACES.forEach((name, i) => out.push({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: m.nsLabels[i] } }));
-  for (const n of NODES) {
+  for (const [i, n] of NODES.entries()) {
     out.push({
       apiVersion: "v1",
       kind: "Node",
-      metadata: { name: n.name },
+      metadata: { name: n.name, ...(m.nodeLabels ? { labels: m.nodeLabels[i] } : {}) },
       status: {
         addresses: [
           { type: "InternalIP", address: n.v4 },
@@ -186,3 +193,149 @@ function build(m: { nsLabels: readonly Of<typeof namespaceLabels>[]; pods: reado
 function clean<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
+
+// ----- the policy tiers -----
+
+const nodeLabels = fc.record({ zone: fc.constantFrom(undefined, "a", "b"), role: fc.constantFrom(undefined, "infra") });
+
+const nodeSelector = fc.constantFrom<Record<string, unknown>>(
+  {},
+  { matchLabels: { zone: "a" } },
+  { matchLabels: { zone: "b" } },
+  { matchExpressions: [{ key: "role", operator: "Exists" }] },
+  { matchExpressions: [{ key: "zone", operator: "NotIn", values: ["a"] }] },
+);
+
+/** `networks` of a peer: CIDRs that hold pods, nodes, outside addresses, both families. */
+const NETWORKS: readonly (readonly string[])[] = [
+  ["10.1.0.0/16"],
+  ["10.1.1.0/24", "fd10::1:0/112"],
+  ["10.0.0.0/24"],
+  ["10.0.0.1/32", "fd00::2/128"],
+  ["0.0.0.0/0"],
+  ["::/0", "192.168.0.0/16"],
+  ["8.8.8.8/32", "2001:db8::/32"],
+  ["10.1.2.0/24", "10.2.0.0/16"],
+  ["fd00::/64"],
+];
+
+const tierPodsPeer = fc.record({ namespaceSelector, podSelector });
+const ingressTierPeer = fc.oneof(fc.record({ namespaces: namespaceSelector }), fc.record({ pods: tierPodsPeer }));
+
+const egressTierPeer = (domains: boolean) =>
+  fc.oneof(
+    { arbitrary: ingressTierPeer, weight: 3 },
+    { arbitrary: fc.record({ nodes: nodeSelector }), weight: 2 },
+    { arbitrary: fc.record({ networks: fc.constantFrom(...NETWORKS) }), weight: 2 },
+    { arbitrary: fc.constant(domains ? { domainNames: ["*.example.com", "example.org"] } : { networks: ["10.0.0.2/32"] }), weight: 1 },
+  );
+
+const NAMED = ["http", "dns", "assoc", "metrics", "nothing"] as const;
+
+/** ClusterNetworkPolicy `protocols[]`. */
+const cnpPort: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  fc.record({ p: fc.constantFrom("tcp", "udp", "sctp"), n: fc.constantFrom(53, 80, 81, 8080, 9100) }).map(({ p, n }) => ({ [p]: { destinationPort: { number: n } } })),
+  fc
+    .record({ p: fc.constantFrom("tcp", "udp", "sctp"), r: fc.constantFrom([80, 81], [8000, 9100], [50, 60]) })
+    .map(({ p, r }) => ({ [p]: { destinationPort: { range: { start: r[0], end: r[1] } } } })),
+  { arbitrary: fc.constantFrom(...NAMED).map((name) => ({ destinationNamedPort: name })), weight: 2 },
+);
+
+/** AdminNetworkPolicy and BaselineAdminNetworkPolicy `ports[]`. */
+const anpPort: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  fc.record({ protocol: fc.constantFrom(undefined, "TCP", "UDP", "SCTP"), port: fc.constantFrom(53, 80, 81, 8080, 9100) }).map((x) => ({ portNumber: x })),
+  fc
+    .record({ protocol: fc.constantFrom(undefined, "TCP", "UDP", "SCTP"), r: fc.constantFrom([80, 81], [8000, 9100], [50, 60]) })
+    .map(({ protocol, r }) => ({ portRange: { protocol, start: r[0], end: r[1] } })),
+  { arbitrary: fc.constantFrom(...NAMED).map((name) => ({ namedPort: name })), weight: 2 },
+);
+
+type TierKindName = "ClusterNetworkPolicy" | "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy";
+
+const RULE_NAMES = [undefined, "dns", "deny all", 'say "hi"'];
+
+/** One rule of a tier policy, valid for its kind: "networks/nodes/domainNames peer cannot be set with namedPorts". */
+function tierRule(kind: TierKindName, dir: "ingress" | "egress") {
+  // Deny twice as often: most rules of the other actions leave the connection allowed.
+  const actions =
+    kind === "ClusterNetworkPolicy" ? ["Accept", "Deny", "Deny", "Pass"] : kind === "AdminNetworkPolicy" ? ["Allow", "Deny", "Deny", "Pass"] : ["Allow", "Deny", "Deny"];
+  const peer = dir === "ingress" ? ingressTierPeer : egressTierPeer(kind !== "BaselineAdminNetworkPolicy");
+  const portsKey = kind === "ClusterNetworkPolicy" ? "protocols" : "ports";
+  return fc
+    .record({
+      name: fc.constantFrom(...RULE_NAMES),
+      action: fc.constantFrom(...actions),
+      peers: fc.array(peer, { minLength: 1, maxLength: 3 }),
+      ports: fc.option(fc.array(kind === "ClusterNetworkPolicy" ? cnpPort : anpPort, { minLength: 1, maxLength: 3 }), { nil: undefined }),
+    })
+    .map((r) => {
+      const addressed = r.peers.some((p) => "nodes" in p || "networks" in p || "domainNames" in p);
+      const named = (p: Record<string, unknown>) => "destinationNamedPort" in p || "namedPort" in p;
+      const ports = dir === "egress" && addressed ? r.ports?.filter((p) => !named(p)) : r.ports;
+      return { name: r.name, action: r.action, [dir === "ingress" ? "from" : "to"]: r.peers, ...(ports?.length ? { [portsKey]: ports } : {}) };
+    });
+}
+
+const tierSubject = fc.oneof(fc.record({ namespaces: namespaceSelector }), fc.record({ pods: tierPodsPeer }));
+
+const tierPolicy = fc
+  .constantFrom<[TierKindName, "Admin" | "Baseline" | undefined]>(
+    ["ClusterNetworkPolicy", "Admin"],
+    ["ClusterNetworkPolicy", "Admin"],
+    ["ClusterNetworkPolicy", "Baseline"],
+    ["ClusterNetworkPolicy", "Baseline"],
+    ["AdminNetworkPolicy", undefined],
+    ["BaselineAdminNetworkPolicy", undefined],
+  )
+  .chain(([kind, tier]) =>
+    fc.record({
+      kind: fc.constant(kind),
+      tier: fc.constant(tier),
+      priority: fc.nat(3),
+      subject: tierSubject,
+      ingress: fc.array(tierRule(kind, "ingress"), { maxLength: 3 }),
+      egress: fc.array(tierRule(kind, "egress"), { maxLength: 3 }),
+    }),
+  );
+
+/** The manifests of tier policies: names by position, at most one BaselineAdminNetworkPolicy ("default"). */
+function buildTierPolicies(policies: readonly Of<typeof tierPolicy>[]): Record<string, unknown>[] {
+  let baselineAdmin = false;
+  const out: Record<string, unknown>[] = [];
+  policies.forEach((p, i) => {
+    if (p.kind === "BaselineAdminNetworkPolicy") {
+      if (baselineAdmin) return;
+      baselineAdmin = true;
+    }
+    const v1alpha2 = p.kind === "ClusterNetworkPolicy";
+    out.push({
+      apiVersion: `policy.networking.k8s.io/${v1alpha2 ? "v1alpha2" : "v1alpha1"}`,
+      kind: p.kind,
+      metadata: { name: p.kind === "BaselineAdminNetworkPolicy" ? "default" : `tier-${i}` },
+      spec: {
+        ...(v1alpha2 ? { tier: p.tier } : {}),
+        ...(p.kind === "BaselineAdminNetworkPolicy" ? {} : { priority: p.priority }),
+        subject: p.subject,
+        ...(p.ingress.length ? { ingress: p.ingress } : {}),
+        ...(p.egress.length ? { egress: p.egress } : {}),
+      },
+    });
+  });
+  return out;
+}
+
+/**
+ * A random model with the policy tiers: as modelArb, with labelled nodes and
+ * one to four cluster-scoped policies of every kind and tier (priorities in
+ * 0..3, so ties happen), every action, subjects of namespaces and of pods, and
+ * every peer (nodes and networks among them) and port (named ones too).
+ */
+export const tieredModelArb: fc.Arbitrary<Record<string, unknown>[]> = fc
+  .record({
+    nsLabels: fc.tuple(namespaceLabels, namespaceLabels, namespaceLabels),
+    nodeLabels: fc.tuple(nodeLabels, nodeLabels),
+    pods: fc.array(pod, { minLength: 2, maxLength: 7 }),
+    policies: fc.array(policy, { maxLength: 3 }),
+    tiers: fc.array(tierPolicy, { minLength: 1, maxLength: 4 }),
+  })
+  .map((m) => clean([...build(m), ...buildTierPolicies(m.tiers)]));

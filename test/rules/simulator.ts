@@ -4,7 +4,7 @@
  * commands the agent runs (`ipset restore`, `iptables-restore --noflush`,
  * `iptables -I/-D`, `ipset destroy`), read back as `iptables -S`,
  * `iptables-save` and `ipset list -n` print them, and a walk of a first packet
- * through FORWARD.
+ * through FORWARD (forwarded) or INPUT (delivered to the node).
  *
  * It is stricter than the kernel where that catches mistakes: an option it
  * does not know throws, as does a set or chain that does not exist, a set of
@@ -28,6 +28,8 @@ export interface Packet {
   readonly dport: number;
   /** A first packet is NEW; replies are not simulated. */
   readonly ctstate?: "NEW" | "ESTABLISHED" | "RELATED";
+  /** The mark the packet comes with (other rules of the node may have set bits); 0 if not given. */
+  readonly mark?: number;
 }
 
 export interface SetState {
@@ -44,7 +46,8 @@ export type Match =
   | { readonly kind: "proto"; readonly protocol: string }
   | { readonly kind: "dport"; readonly from: number; readonly to: number }
   | { readonly kind: "set"; readonly name: string; readonly side: "src" | "dst" }
-  | { readonly kind: "mark"; readonly value: number; readonly mask: number }
+  /** `-m mark [!] --mark value/mask`: (mark & mask) == value, or != with `!`. */
+  | { readonly kind: "mark"; readonly value: number; readonly mask: number; readonly negated: boolean }
   | { readonly kind: "ctstate"; readonly states: readonly string[] };
 
 export type Target =
@@ -392,10 +395,13 @@ export class FakeNode {
               matches.push({ kind: "set", name, side: dir });
               break;
             }
-            case "mark":
+            case "mark": {
+              const negated = w[i + 1] === "!";
+              if (negated) i++;
               if (w[++i] !== "--mark") throw new Error("-m mark needs --mark");
-              matches.push({ kind: "mark", ...parseNumberMask(need(++i)) });
+              matches.push({ kind: "mark", ...parseNumberMask(need(++i)), negated });
               break;
+            }
             case "tcp":
             case "udp":
             case "sctp":
@@ -487,16 +493,25 @@ export class FakeNode {
     return new Map([...this.tables[family]].map(([k, c]) => [k, c.rules.map((r) => [...r.args])]));
   }
 
-  // ----- a first packet through FORWARD -----
+  // ----- a first packet through FORWARD or INPUT -----
 
-  /** The verdict, each rule that matched as a line of text, and the rules themselves. */
+  /** The verdict of a forwarded packet, each rule that matched as a line of text, and the rules themselves. */
   forward(pkt: Packet): { verdict: Verdict; trace: string[]; hits: Rule[] } {
+    return this.through("FORWARD", pkt);
+  }
+
+  /** The same for a packet delivered to the node itself (to one of its addresses). */
+  input(pkt: Packet): { verdict: Verdict; trace: string[]; hits: Rule[] } {
+    return this.through("INPUT", pkt);
+  }
+
+  private through(builtin: "FORWARD" | "INPUT", pkt: Packet): { verdict: Verdict; trace: string[]; hits: Rule[] } {
     const t = this.tables[pkt.family];
     const trace: string[] = [];
     const hits: Rule[] = [];
-    const state: WalkState = { mark: 0 };
-    const r = this.walk(t, "FORWARD", pkt, state, trace, hits, 0);
-    const verdict = r === "RETURN" ? (t.get("FORWARD")!.policy as Verdict) : r;
+    const state: WalkState = { mark: pkt.mark ?? 0 };
+    const r = this.walk(t, builtin, pkt, state, trace, hits, 0);
+    const verdict = r === "RETURN" ? (t.get(builtin)!.policy as Verdict) : r;
     return { verdict, trace, hits };
   }
 
@@ -545,7 +560,7 @@ export class FakeNode {
       case "set":
         return setContains(this.set(m.name), m.side === "src" ? pkt.src : pkt.dst);
       case "mark":
-        return (state.mark & m.mask) >>> 0 === m.value;
+        return ((state.mark & m.mask) >>> 0 === m.value) !== m.negated;
       case "ctstate":
         return m.states.includes(pkt.ctstate ?? "NEW");
     }
