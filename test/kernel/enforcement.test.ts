@@ -2,19 +2,22 @@
  * Proof on a real kernel: a real `podwall serve`, one real `podwall agent`
  * per node applying into its node's network namespace, and real connections
  * between the pods' namespaces. For every scenario the measured matrix must
- * equal Check's, cell for cell. The agents follow every step by deltas, and
- * after each step every node's kernel holds exactly what applying the current
- * ruleset whole to a fresh node gives.
+ * equal Check's, cell for cell, and a cell denied by an Admin or Baseline
+ * tier must be dropped (the probe times out), one denied by a NetworkPolicy
+ * rejected. The agents follow every step by deltas, and after each step every
+ * node's kernel holds exactly what applying the current ruleset whole to a
+ * fresh node gives.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { CLI, spawnServe, untilReady } from "../helpers/process.js";
 import { after, before, describe, it } from "node:test";
-import { ENDPOINTS, PODS, PORTS, baseManifests } from "./cluster.js";
-import { type Api, SCENARIOS, type Scenario, policy } from "./scenarios.js";
+import { ENDPOINTS, NODE_ENDPOINTS, PODS, PORTS, baseManifests } from "./cluster.js";
+import { type Api, type Expected, SCENARIOS, type Scenario, policy } from "./scenarios.js";
 import { kernelState, referenceState } from "./state.js";
-import { EXTERNAL, NODES, Topology, kernelTestAvailable } from "./topology.js";
+import { TIER_SCENARIOS } from "./tier-scenarios.js";
+import { EXTERNAL, NODES, type ProbeOutcome, Topology, kernelTestAvailable } from "./topology.js";
 
 const unavailable = kernelTestAvailable();
 if (unavailable && process.env["CI"]) throw new Error(`the kernel test cannot run in CI: ${unavailable}`);
@@ -60,11 +63,43 @@ async function call(url: string, method: string, path: string, body?: string): P
 
 type Cell = { src: string; dst: string; protocol: "TCP" | "UDP"; port: number };
 
+/** One direction of Check's answer; `decidedBy` is there when the model holds cluster-scoped policies. */
+type DirectionAnswer = { allowed: boolean; decidedBy?: "Admin" | "NetworkPolicy" | "Baseline" | "default" };
+type Answer = { allowed: boolean; egress: DirectionAnswer; ingress: DirectionAnswer };
+
+/** What a step of a scenario probes, and the cells its source states. */
+type Step = Pick<Scenario, "probes" | "nodes"> & { readonly expect?: Expected | undefined };
+
+const cellName = (c: Cell) => `${c.src} -> ${c.dst} ${c.protocol}/${c.port}`;
+
+/**
+ * How the kernel blocks a denied connection: an Admin or Baseline Deny
+ * "Drops the selected traffic", so the probe times out; a NetworkPolicy
+ * rejects. Undefined where the denying directions disagree: which of them the
+ * packet meets first is not Check's to say.
+ */
+function blockedAs(a: Answer): "timeout" | "ECONNREFUSED" | undefined {
+  const ways = new Set([a.egress, a.ingress].filter((d) => !d.allowed).map((d) => (d.decidedBy === "Admin" || d.decidedBy === "Baseline" ? "timeout" : "ECONNREFUSED")));
+  return ways.size === 1 ? [...ways][0] : undefined;
+}
+
+/**
+ * Whether the outcome is the way `a` says the kernel blocks the cell. A
+ * REJECT of a datagram may show as a timeout too (the kernel rate-limits its
+ * ICMP errors), but a DROP is never refused.
+ */
+function blockedRightly(c: Cell, a: Answer, o: ProbeOutcome): boolean {
+  const way = blockedAs(a);
+  if (o.ok || a.allowed || way === undefined) return true;
+  return way === "timeout" ? o.error === "timeout" : c.protocol === "UDP" || o.error === "ECONNREFUSED";
+}
+
 describe("enforcement on a real kernel matches Check", { skip: unavailable, timeout: 600_000 }, () => {
   const topo = new Topology();
   let server: { proc: ChildProcess; url: string };
   const agents: ChildProcess[] = [];
   let cellsCompared = 0;
+  let cellsTimedOut = 0;
   const enforceMs: number[] = [];
 
   /** Waits until every node's agent reports the node's current version applied; returns the ms it took. */
@@ -106,31 +141,44 @@ describe("enforcement on a real kernel matches Check", { skip: unavailable, time
     topo.destroy();
   });
 
-  async function compareMatrix(label: string, probes: Scenario["probes"]): Promise<void> {
+  async function compareMatrix(label: string, step: Step): Promise<void> {
+    // The nodes are destinations only, of the pods.
+    const destinations = step.nodes ? [...ENDPOINTS, ...NODE_ENDPOINTS] : ENDPOINTS;
     const cells: Cell[] = [];
-    for (const p of probes ?? DEFAULT_PROBES) {
-      for (const src of ENDPOINTS) for (const dst of ENDPOINTS) if (!(src.key === EXTERNAL.key && dst.key === EXTERNAL.key)) cells.push({ src: src.key, dst: dst.key, ...p });
+    for (const p of step.probes ?? DEFAULT_PROBES) {
+      for (const src of ENDPOINTS) {
+        for (const dst of destinations) if (src.key !== EXTERNAL.key || PODS.some((pod) => pod.key === dst.key)) cells.push({ src: src.key, dst: dst.key, ...p });
+      }
     }
-    const ref = (key: string) => (key === EXTERNAL.key ? EXTERNAL.ip : key);
-    const ipOf = (key: string) => ENDPOINTS.find((e) => e.key === key)!.ip;
+    const ipOf = (key: string) => destinations.find((e) => e.key === key)!.ip;
+    const ref = (key: string) => (PODS.some((p) => p.key === key) ? key : ipOf(key));
     const { results } = (await call(
       server.url,
       "POST",
       "/v1/check/batch",
       JSON.stringify({ checks: cells.map((c) => ({ src: ref(c.src), dst: ref(c.dst), protocol: c.protocol, port: c.port })) }),
-    )) as { results: { allowed: boolean }[] };
-    const observed = await Promise.all(cells.map((c) => topo.probe(c.src, { protocol: c.protocol, host: ipOf(c.dst), port: c.port })));
-    const wrong = cells.filter((_, i) => observed[i] !== results[i]!.allowed);
+    )) as { results: Answer[] };
+    const observed = await Promise.all(cells.map((c) => topo.attempt(c.src, { protocol: c.protocol, host: ipOf(c.dst), port: c.port })));
     cellsCompared += cells.length;
-    if (wrong.length > 0) {
-      const lines = wrong.map(
-        (c) =>
-          `  ${c.src} -> ${c.dst} ${c.protocol}/${c.port}: Check says ${results[cells.indexOf(c)]!.allowed ? "allowed" : "denied"}, the kernel ${observed[cells.indexOf(c)] ? "let it through" : "blocked it"}`,
-      );
+    cellsTimedOut += observed.filter((o) => o.error === "timeout").length;
+
+    const problems: string[] = [];
+    for (const [name, allowed] of Object.entries(step.expect ?? {})) {
+      const i = cells.findIndex((c) => cellName(c) === name);
+      if (i < 0) problems.push(`  ${name}: stated, but not a cell of the matrix`);
+      else if (results[i]!.allowed !== allowed) problems.push(`  ${name}: should be ${allowed ? "allowed" : "denied"}, Check says otherwise`);
+    }
+    cells.forEach((c, i) => {
+      const [a, o] = [results[i]!, observed[i]!];
+      const what = `Check says ${a.allowed ? "allowed" : "denied"} (egress ${a.egress.decidedBy ?? "-"}, ingress ${a.ingress.decidedBy ?? "-"})`;
+      if (o.ok !== a.allowed) problems.push(`  ${cellName(c)}: ${what}, the kernel ${o.ok ? "let it through" : `blocked it (${o.error})`}`);
+      else if (!blockedRightly(c, a, o)) problems.push(`  ${cellName(c)}: ${what}, the kernel blocked it, but by ${o.error} rather than ${blockedAs(a)}`);
+    });
+    if (problems.length > 0) {
       const dump = Object.keys(NODES)
         .map((n) => `--- ${n}\n${topo.exec(n, "iptables-save", "-t", "filter")}`)
         .join("\n");
-      assert.fail(`${label}: ${wrong.length} of ${cells.length} cells differ\n${lines.join("\n")}\n${dump}`);
+      assert.fail(`${label}: ${problems.length} problems over ${cells.length} cells\n${problems.join("\n")}\n${dump}`);
     }
   }
 
@@ -146,14 +194,14 @@ describe("enforcement on a real kernel matches Check", { skip: unavailable, time
     }
   }
 
-  for (const s of SCENARIOS) {
+  for (const s of [...SCENARIOS, ...TIER_SCENARIOS]) {
     it(s.name, async () => {
       await write(() => call(server.url, "PUT", "/v1/model", [baseManifests(), s.policies].filter(Boolean).join("---\n")));
-      await compareMatrix(s.name, s.probes);
+      await compareMatrix(s.name, s);
       await compareState(s.name);
       if (s.then) {
         await s.then.change(api);
-        await compareMatrix(`${s.name}, ${s.then.name}`, s.probes);
+        await compareMatrix(`${s.name}, ${s.then.name}`, { probes: s.probes, nodes: s.nodes, expect: s.then.expect });
         await compareState(`${s.name}, ${s.then.name}`);
       }
     });
@@ -177,7 +225,7 @@ describe("enforcement on a real kernel matches Check", { skip: unavailable, time
     t.diagnostic(
       `write -> probe sees the change: ${seen.toFixed(0)} ms; write -> every agent applied: median ${median.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${sorted.length} writes`,
     );
-    t.diagnostic(`matrix cells compared with Check: ${cellsCompared}; deltas the agents applied: ${deltasApplied}`);
+    t.diagnostic(`matrix cells compared with Check: ${cellsCompared} (${cellsTimedOut} timed out); deltas the agents applied: ${deltasApplied}`);
     // On this small cluster many steps rewrite most of a ruleset, and a delta no smaller than the whole is sent whole.
     assert.ok(deltasApplied >= 5, `the agents applied only ${deltasApplied} deltas`);
     assert.ok(cellsCompared >= 15 * 81, `only ${cellsCompared} cells compared`);

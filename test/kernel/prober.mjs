@@ -1,14 +1,22 @@
-// A pod's stand-in on the real kernel: runs inside one network namespace,
+// A pod's (or a node's) stand-in on the real kernel: runs inside one network namespace,
 // serves TCP and UDP on the ports given, and answers probe requests read as
 // JSON lines on stdin with JSON lines on stdout.
 //   {"id":1,"protocol":"TCP","host":"10.244.1.11","port":80,"timeoutMs":1500}
-//   -> {"id":1,"ok":true} | {"id":1,"ok":false,"error":"ECONNREFUSED"}
+//   -> {"id":1,"ok":true} | {"id":1,"ok":false,"error":"ECONNREFUSED"|"timeout"|...}
+// Anything but an answer within timeoutMs is blocked: a REJECT is seen as
+// ECONNREFUSED, a DROP only as the timeout, over TCP and UDP alike.
 // Plain JavaScript so that it starts fast without a TypeScript loader.
 import dgram from "node:dgram";
 import net from "node:net";
 import readline from "node:readline";
 
-const ports = process.argv.slice(2).map(Number);
+// Arguments: the ports, and `--address=IP` to serve on that address alone. A
+// node serves on its own address: a datagram answered from 0.0.0.0 leaves from
+// the address of the link towards the pod (the gateway's), and the pod's
+// connected socket would not take it as the answer.
+const args = process.argv.slice(2);
+const address = args.find((a) => a.startsWith("--address="))?.slice("--address=".length) ?? "0.0.0.0";
+const ports = args.filter((a) => !a.startsWith("--")).map(Number);
 let listening = 0;
 const ready = () => {
   if (++listening === ports.length * 2) process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
@@ -19,11 +27,11 @@ for (const port of ports) {
     sock.on("error", () => {});
     sock.end("pong\n");
   });
-  tcp.listen(port, "0.0.0.0", ready);
+  tcp.listen(port, address, ready);
   const udp = dgram.createSocket("udp4");
   udp.on("message", (msg, rinfo) => udp.send(msg, rinfo.port, rinfo.address));
   udp.on("error", () => {});
-  udp.bind(port, "0.0.0.0", ready);
+  udp.bind(port, address, ready);
 }
 
 // Each probe from a distinct source port: a datagram that reused the tuple of an

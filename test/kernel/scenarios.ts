@@ -10,12 +10,22 @@ export interface Api {
   del(path: string): Promise<void>;
 }
 
+/**
+ * Cells whose answer the scenario's source states, as "src -> dst PROTO/port"
+ * (`"y/a -> x/b TCP/80": false`): Check must give it, besides the kernel
+ * agreeing with Check on every cell.
+ */
+export type Expected = Readonly<Record<string, boolean>>;
+
 export interface Scenario {
   readonly name: string;
   readonly policies: string;
-  readonly then?: { readonly name: string; readonly change: (api: Api) => Promise<void> };
+  readonly expect?: Expected;
+  readonly then?: { readonly name: string; readonly change: (api: Api) => Promise<void>; readonly expect?: Expected };
   /** Port/protocols probed; default TCP/80, TCP/81, UDP/80. */
   readonly probes?: readonly { protocol: "TCP" | "UDP"; port: number }[];
+  /** Whether the pods also probe the nodes' addresses (for `nodes` peers). */
+  readonly nodes?: boolean;
 }
 
 /** A NetworkPolicy manifest from its namespace, name and spec (YAML, indented by 2). */
@@ -25,7 +35,7 @@ export function policy(ns: string, name: string, spec: string): string {
 
 const denyIngress = (ns: string) => policy(ns, "deny-ingress", "podSelector: {}\npolicyTypes: [Ingress]");
 const denyEgress = (ns: string) => policy(ns, "deny-egress", "podSelector: {}\npolicyTypes: [Egress]");
-const docs = (...d: string[]) => d.join("---\n");
+export const docs = (...d: string[]) => d.join("---\n");
 
 export const SCENARIOS: Scenario[] = [
   { name: "no policies: every pod reaches every pod and the outside host", policies: "" },

@@ -23,9 +23,26 @@ export interface Probe {
   readonly port: number;
 }
 
+/**
+ * How a probe ended: through, or blocked with the error the socket saw. A
+ * REJECT shows as `ECONNREFUSED` (a TCP reset, or an ICMP port unreachable
+ * when the kernel's ICMP rate limit lets one out); a DROP, or a rate-limited
+ * REJECT of a datagram, only as `timeout`. Both are blocked.
+ */
+export interface ProbeOutcome {
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
 export const NODES = { "node-1": { ip: "172.30.0.1", podCidr: "10.244.1.0/24" }, "node-2": { ip: "172.30.0.2", podCidr: "10.244.2.0/24" } } as const;
 export const EXTERNAL = { key: "ext", ip: "192.0.2.10", gateway: "192.0.2.1" };
 const GATEWAY = "169.254.1.1";
+/**
+ * How long a probe waits for the connection or the echo. A dropped probe
+ * takes this long; the matrix probes every cell at once, so a step of a
+ * scenario with DROPs takes it about once.
+ */
+const PROBE_TIMEOUT_MS = 1500;
 const PROBER = fileURLToPath(new URL("./prober.mjs", import.meta.url));
 
 function sh(...cmd: string[]): string {
@@ -35,23 +52,23 @@ function sh(...cmd: string[]): string {
 /** A prober process in one namespace: serves the ports and probes on request. */
 class Prober {
   private next = 0;
-  private readonly pending = new Map<number, (ok: boolean) => void>();
+  private readonly pending = new Map<number, (outcome: ProbeOutcome) => void>();
   readonly ready: Promise<void>;
 
   constructor(readonly proc: ChildProcess) {
     let onReady!: () => void;
     this.ready = new Promise((resolve) => (onReady = resolve));
     createInterface({ input: proc.stdout! }).on("line", (line) => {
-      const msg = JSON.parse(line) as { ready?: boolean; id?: number; ok?: boolean };
+      const msg = JSON.parse(line) as { ready?: boolean; id?: number; ok?: boolean; error?: string };
       if (msg.ready) onReady();
       else if (msg.id !== undefined) {
-        this.pending.get(msg.id)?.(msg.ok === true);
+        this.pending.get(msg.id)?.(msg.ok === true ? { ok: true } : { ok: false, error: msg.error ?? "unknown" });
         this.pending.delete(msg.id);
       }
     });
   }
 
-  probe(p: Probe, timeoutMs: number): Promise<boolean> {
+  probe(p: Probe, timeoutMs: number): Promise<ProbeOutcome> {
     const id = this.next++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
@@ -115,8 +132,11 @@ export class Topology {
       sh("ip", "-n", node, "route", "add", `${pod.ip}/32`, "dev", hostSide);
     });
 
-    for (const key of [...pods.map((p) => p.key), EXTERNAL.key]) {
-      const proc = spawn("ip", ["netns", "exec", this.ns(key), process.execPath, PROBER, ...ports.map(String)], { stdio: ["pipe", "pipe", "inherit"] });
+    // The nodes serve too, on their InternalIP, as the destinations of `nodes` peers; they never probe.
+    const servers: { key: string; args: string[] }[] = [...pods.map((p) => ({ key: p.key, args: [] })), { key: EXTERNAL.key, args: [] }];
+    for (const [key, n] of Object.entries(NODES)) servers.push({ key, args: [`--address=${n.ip}`] });
+    for (const { key, args } of servers) {
+      const proc = spawn("ip", ["netns", "exec", this.ns(key), process.execPath, PROBER, ...ports.map(String), ...args], { stdio: ["pipe", "pipe", "inherit"] });
       this.probers.set(key, new Prober(proc));
     }
     await Promise.all([...this.probers.values()].map((p) => p.ready));
@@ -127,8 +147,13 @@ export class Topology {
     sh("ip", "-n", ns, "link", "set", dev, "up");
   }
 
-  /** A real connection (TCP) or datagram exchange (UDP) from one endpoint's namespace. */
-  probe(from: string, p: Probe, timeoutMs = 1500): Promise<boolean> {
+  /** Whether a real connection (TCP) or datagram exchange (UDP) from one endpoint's namespace gets through. */
+  async probe(from: string, p: Probe, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+    return (await this.attempt(from, p, timeoutMs)).ok;
+  }
+
+  /** The same probe, with how it was blocked. */
+  attempt(from: string, p: Probe, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeOutcome> {
     const prober = this.probers.get(from);
     if (!prober) throw new Error(`no prober for ${from}`);
     return prober.probe(p, timeoutMs);
