@@ -8,20 +8,21 @@ import type { Cluster } from "../model/cluster.js";
 import type { Direction, Pod } from "../model/types.js";
 import type { Endpoint } from "./endpoint.js";
 import { type DecisionReason, type Evaluation, type Traffic, evaluate, evaluateSubject } from "./evaluate.js";
-import { type ComposedDirection, composeDirection, composeEvaluation } from "./tier-compose.js";
-import { type TierEvaluation, evaluateTierDirection, evaluateTiers } from "./tier-evaluate.js";
+import { type ComposedDirection, baselineConsulted, composeDirection, composeVerdicts, networkPolicyTier, type NetworkPolicyTier } from "./tier-compose.js";
+import { NO_VERDICT, type TierEvaluation, evaluateTiers, tierVerdict } from "./tier-evaluate.js";
 
 export interface Decided {
   readonly allowed: boolean;
   readonly reason: DecisionReason;
   /** The NetworkPolicy tier. */
   readonly np: Evaluation;
-  /** The tiers, when the model holds cluster-scoped policies: each one's verdicts, and how they composed. */
+  /** The tiers, when the model holds cluster-scoped policies: how they composed, and with explain each one's trace. */
   readonly tiers: TieredDirections | undefined;
 }
 
 export interface TieredDirections {
-  readonly evaluation: TierEvaluation;
+  /** With explain: every tier's policies and rules as far as evaluated. */
+  readonly evaluation: TierEvaluation | undefined;
   readonly egress: ComposedDirection;
   readonly ingress: ComposedDirection;
 }
@@ -29,11 +30,40 @@ export interface TieredDirections {
 export function decide(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffic, explain = true): Decided {
   const np = evaluate(cluster, src, dst, t, explain);
   if (cluster.tierPolicies.size === 0) return { allowed: np.allowed, reason: np.reason, np, tiers: undefined };
-  const evaluation = evaluateTiers(cluster, src, dst, t, explain);
-  const composed = composeEvaluation(evaluation, np);
+  const ownNode = np.reason === "own-node";
+  let egress: ComposedDirection;
+  let ingress: ComposedDirection;
+  let evaluation: TierEvaluation | undefined;
+  if (explain) {
+    evaluation = evaluateTiers(cluster, src, dst, t, true);
+    egress = composeDirection(evaluation.egress, networkPolicyTier(np.egress, ownNode));
+    ingress = composeDirection(evaluation.ingress, networkPolicyTier(np.ingress, ownNode));
+  } else {
+    const dstPod = dst.kind === "pod" ? dst.pod : undefined;
+    const samePod = src.kind === "pod" && src.pod === dstPod;
+    egress = composed(cluster, samePod ? undefined : src, "egress", dst, dstPod, t, networkPolicyTier(np.egress, ownNode));
+    ingress = composed(cluster, samePod ? undefined : dst, "ingress", src, dstPod, t, networkPolicyTier(np.ingress, ownNode));
+  }
+  // "A Pod connecting to its own Pod IP is not subject to CNP", nor to NetworkPolicy. The NetworkPolicy
+  // exception for the pod's own node belongs to the NetworkPolicy tier: it allows the direction when a
+  // NetworkPolicy isolates it, and an Admin Deny of the node (a `nodes` or `networks` peer) still denies it.
+  if (np.reason === "same-pod") return { allowed: true, reason: "same-pod", np, tiers: { evaluation, egress, ingress } };
+  const allowed = egress.allowed && ingress.allowed;
   // The own-node exception is the NetworkPolicy tier's: it stands where that tier decided or nothing did.
-  const reason = np.reason === "own-node" && composed.allowed ? "own-node" : composed.reason;
-  return { allowed: composed.allowed, reason, np, tiers: { evaluation, egress: composed.egress, ingress: composed.ingress } };
+  const reason = ownNode && allowed ? "own-node" : "policy";
+  return { allowed, reason, np, tiers: { evaluation, egress, ingress } };
+}
+
+/**
+ * One direction's composed answer without explanation: the tiers' verdicts
+ * are asked only of a pod off the host network (`end` undefined: a pod
+ * reaching itself), and the Baseline tier only where it is consulted.
+ */
+function composed(cluster: Cluster, end: Endpoint | undefined, dir: Direction, other: Endpoint, dstPod: Pod | undefined, t: Traffic, np: NetworkPolicyTier): ComposedDirection {
+  const pod = end?.kind === "pod" && !end.pod.hostNetwork ? end.pod : undefined;
+  const admin = pod === undefined ? NO_VERDICT.Admin : tierVerdict(cluster, "Admin", pod, dir, other, dstPod, t);
+  const baseline = pod === undefined || !baselineConsulted(admin, np) ? NO_VERDICT.Baseline : tierVerdict(cluster, "Baseline", pod, dir, other, dstPod, t);
+  return composeVerdicts(admin, np, baseline);
 }
 
 /**
@@ -45,6 +75,5 @@ export function decide(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffi
 export function directionAllowed(cluster: Cluster, subject: Pod, dir: Direction, peer: Endpoint, dstPod: Pod | undefined, t: Traffic): boolean {
   const np = evaluateSubject(cluster, subject, dir, peer, dstPod, t, false);
   if (cluster.tierPolicies.size === 0) return np.allowed;
-  const tiers = evaluateTierDirection(cluster, { kind: "pod", pod: subject, ip: undefined }, dir, peer, dstPod, t, false);
-  return composeDirection(tiers, { isolated: np.isolated, allowed: np.allowed }).allowed;
+  return composed(cluster, { kind: "pod", pod: subject, ip: undefined }, dir, peer, dstPod, t, { isolated: np.isolated, allowed: np.allowed }).allowed;
 }

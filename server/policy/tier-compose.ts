@@ -13,8 +13,8 @@
  * is done." A Baseline Pass skips the rest of the Baseline tier, and the next
  * tier is the default: allowed.
  */
-import type { DirectionVerdict, Evaluation } from "./evaluate.js";
-import type { TierDirection, TierEvaluation, TierVerdict } from "./tier-evaluate.js";
+import type { DirectionVerdict } from "./evaluate.js";
+import type { TierDirection, TierVerdict } from "./tier-evaluate.js";
 
 /** The tier whose answer stands; `default` is "all pods can communicate with each other". */
 export type TierDecider = "Admin" | "NetworkPolicy" | "Baseline" | "default";
@@ -38,56 +38,66 @@ export interface ComposedDirection {
 }
 
 export function composeDirection(d: TierDirection, np: NetworkPolicyTier): ComposedDirection {
-  const admin = d.Admin.verdict;
+  return composeVerdicts(d.Admin.verdict, np, d.Baseline.verdict);
+}
+
+/** Whether the Baseline tier is consulted after this Admin verdict and NetworkPolicy tier. */
+export function baselineConsulted(admin: TierVerdict, np: NetworkPolicyTier): boolean {
+  return (admin.action === "Pass" || admin.action === "none") && !np.isolated;
+}
+
+/**
+ * The direction's answer from each tier's verdict; `baseline` is read only
+ * where baselineConsulted says so. Verdicts are made once per rule that
+ * decides (tier-evaluate.ts), so each combination's answer is made once too,
+ * and whatever is made of it (an answer's view) can be kept with it.
+ */
+export function composeVerdicts(admin: TierVerdict, np: NetworkPolicyTier, baseline: TierVerdict): ComposedDirection {
+  let known = composed.get(admin);
+  if (known === undefined) composed.set(admin, (known = { alone: [admin], admin: undefined, npAllows: undefined, npDenies: undefined, with: new WeakMap() }));
   switch (admin.action) {
     case "Accept":
-      return { allowed: true, decidedBy: "Admin", consulted: [admin] };
+      return (known.admin ??= { allowed: true, decidedBy: "Admin", consulted: known.alone });
     case "Deny":
-      return { allowed: false, decidedBy: "Admin", consulted: [admin] };
+      return (known.admin ??= { allowed: false, decidedBy: "Admin", consulted: known.alone });
     case "Pass":
     case "none":
       break;
   }
-  if (np.isolated) return { allowed: np.allowed, decidedBy: "NetworkPolicy", consulted: [admin] };
-  const baseline = d.Baseline.verdict;
-  switch (baseline.action) {
+  if (np.isolated) {
+    return np.allowed
+      ? (known.npAllows ??= { allowed: true, decidedBy: "NetworkPolicy", consulted: known.alone })
+      : (known.npDenies ??= { allowed: false, decidedBy: "NetworkPolicy", consulted: known.alone });
+  }
+  let pair = known.with.get(baseline);
+  if (pair === undefined) known.with.set(baseline, (pair = withBaseline([admin, baseline])));
+  return pair;
+}
+
+function withBaseline(consulted: readonly [TierVerdict, TierVerdict]): ComposedDirection {
+  switch (consulted[1].action) {
     case "Accept":
-      return { allowed: true, decidedBy: "Baseline", consulted: [admin, baseline] };
+      return { allowed: true, decidedBy: "Baseline", consulted };
     case "Deny":
-      return { allowed: false, decidedBy: "Baseline", consulted: [admin, baseline] };
+      return { allowed: false, decidedBy: "Baseline", consulted };
     case "Pass":
     case "none":
-      return { allowed: true, decidedBy: "default", consulted: [admin, baseline] };
+      return { allowed: true, decidedBy: "default", consulted };
   }
 }
 
-/**
- * A pod reaching itself is allowed: "A Pod connecting to its own Pod IP is
- * not subject to CNP", nor to NetworkPolicy. Otherwise each direction is
- * composed.
- */
-export interface TierDecision {
-  readonly allowed: boolean;
-  readonly reason: "policy" | "same-pod";
-  readonly egress: ComposedDirection;
-  readonly ingress: ComposedDirection;
+/** Per Admin verdict, the answers it leads to: its own (Accept, Deny), the NetworkPolicy tier's, or with each Baseline verdict. */
+interface Composed {
+  readonly alone: readonly TierVerdict[];
+  admin: ComposedDirection | undefined;
+  npAllows: ComposedDirection | undefined;
+  npDenies: ComposedDirection | undefined;
+  readonly with: WeakMap<TierVerdict, ComposedDirection>;
 }
 
-/**
- * Composes the tiers with the NetworkPolicy evaluation of the same
- * connection (evaluate.ts). The NetworkPolicy exception for the pod's own
- * node belongs to the NetworkPolicy tier: it allows the direction when a
- * NetworkPolicy isolates it, and an Admin Deny of the node (a `nodes` or
- * `networks` peer) still denies it.
- */
-export function composeEvaluation(tiers: TierEvaluation, np: Evaluation): TierDecision {
-  const ownNode = np.reason === "own-node";
-  const egress = composeDirection(tiers.egress, networkPolicyTier(np.egress, ownNode));
-  const ingress = composeDirection(tiers.ingress, networkPolicyTier(np.ingress, ownNode));
-  if (np.reason === "same-pod") return { allowed: true, reason: "same-pod", egress, ingress };
-  return { allowed: egress.allowed && ingress.allowed, reason: "policy", egress, ingress };
-}
+const composed = new WeakMap<TierVerdict, Composed>();
 
-function networkPolicyTier(v: DirectionVerdict, ownNode: boolean): NetworkPolicyTier {
+/** The NetworkPolicy tier's answer for one direction, its own-node exception included. */
+export function networkPolicyTier(v: DirectionVerdict, ownNode: boolean): NetworkPolicyTier {
   return { isolated: v.isolated, allowed: v.allowed || ownNode };
 }

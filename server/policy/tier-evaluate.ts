@@ -15,10 +15,12 @@
  */
 import type { Cluster } from "../model/cluster.js";
 import type { Tier, TierAction, TierActionWord, TierPolicy, TierRule } from "../model/tier-types.js";
-import type { Direction, Pod } from "../model/types.js";
+import type { Direction, Pod, Selector } from "../model/types.js";
 import type { Endpoint } from "./endpoint.js";
 import type { Traffic } from "./evaluate.js";
-import { type TierRuleResult, evaluateTierRule, subjectSelects, tierRuleMatches } from "./tier-match.js";
+import { portMatcherAllows } from "./match.js";
+import { matches } from "./selector.js";
+import { type TierRuleResult, evaluateTierRule, subjectSelects, tierPeerMatches } from "./tier-match.js";
 import { type TierOrder, type TierPrecedence, orderTierPolicies, precedenceOf } from "./tier-order.js";
 
 /**
@@ -108,12 +110,27 @@ export function evaluateTierDirection(cluster: Cluster, end: Endpoint, dir: Dire
   if (end.kind !== "pod") return skipped(undefined, "not-a-pod");
   const pod = end.pod;
   if (pod.hostNetwork) return skipped(pod.key, "host-network");
+  const selection = selectionOf(cluster, pod);
   return {
     subject: pod.key,
     reason: "evaluated",
-    Admin: evaluateTier(cluster, "Admin", pod, dir, other, dstPod, t, explain),
-    Baseline: evaluateTier(cluster, "Baseline", pod, dir, other, dstPod, t, explain),
+    Admin: evaluateTier(cluster, "Admin", selection.Admin[dir], dir, other, dstPod, t, explain),
+    Baseline: evaluateTier(cluster, "Baseline", selection.Baseline[dir], dir, other, dstPod, t, explain),
   };
+}
+
+/**
+ * What one tier says of one direction, without explanation: the verdict of
+ * the first rule that matches (made once per rule), or the tier's none.
+ * `end` is a pod off the host network.
+ */
+export function tierVerdict(cluster: Cluster, tier: Tier, pod: Pod, dir: Direction, other: Endpoint, dstPod: Pod | undefined, t: Traffic): TierVerdict {
+  const s = selectionOf(cluster, pod);
+  const selecting = s[tier][dir];
+  if (selecting.length === 0) return NO_VERDICT[tier];
+  const flat = (s.flats[tier][dir] ??= flatten(selecting, dir, tier));
+  const r = firstMatch(cluster, flat, other, dstPod, t);
+  return r < 0 ? NO_VERDICT[tier] : outcomeOf(flat, r).verdict;
 }
 
 /**
@@ -121,15 +138,21 @@ export function evaluateTierDirection(cluster: Cluster, end: Endpoint, dir: Dire
  * no rule in the direction is not listed. The first rule that matches, in
  * policy order then rule order, decides the tier.
  */
-function evaluateTier(cluster: Cluster, tier: Tier, pod: Pod, dir: Direction, other: Endpoint, dstPod: Pod | undefined, t: Traffic, explain: boolean): TierOutcome {
-  const selecting = tierPoliciesSelecting(cluster, pod, dir, tier);
+function evaluateTier(
+  cluster: Cluster,
+  tier: Tier,
+  selecting: readonly TierPolicy[],
+  dir: Direction,
+  other: Endpoint,
+  dstPod: Pod | undefined,
+  t: Traffic,
+  explain: boolean,
+): TierOutcome {
   if (selecting.length === 0) return NONE[tier];
   if (!explain) {
-    for (let i = 0; i < selecting.length; i++) {
-      const p = selecting[i]!;
-      for (const rule of p[dir]) if (tierRuleMatches(cluster, rule, other, dstPod, t)) return { verdict: verdictOf(tier, p, rule, selecting, i), policies: NO_POLICIES };
-    }
-    return NONE[tier];
+    const flat = flatten(selecting, dir, tier);
+    const r = firstMatch(cluster, flat, other, dstPod, t);
+    return r < 0 ? NONE[tier] : outcomeOf(flat, r);
   }
   const policies: TierPolicyTrace[] = [];
   for (let i = 0; i < selecting.length; i++) {
@@ -158,16 +181,229 @@ function verdictOf(tier: Tier, p: TierPolicy, rule: TierRule, selecting: readonl
   };
 }
 
-/** The order of each tier's policies, made once per change of the cluster's policies or namespaces. */
-export function tierOrder(cluster: Cluster): TierOrder {
-  const known = orders.get(cluster);
-  if (known !== undefined && known.epoch === cluster.tierEpoch) return known.order;
-  const order = orderTierPolicies([...cluster.tierPolicies.values()].map((o) => o.policy));
-  orders.set(cluster, { epoch: cluster.tierEpoch, order });
-  return order;
+/**
+ * A selecting list's rules for one direction, made once per list (lists are
+ * shared by every pod with the same selection, see tierPoliciesSelecting):
+ * the rules in evaluation order; for each protocol and port asked, the rules
+ * with a port entry for it, and for each port name, the rules that name it,
+ * so that a question looks only at the rules its port may match; and each
+ * rule's outcome, made the first time it decides.
+ */
+interface TierFlat {
+  readonly tier: Tier;
+  readonly selecting: readonly TierPolicy[];
+  readonly rules: readonly TierRule[];
+  /** The index in `selecting` of each rule's policy. */
+  readonly owners: readonly number[];
+  /** By traffic (portKey): the rules with a port entry for it, ascending, and what they come to for pods of each namespace. Made on the first question for it. */
+  readonly byPort: Map<number, PortRules>;
+  /** Rule indexes, ascending, with a named port entry of that name. */
+  readonly byName: ReadonlyMap<string, readonly number[]>;
+  /** By namespace name, what each rule's peers say of a pod off the host network in it: made on the first question from or to such a pod. */
+  readonly byNamespace: Map<string, Uint8Array>;
+  readonly outcomes: (TierOutcome | undefined)[];
 }
 
-const orders = new WeakMap<Cluster, { readonly epoch: number; readonly order: TierOrder }>();
+const flats: Readonly<Record<Direction, WeakMap<readonly TierPolicy[], TierFlat>>> = { ingress: new WeakMap(), egress: new WeakMap() };
+
+function flatten(selecting: readonly TierPolicy[], dir: Direction, tier: Tier): TierFlat {
+  let flat = flats[dir].get(selecting);
+  if (flat !== undefined) return flat;
+  const rules: TierRule[] = [];
+  const owners: number[] = [];
+  const byName = new Map<string, number[]>();
+  selecting.forEach((p, i) => {
+    for (const rule of p[dir]) {
+      const r = rules.length;
+      rules.push(rule);
+      owners.push(i);
+      for (const m of rule.ports) {
+        if (m.kind !== "namedAnyProtocol") continue;
+        const named = byName.get(m.name);
+        if (named === undefined) byName.set(m.name, [r]);
+        else if (named[named.length - 1] !== r) named.push(r);
+      }
+    }
+  });
+  flat = { tier, selecting, rules, owners, byPort: new Map(), byName, byNamespace: new Map(), outcomes: [] };
+  flats[dir].set(selecting, flat);
+  return flat;
+}
+
+/** The rules with a port entry for one kind of traffic. */
+interface PortRules {
+  /** By number (or every port), ascending. */
+  readonly rules: readonly number[];
+  /** By the names a destination gives the port ("" for none, else joined by newlines): `rules` and the rules naming one of them, ascending. */
+  readonly candidates: Map<string, readonly number[]>;
+  /** By those names, then by namespace: the walk for a pod off the host network in it, see planFor. */
+  readonly plans: Map<string, Map<string, Plan>>;
+}
+
+/**
+ * For the pods of one namespace: the candidate rules whose peers must be
+ * asked (`ask`, in order), and the rule that decides for every such pod if
+ * none of those matched first (`decided`, -1 if none).
+ */
+interface Plan {
+  readonly ask: readonly number[];
+  readonly decided: number;
+}
+
+const PROTOCOL_INDEX: Readonly<Record<Traffic["protocol"], number>> = { TCP: 0, UDP: 1, SCTP: 2 };
+
+function rulesForPort(flat: TierFlat, t: Traffic): PortRules {
+  const key = PROTOCOL_INDEX[t.protocol] * 65536 + t.port;
+  const known = flat.byPort.get(key);
+  if (known !== undefined) return known;
+  const rules: number[] = [];
+  for (let r = 0; r < flat.rules.length; r++) {
+    if (flat.rules[r]!.ports.some((m) => m.kind !== "namedAnyProtocol" && portMatcherAllows(m, undefined, t))) rules.push(r);
+  }
+  const made: PortRules = { rules, candidates: new Map([["", rules]]), plans: new Map() };
+  flat.byPort.set(key, made);
+  return made;
+}
+
+/**
+ * The names the destination gives the traffic's protocol and number that the
+ * list's rules name ("DestinationNamedPort selects a destination port on a
+ * pod based on the ContainerPort name"), joined by newlines; "" for none.
+ */
+function namesOf(flat: TierFlat, dstPod: Pod | undefined, t: Traffic): string {
+  if (flat.byName.size === 0 || dstPod === undefined || dstPod.hostNetwork) return "";
+  let names = "";
+  for (const cp of dstPod.ports) {
+    if (cp.name === undefined || cp.protocol !== t.protocol || cp.port !== t.port || !flat.byName.has(cp.name)) continue;
+    names = names === "" ? cp.name : `${names}\n${cp.name}`;
+  }
+  return names;
+}
+
+function candidatesOf(flat: TierFlat, port: PortRules, names: string): readonly number[] {
+  let rules = port.candidates.get(names);
+  if (rules === undefined) {
+    const all = new Set(port.rules);
+    for (const name of names.split("\n")) for (const r of flat.byName.get(name) ?? []) all.add(r);
+    rules = [...all].sort((x, y) => x - y);
+    port.candidates.set(names, rules);
+  }
+  return rules;
+}
+
+function planFor(cluster: Cluster, flat: TierFlat, port: PortRules, names: string, candidates: readonly number[], ns: string): Plan {
+  let byNs = port.plans.get(names);
+  if (byNs === undefined) port.plans.set(names, (byNs = new Map()));
+  let plan = byNs.get(ns);
+  if (plan !== undefined) return plan;
+  const table = namespaceTable(cluster, flat, ns);
+  const ask: number[] = [];
+  let decided = -1;
+  for (const r of candidates) {
+    if (table[r] === EVERY_POD) {
+      decided = r;
+      break;
+    }
+    if (table[r] === ASK) ask.push(r);
+  }
+  plan = { ask, decided };
+  byNs.set(ns, plan);
+  return plan;
+}
+
+/**
+ * The index of the first rule that matches, or -1: the rules whose port
+ * entries match (by number, or by a name the destination gives the port),
+ * in order, until one's peers match the other end. For a pod at the other
+ * end, what its namespace alone decides is known per namespace (planFor):
+ * only the rules whose pods peers' labels or addresses decide are asked.
+ */
+function firstMatch(cluster: Cluster, flat: TierFlat, other: Endpoint, dstPod: Pod | undefined, t: Traffic): number {
+  const port = rulesForPort(flat, t);
+  const names = namesOf(flat, dstPod, t);
+  const candidates = names === "" ? port.rules : candidatesOf(flat, port, names);
+  if (other.kind === "pod" && !other.pod.hostNetwork) {
+    const plan = planFor(cluster, flat, port, names, candidates, other.pod.namespace);
+    for (const r of plan.ask) if (peersMatch(cluster, flat.rules[r]!, other)) return r;
+    return plan.decided;
+  }
+  for (const r of candidates) if (peersMatch(cluster, flat.rules[r]!, other)) return r;
+  return -1;
+}
+
+function peersMatch(cluster: Cluster, rule: TierRule, other: Endpoint): boolean {
+  const peers = rule.peers;
+  for (let k = 0; k < peers.length; k++) if (tierPeerMatches(cluster, peers[k]!, other)) return true;
+  return false;
+}
+
+/** What a rule's peers say of the pods (off the host network) of one namespace. */
+const NO_POD = 0;
+const EVERY_POD = 1;
+/** A pods peer's labels, or an address (nodes, networks), decide: the peers are asked. */
+const ASK = 2;
+
+/**
+ * Per rule, what its peers say of the pods of namespace `ns` by the
+ * namespace alone: a namespaces peer that selects it takes every pod of it;
+ * a rule whose peers are all namespaces or pods peers that do not select it
+ * takes none. Both are what tierPeerMatches answers for each such pod.
+ */
+function namespaceTable(cluster: Cluster, flat: TierFlat, ns: string): Uint8Array {
+  let table = flat.byNamespace.get(ns);
+  if (table !== undefined) return table;
+  const labels = cluster.namespaces.get(ns)?.labels;
+  const selects = (sel: Selector) => labels !== undefined && matches(sel, labels);
+  table = new Uint8Array(flat.rules.length);
+  flat.rules.forEach((rule, r) => {
+    let says = NO_POD;
+    for (const peer of rule.peers) {
+      if (peer.kind === "namespaces" && selects(peer.namespaces)) {
+        says = EVERY_POD;
+        break;
+      }
+      if ((peer.kind === "pods" && selects(peer.namespaces)) || peer.kind === "nodes" || peer.kind === "networks") says = ASK;
+    }
+    table![r] = says;
+  });
+  flat.byNamespace.set(ns, table);
+  return table;
+}
+
+function outcomeOf(flat: TierFlat, r: number): TierOutcome {
+  let o = flat.outcomes[r];
+  if (o === undefined) {
+    const i = flat.owners[r]!;
+    o = flat.outcomes[r] = { verdict: verdictOf(flat.tier, flat.selecting[i]!, flat.rules[r]!, flat.selecting, i), policies: NO_POLICIES };
+  }
+  return o;
+}
+
+/** The order of each tier's policies, made once per change of the cluster's policies or namespaces. */
+export function tierOrder(cluster: Cluster): TierOrder {
+  return tierState(cluster).order;
+}
+
+/**
+ * The cluster's tier state for its current epoch: the order, and the
+ * selecting lists made so far, by their policies' keys, so that pods with
+ * the same selection share one list (and one TierFlat).
+ */
+function tierState(cluster: Cluster): TierState {
+  const known = states.get(cluster);
+  if (known !== undefined && known.epoch === cluster.tierEpoch) return known;
+  const state: TierState = { epoch: cluster.tierEpoch, order: orderTierPolicies([...cluster.tierPolicies.values()].map((o) => o.policy)), lists: new Map() };
+  states.set(cluster, state);
+  return state;
+}
+
+interface TierState {
+  readonly epoch: number;
+  readonly order: TierOrder;
+  readonly lists: Map<string, readonly TierPolicy[]>;
+}
+
+const states = new WeakMap<Cluster, TierState>();
 
 /**
  * The policies of one tier that select a pod and have rules in `dir`, in
@@ -176,22 +412,33 @@ const orders = new WeakMap<Cluster, { readonly epoch: number; readonly order: Ti
  * selector at all.
  */
 export function tierPoliciesSelecting(cluster: Cluster, pod: Pod, dir: Direction, tier: Tier): readonly TierPolicy[] {
+  return selectionOf(cluster, pod)[tier][dir];
+}
+
+/** Both tiers' selecting lists of a pod, both directions. */
+function selectionOf(cluster: Cluster, pod: Pod): Selection {
   let s = selections.get(pod);
   if (s === undefined || s.cluster !== cluster || s.epoch !== cluster.tierEpoch) {
-    const order = tierOrder(cluster);
+    const state = tierState(cluster);
     const pick = (ordered: readonly TierPolicy[], d: Direction) => {
       const out = ordered.filter((p) => p[d].length > 0 && subjectSelects(cluster, p.subject, pod));
-      return out.length === 0 ? NO_TIER_POLICIES : out;
+      if (out.length === 0) return NO_TIER_POLICIES;
+      const key = `${d}\n${out.map((p) => p.key).join("\n")}`;
+      const shared = state.lists.get(key);
+      if (shared !== undefined) return shared;
+      state.lists.set(key, out);
+      return out;
     };
     s = {
       cluster,
       epoch: cluster.tierEpoch,
-      Admin: { ingress: pick(order.Admin, "ingress"), egress: pick(order.Admin, "egress") },
-      Baseline: { ingress: pick(order.Baseline, "ingress"), egress: pick(order.Baseline, "egress") },
+      Admin: { ingress: pick(state.order.Admin, "ingress"), egress: pick(state.order.Admin, "egress") },
+      Baseline: { ingress: pick(state.order.Baseline, "ingress"), egress: pick(state.order.Baseline, "egress") },
+      flats: { Admin: {}, Baseline: {} },
     };
     selections.set(pod, s);
   }
-  return s[tier][dir];
+  return s;
 }
 
 interface Selection {
@@ -199,6 +446,8 @@ interface Selection {
   readonly epoch: number;
   readonly Admin: Readonly<Record<Direction, readonly TierPolicy[]>>;
   readonly Baseline: Readonly<Record<Direction, readonly TierPolicy[]>>;
+  /** Each list's TierFlat, once asked for: found here without a lookup by list. */
+  readonly flats: Record<Tier, Partial<Record<Direction, TierFlat>>>;
 }
 
 const selections = new WeakMap<Pod, Selection>();
@@ -209,7 +458,9 @@ function skipped(subject: string | undefined, reason: TierDirectionReason): Tier
 }
 
 const NO_POLICIES: readonly TierPolicyTrace[] = [];
+/** Each tier's "none". */
+export const NO_VERDICT: Readonly<Record<Tier, TierVerdict>> = { Admin: { action: "none", tier: "Admin" }, Baseline: { action: "none", tier: "Baseline" } };
 const NONE: Readonly<Record<Tier, TierOutcome>> = {
-  Admin: { verdict: { action: "none", tier: "Admin" }, policies: NO_POLICIES },
-  Baseline: { verdict: { action: "none", tier: "Baseline" }, policies: NO_POLICIES },
+  Admin: { verdict: NO_VERDICT.Admin, policies: NO_POLICIES },
+  Baseline: { verdict: NO_VERDICT.Baseline, policies: NO_POLICIES },
 };

@@ -103,16 +103,5 @@ export function evaluateTierRule(cluster: Cluster, rule: TierRule, other: Endpoi
   return { field: rule.field, result: "port-mismatch", detail: `the rule matches no ${t.protocol} port ${t.port}${on}`, ...named };
 }
 
-/** Whether the rule matches, nothing explained: ports first (most rules a question meets are for other ports), then peers. */
-export function tierRuleMatches(cluster: Cluster, rule: TierRule, other: Endpoint, dst: Pod | undefined, t: Traffic): boolean {
-  const ports = rule.ports;
-  let port = false;
-  for (let i = 0; i < ports.length && !port; i++) port = tierPortAllows(ports[i]!, dst, t);
-  if (!port) return false;
-  const peers = rule.peers;
-  for (let i = 0; i < peers.length; i++) if (tierPeerMatches(cluster, peers[i]!, other)) return true;
-  return false;
-}
-
 const PEER_MISMATCH = "no peer of the rule matches the other end";
 const PEER_MISMATCH_DOMAINS = "no peer of the rule matches the other end (domain names are not matched by address)";

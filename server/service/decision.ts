@@ -173,8 +173,8 @@ export function toDecision(e: Decided, ends: { src: Endpoint; dst: Endpoint }, q
     dst: endpointView(ends.dst),
     protocol: q.protocol,
     port: q.port,
-    egress: directionView(e.np.egress, q.explain, tiers && { composed: tiers.egress, evaluated: tiers.evaluation.egress }),
-    ingress: directionView(e.np.ingress, q.explain, tiers && { composed: tiers.ingress, evaluated: tiers.evaluation.ingress }),
+    egress: directionView(e.np.egress, tiers && { composed: tiers.egress, evaluated: tiers.evaluation?.egress }, q.explain),
+    ingress: directionView(e.np.ingress, tiers && { composed: tiers.ingress, evaluated: tiers.evaluation?.ingress }, q.explain),
   };
 }
 
@@ -194,19 +194,30 @@ function endpointView(e: Endpoint): EndpointView {
   }
 }
 
-function directionView(d: DirectionVerdict, explain: boolean, tiers: { composed: ComposedDirection; evaluated: TierDirection } | undefined): DirectionView {
+/** `tiers.evaluated`: with explain, the tiers' traces. */
+function directionView(d: DirectionVerdict, tiers: { composed: ComposedDirection; evaluated: TierDirection | undefined } | undefined, explain: boolean): DirectionView {
   const v: { -readonly [K in keyof DirectionView]: DirectionView[K] } =
     d.subject === undefined
       ? { allowed: d.allowed, isolated: d.isolated, reason: d.reason, policies: d.policies }
       : { subject: d.subject, allowed: d.allowed, isolated: d.isolated, reason: d.reason, policies: d.policies };
   if (explain) v.verdicts = d.verdicts;
   if (tiers !== undefined) {
+    const evaluated = tiers.evaluated;
     v.allowed = tiers.composed.allowed;
     v.decidedBy = tiers.composed.decidedBy;
-    v.tiers = tiers.composed.consulted.map((verdict) => tierView(verdict, explain ? tiers.evaluated[verdict.tier].policies : undefined));
+    v.tiers = evaluated ? tiers.composed.consulted.map((verdict) => tierView(verdict, evaluated[verdict.tier].policies)) : viewsOf(tiers.composed.consulted);
   }
   return v;
 }
+
+/** Without explain, a list of verdicts (one per combination, see tier-compose.ts) has one view, made once. */
+function viewsOf(consulted: readonly TierVerdict[]): readonly TierView[] {
+  let v = views.get(consulted);
+  if (v === undefined) views.set(consulted, (v = consulted.map((t) => tierView(t, undefined))));
+  return v;
+}
+
+const views = new WeakMap<readonly TierVerdict[], readonly TierView[]>();
 
 function tierView(t: TierVerdict, policies: readonly TierPolicyTrace[] | undefined): TierView {
   const v: { -readonly [K in keyof TierView]: TierView[K] } = { tier: t.tier, action: t.action };

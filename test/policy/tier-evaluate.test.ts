@@ -7,7 +7,7 @@
  *
  * Every case is written as the manifests users write, decoded by
  * tier-policy.ts, and decided by evaluateTiers, evaluate (NetworkPolicy) and
- * composeEvaluation. A verdict reads "Deny ClusterNetworkPolicy/p
+ * decide() (decide.ts), with and without explain, which must agree. A verdict reads "Deny ClusterNetworkPolicy/p
  * spec.egress[0]" ("Accept (Allow) ..." for a v1alpha1 kind) or "none".
  *
  * The cluster: nodes node-1 10.0.0.1 and node-2 10.0.0.2; namespaces x, y, z
@@ -25,8 +25,8 @@ import { Cluster } from "../../server/model/cluster.js";
 import type { Tier } from "../../server/model/tier-types.js";
 import type { Protocol } from "../../server/model/types.js";
 import { parseReference, resolveEndpoints } from "../../server/policy/endpoint.js";
-import { evaluate } from "../../server/policy/evaluate.js";
-import { type TierDecider, type TierDecision, composeEvaluation } from "../../server/policy/tier-compose.js";
+import { type Decided, decide as decideAll } from "../../server/policy/decide.js";
+import type { ComposedDirection, TierDecider } from "../../server/policy/tier-compose.js";
 import { type TierEvaluation, type TierOutcome, type TierVerdict, evaluateTiers, tierOrder } from "../../server/policy/tier-evaluate.js";
 import { BASELINE_ADMIN_ORDER, TIE_ORDER, type TierOrder, type TierPrecedence } from "../../server/policy/tier-order.js";
 import { ALL_PODS, baseCluster, pod } from "../e2e/cluster.js";
@@ -63,14 +63,30 @@ function traffic(t: string): { protocol: Protocol; port: number } {
   return { protocol, port: Number(port) };
 }
 
-function decide(w: World, src: string, dst: string, t: string): { tiers: TierEvaluation; decision: TierDecision } {
+/** The tiers' evaluation and the decision, asked with and without explain: both must agree. */
+function decide(w: World, src: string, dst: string, t: string): { tiers: TierEvaluation; decision: { allowed: boolean; egress: ComposedDirection; ingress: ComposedDirection } } {
   const s = parseReference(src);
   const d = parseReference(dst);
   if (s.kind === "invalid" || d.kind === "invalid") assert.fail(`bad reference ${src} or ${dst}`);
   const ends = resolveEndpoints(w.cluster, s, d);
   if ("detail" in ends) assert.fail(ends.detail);
-  const tiers = evaluateTiers(w.cluster, ends.src, ends.dst, traffic(t));
-  return { tiers, decision: composeEvaluation(tiers, evaluate(w.cluster, ends.src, ends.dst, traffic(t), false)) };
+  const explained = decideAll(w.cluster, ends.src, ends.dst, traffic(t), true);
+  const quick = decideAll(w.cluster, ends.src, ends.dst, traffic(t), false);
+  const answer = (x: Decided) => ({ allowed: x.allowed, reason: x.reason, egress: x.tiers?.egress, ingress: x.tiers?.ingress });
+  assert.deepEqual(answer(quick), answer(explained), "the same answer with and without explain");
+  if (explained.tiers === undefined) {
+    // No tier policy in the model: the NetworkPolicy tier decides where it isolates, the default elsewhere.
+    assert.equal(w.cluster.tierPolicies.size, 0);
+    const tiers = evaluateTiers(w.cluster, ends.src, ends.dst, traffic(t));
+    const np = (v: Decided["np"]["egress"]): ComposedDirection => ({
+      allowed: v.allowed || explained.reason !== "policy",
+      decidedBy: v.isolated ? "NetworkPolicy" : "default",
+      consulted: [],
+    });
+    return { tiers, decision: { allowed: explained.allowed, egress: np(explained.np.egress), ingress: np(explained.np.ingress) } };
+  }
+  assert.ok(explained.tiers.evaluation, "with explain, the tiers' traces");
+  return { tiers: explained.tiers.evaluation, decision: { allowed: explained.allowed, egress: explained.tiers.egress, ingress: explained.tiers.ingress } };
 }
 
 function say(v: TierVerdict): string {
