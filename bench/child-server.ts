@@ -4,6 +4,11 @@
  * profile loaded through PUT /v1/model), or the baselines `bare-express` (an
  * express handler answering a fixed JSON body) and `bare-grpc` (a grpc-js
  * unary handler answering a fixed Decision). Prints one JSON line when ready.
+ *
+ * `podwall PROFILE [OPTIONS]`, OPTIONS a comma-separated list: `tiers` adds
+ * the cluster-scoped policies of tier-policies.ts through POST /v1/apply once
+ * the model is loaded; `uncached` turns the decision cache off, so that every
+ * question is decided afresh.
  */
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
@@ -14,20 +19,41 @@ import { serviceDefinition } from "../server/api/grpc/definitions.js";
 import { listen } from "../server/api/grpc/server.js";
 import { serve } from "../server/main.js";
 import { PROFILES, allObjects, generate } from "./generate.js";
+import { tierPolicies } from "./tier-policies.js";
 
-const [mode, profileName] = process.argv.slice(2);
+const [mode, profileName, optionsText] = process.argv.slice(2);
+const options = new Set((optionsText ?? "").split(",").filter((o) => o !== ""));
 const report = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
-if (mode === "podwall") {
-  const running = await serve({ listen: "127.0.0.1:0", grpcListen: "127.0.0.1:0", logger: pino({ level: "silent" }) });
-  await running.ready;
-  const body = JSON.stringify({ apiVersion: "v1", kind: "List", items: allObjects(generate(PROFILES[profileName ?? "large"]!)) });
+/** Writes manifests to the server as a v1 List; the time until it answered. */
+async function write(port: number, method: "PUT" | "POST", path: string, items: unknown[]): Promise<{ ms: number; bodyMB: number }> {
+  const body = JSON.stringify({ apiVersion: "v1", kind: "List", items });
   const t0 = performance.now();
-  const res = await fetch(`http://127.0.0.1:${running.restPort}/v1/model`, { method: "PUT", body, headers: { "content-type": "application/json" } });
-  if (!res.ok) throw new Error(`PUT /v1/model: ${res.status} ${await res.text()}`);
-  const loadMs = performance.now() - t0;
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, body, headers: { "content-type": "application/json" } });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return { ms: performance.now() - t0, bodyMB: body.length / 2 ** 20 };
+}
+
+if (mode === "podwall") {
+  const running = await serve({
+    listen: "127.0.0.1:0",
+    grpcListen: "127.0.0.1:0",
+    logger: pino({ level: "silent" }),
+    ...(options.has("uncached") ? { cacheSize: 0 } : {}),
+  });
+  await running.ready;
+  const g = generate(PROFILES[profileName ?? "large"]!);
+  const load = await write(running.restPort, "PUT", "/v1/model", allObjects(g));
+  const tiers = options.has("tiers") ? await write(running.restPort, "POST", "/v1/apply", tierPolicies(g)) : undefined;
   globalThis.gc?.();
-  report({ rest: running.restPort, grpc: running.grpcPort, loadMs, rssMB: process.memoryUsage().rss / 2 ** 20, bodyMB: body.length / 2 ** 20 });
+  report({
+    rest: running.restPort,
+    grpc: running.grpcPort,
+    loadMs: load.ms,
+    rssMB: process.memoryUsage().rss / 2 ** 20,
+    bodyMB: load.bodyMB,
+    ...(tiers ? { tiersMs: tiers.ms } : {}),
+  });
 } else if (mode === "bare-express") {
   const app = express();
   app.disable("x-powered-by");

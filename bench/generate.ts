@@ -34,8 +34,9 @@ export function rng(seed: number): () => number {
   };
 }
 
-const TEAMS = ["payments", "search", "identity", "checkout", "platform", "data", "ml", "web"];
-const ENVS = ["prod", "staging", "dev"];
+/** The namespaces' `team` and `env` labels. */
+export const TEAMS = ["payments", "search", "identity", "checkout", "platform", "data", "ml", "web"];
+export const ENVS = ["prod", "staging", "dev"];
 const TIERS = ["frontend", "backend", "db"];
 const pad = (n: number, w = 4) => String(n).padStart(w, "0");
 

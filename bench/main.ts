@@ -6,7 +6,8 @@
  * bench/results/.
  *
  * Options: --quick (shorter runs, no huge profile), --seconds N (load duration),
- * --only checkLatency|rulesets|frontDoors|stores|watch|soak|matrix (one section), or
+ * --only checkLatency|tiers|rulesets|frontDoors|stores|watch|soak|matrix (one
+ * section, whose figures are also kept in bench/results/<section>.json), or
  * --only deltas (the ruleset delta figures alone, which rulesets includes).
  */
 import { execFileSync } from "node:child_process";
@@ -14,12 +15,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { PodwallService, SYSTEM } from "../server/service/index.js";
 import { PROFILES, allObjects, generate, rng } from "./generate.js";
-import { child, run } from "./processes.js";
+import { child, load, run } from "./processes.js";
 import { median } from "./stats.js";
 import { agentsBench, rulesetBench } from "./rules-bench.js";
 import type { ChildDeltaFigures } from "./child-deltas.js";
 import { type ChangeKind, changeMakers } from "./delta-bench.js";
 import { soakSection } from "./soak-bench.js";
+import { tiersSection } from "./tiers-bench.js";
 import { storeBench } from "./store-bench.js";
 import { latencySummary, watchBench } from "./watch-bench.js";
 
@@ -75,13 +77,9 @@ function questions(n: number): { src: string; dst: string; port: number }[] {
   return Array.from({ length: n }, (_, i) => ({ src: pod(), dst: pod(), port: [8080, 8000, 9090, 443][i % 4]! }));
 }
 
-type Load = { perSecond: number; non2xx?: number; errors: number };
-
-/** One measured run of a load generator process against an address. */
+/** One measured run of a load generator process against an address: its rate. */
 async function measure(tool: "http-load.ts" | "grpc-load.ts", target: string, concurrency: number, work: unknown): Promise<number> {
-  const r = await run<Load>(tool, [target, String(seconds), String(concurrency), JSON.stringify(work)]);
-  if (r.errors || r.non2xx) throw new Error(`${tool} against ${target}: ${r.non2xx ?? 0} non-2xx answers, ${r.errors} errors`);
-  return r.perSecond;
+  return (await load(tool, target, seconds, concurrency, work)).perSecond;
 }
 
 /**
@@ -368,6 +366,7 @@ async function watch(): Promise<void> {
 }
 
 const soak = () => soakSection(add, { quick, seconds });
+const tiers = () => tiersSection(add, { quick, seconds });
 
 type MatrixFigures = {
   pods: number;
@@ -423,8 +422,8 @@ async function matrix(): Promise<void> {
 /** `deltas` is part of `rulesets`, and can be run alone. */
 const sections =
   only < 0
-    ? [checkLatency, rulesets, frontDoors, stores, watch, soak, matrix]
-    : [checkLatency, rulesets, deltas, frontDoors, stores, watch, soak, matrix].filter((f) => f.name === process.argv[only + 1]);
+    ? [checkLatency, tiers, rulesets, frontDoors, stores, watch, soak, matrix]
+    : [checkLatency, tiers, rulesets, deltas, frontDoors, stores, watch, soak, matrix].filter((f) => f.name === process.argv[only + 1]);
 for (const section of sections) {
   try {
     await section();
@@ -441,5 +440,7 @@ const table = [
 console.log(table);
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: totalmem() / 2 ** 30, node: process.version, kernel: execFileSync("uname", ["-r"]).toString().trim() };
-writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify({ started, quick, seconds, machine, rows }, null, 2)}\n`);
+const results = `${JSON.stringify({ started, quick, seconds, machine, rows }, null, 2)}\n`;
+writeFileSync(new URL("./results/latest.json", import.meta.url), results);
+if (only >= 0 && sections.length === 1) writeFileSync(new URL(`./results/${sections[0]!.name}${quick ? "-quick" : ""}.json`, import.meta.url), results);
 process.exit(0);

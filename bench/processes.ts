@@ -31,3 +31,13 @@ export async function run<T>(script: string, args: string[], nodeFlags: readonly
   await new Promise((r) => c.proc.once("exit", r));
   return c.ready;
 }
+
+/** What a load generator (http-load.ts, grpc-load.ts) prints. */
+export type Load = { perSecond: number; non2xx?: number; errors: number };
+
+/** One run of a load generator process against an address for `seconds`; throws when any answer was not a success. */
+export async function load<T extends Load>(tool: "http-load.ts" | "grpc-load.ts", target: string, seconds: number, concurrency: number, work: unknown): Promise<T> {
+  const r = await run<T>(tool, [target, String(seconds), String(concurrency), JSON.stringify(work)]);
+  if (r.errors || r.non2xx) throw new Error(`${tool} against ${target}: ${r.non2xx ?? 0} non-2xx answers, ${r.errors} errors`);
+  return r;
+}
