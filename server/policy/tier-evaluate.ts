@@ -261,9 +261,14 @@ function rulesForPort(flat: TierFlat, t: Traffic): PortRules {
     if (flat.rules[r]!.ports.some((m) => m.kind !== "namedAnyProtocol" && portMatcherAllows(m, undefined, t))) rules.push(r);
   }
   const made: PortRules = { rules, candidates: new Map([["", rules]]), plans: new Map() };
+  // A caller sweeping every port must not grow the cache without bound: once full, it starts afresh.
+  if (flat.byPort.size >= PORTS_KEPT) flat.byPort.clear();
   flat.byPort.set(key, made);
   return made;
 }
+
+/** How many kinds of traffic a list keeps the rules of. */
+const PORTS_KEPT = 256;
 
 /**
  * The names the destination gives the traffic's protocol and number that the
