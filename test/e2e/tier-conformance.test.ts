@@ -19,7 +19,7 @@
  * (DELETE /v1/{adminnetworkpolicies|baselineadminnetworkpolicies|clusternetworkpolicies}/{name})
  * and the model must be the base cluster again.
  *
- * The cluster: test/fixtures/tiers/conformance/cluster.yaml (the suite's base
+ * The cluster: test/fixtures/tiers/eval/conformance-cluster.yaml (the suite's base
  * manifests, scheduled). The policies: test/fixtures/tiers/conformance/{v1alpha1,v1alpha2}/,
  * upstream's files unchanged, with the host-network ports of their templates
  * filled in as the suite fills them. No case is left out: the suite probes no
@@ -32,7 +32,7 @@ import { isDeepStrictEqual } from "node:util";
 import { type TestServer, http, startServer } from "../helpers/server.js";
 
 const FIXTURES = "test/fixtures/tiers/conformance";
-const CLUSTER = `${FIXTURES}/cluster.yaml`;
+const CLUSTER = "test/fixtures/tiers/eval/conformance-cluster.yaml";
 const NAMESPACE_PREFIX = "network-policy-conformance-";
 
 type Version = "v1alpha1" | "v1alpha2";

@@ -6,8 +6,8 @@
  * stories as truth tables on the e2e cluster (test/e2e/cluster.ts).
  *
  * Every case is written as the manifests users write, decoded by
- * tier-policy.ts, and decided by evaluateTiers, evaluate (NetworkPolicy) and
- * decide() (decide.ts), with and without explain, which must agree. A verdict reads "Deny ClusterNetworkPolicy/p
+ * tier-policy.ts, and decided by decide() (decide.ts), with and without
+ * explain, which must agree. A verdict reads "Deny ClusterNetworkPolicy/p
  * spec.egress[0]" ("Accept (Allow) ..." for a v1alpha1 kind) or "none".
  *
  * The cluster: nodes node-1 10.0.0.1 and node-2 10.0.0.2; namespaces x, y, z
