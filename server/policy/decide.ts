@@ -35,7 +35,7 @@ export function decide(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffi
   let ingress: ComposedDirection;
   let evaluation: TierEvaluation | undefined;
   if (explain) {
-    evaluation = evaluateTiers(cluster, src, dst, t, true);
+    evaluation = evaluateTiers(cluster, src, dst, t);
     egress = composeDirection(evaluation.egress, networkPolicyTier(np.egress, ownNode));
     ingress = composeDirection(evaluation.ingress, networkPolicyTier(np.ingress, ownNode));
   } else {
@@ -44,12 +44,11 @@ export function decide(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffi
     egress = composed(cluster, samePod ? undefined : src, "egress", dst, dstPod, t, networkPolicyTier(np.egress, ownNode));
     ingress = composed(cluster, samePod ? undefined : dst, "ingress", src, dstPod, t, networkPolicyTier(np.ingress, ownNode));
   }
-  // "A Pod connecting to its own Pod IP is not subject to CNP", nor to NetworkPolicy. The NetworkPolicy
-  // exception for the pod's own node belongs to the NetworkPolicy tier: it allows the direction when a
-  // NetworkPolicy isolates it, and an Admin Deny of the node (a `nodes` or `networks` peer) still denies it.
+  // "A Pod connecting to its own Pod IP is not subject to CNP", nor to NetworkPolicy.
   if (np.reason === "same-pod") return { allowed: true, reason: "same-pod", np, tiers: { evaluation, egress, ingress } };
   const allowed = egress.allowed && ingress.allowed;
-  // The own-node exception is the NetworkPolicy tier's: it stands where that tier decided or nothing did.
+  // The exception for the pod's own node belongs to the NetworkPolicy tier (networkPolicyTier): it allows a
+  // direction a NetworkPolicy isolates, and an Admin Deny of the node (a `nodes` or `networks` peer) still denies it.
   const reason = ownNode && allowed ? "own-node" : "policy";
   return { allowed, reason, np, tiers: { evaluation, egress, ingress } };
 }

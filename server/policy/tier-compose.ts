@@ -53,8 +53,8 @@ export function baselineConsulted(admin: TierVerdict, np: NetworkPolicyTier): bo
  * and whatever is made of it (an answer's view) can be kept with it.
  */
 export function composeVerdicts(admin: TierVerdict, np: NetworkPolicyTier, baseline: TierVerdict): ComposedDirection {
-  let known = composed.get(admin);
-  if (known === undefined) composed.set(admin, (known = { alone: [admin], admin: undefined, npAllows: undefined, npDenies: undefined, with: new WeakMap() }));
+  let known = byAdmin.get(admin);
+  if (known === undefined) byAdmin.set(admin, (known = { alone: [admin], admin: undefined, npAllows: undefined, npDenies: undefined, with: new WeakMap() }));
   switch (admin.action) {
     case "Accept":
       return (known.admin ??= { allowed: true, decidedBy: "Admin", consulted: known.alone });
@@ -95,7 +95,7 @@ interface Composed {
   readonly with: WeakMap<TierVerdict, ComposedDirection>;
 }
 
-const composed = new WeakMap<TierVerdict, Composed>();
+const byAdmin = new WeakMap<TierVerdict, Composed>();
 
 /** The NetworkPolicy tier's answer for one direction, its own-node exception included. */
 export function networkPolicyTier(v: DirectionVerdict, ownNode: boolean): NetworkPolicyTier {

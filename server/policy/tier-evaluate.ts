@@ -18,9 +18,7 @@ import type { Tier, TierAction, TierActionWord, TierPolicy, TierRule } from "../
 import type { Direction, Pod, Selector } from "../model/types.js";
 import type { Endpoint } from "./endpoint.js";
 import type { Traffic } from "./evaluate.js";
-import { portMatcherAllows } from "./match.js";
-import { matches } from "./selector.js";
-import { type TierRuleResult, evaluateTierRule, subjectSelects, tierPeerMatches } from "./tier-match.js";
+import { type TierRuleResult, evaluateTierRule, namespaceSelected, subjectSelects, tierPeerMatches, tierPortAllows } from "./tier-match.js";
 import { type TierOrder, type TierPrecedence, orderTierPolicies, precedenceOf } from "./tier-order.js";
 
 /**
@@ -88,25 +86,24 @@ export interface TierEvaluation {
 }
 
 /**
- * Both directions of a connection: the source's egress towards `dst` and the
- * destination's ingress from `src`. Each tier is evaluated whatever the other
- * says, so that the caller can compose them with the NetworkPolicy tier.
- * Without `explain`, only the verdicts are made: no trace of the policies and
- * rules evaluated.
+ * Both directions of a connection, explained: the source's egress towards
+ * `dst` and the destination's ingress from `src`. Each tier is evaluated
+ * whatever the other says, so that the caller can compose them with the
+ * NetworkPolicy tier. Without explanation, tierVerdict answers.
  */
-export function evaluateTiers(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffic, explain = true): TierEvaluation {
+export function evaluateTiers(cluster: Cluster, src: Endpoint, dst: Endpoint, t: Traffic): TierEvaluation {
   const dstPod = dst.kind === "pod" ? dst.pod : undefined;
   if (src.kind === "pod" && src.pod === dstPod) {
     return { egress: skipped(src.pod.key, "same-pod"), ingress: skipped(dstPod.key, "same-pod") };
   }
   return {
-    egress: evaluateTierDirection(cluster, src, "egress", dst, dstPod, t, explain),
-    ingress: evaluateTierDirection(cluster, dst, "ingress", src, dstPod, t, explain),
+    egress: evaluateTierDirection(cluster, src, "egress", dst, dstPod, t),
+    ingress: evaluateTierDirection(cluster, dst, "ingress", src, dstPod, t),
   };
 }
 
 /** One direction of the pod at `end`: `other` is the other end, `dstPod` resolves named ports. */
-export function evaluateTierDirection(cluster: Cluster, end: Endpoint, dir: Direction, other: Endpoint, dstPod: Pod | undefined, t: Traffic, explain = true): TierDirection {
+function evaluateTierDirection(cluster: Cluster, end: Endpoint, dir: Direction, other: Endpoint, dstPod: Pod | undefined, t: Traffic): TierDirection {
   if (end.kind !== "pod") return skipped(undefined, "not-a-pod");
   const pod = end.pod;
   if (pod.hostNetwork) return skipped(pod.key, "host-network");
@@ -114,8 +111,8 @@ export function evaluateTierDirection(cluster: Cluster, end: Endpoint, dir: Dire
   return {
     subject: pod.key,
     reason: "evaluated",
-    Admin: evaluateTier(cluster, "Admin", selection.Admin[dir], dir, other, dstPod, t, explain),
-    Baseline: evaluateTier(cluster, "Baseline", selection.Baseline[dir], dir, other, dstPod, t, explain),
+    Admin: evaluateTier(cluster, "Admin", selection.Admin[dir], dir, other, dstPod, t),
+    Baseline: evaluateTier(cluster, "Baseline", selection.Baseline[dir], dir, other, dstPod, t),
   };
 }
 
@@ -130,7 +127,7 @@ export function tierVerdict(cluster: Cluster, tier: Tier, pod: Pod, dir: Directi
   if (selecting.length === 0) return NO_VERDICT[tier];
   const flat = (s.flats[tier][dir] ??= flatten(selecting, dir, tier));
   const r = firstMatch(cluster, flat, other, dstPod, t);
-  return r < 0 ? NO_VERDICT[tier] : outcomeOf(flat, r).verdict;
+  return r < 0 ? NO_VERDICT[tier] : verdictAt(flat, r);
 }
 
 /**
@@ -138,22 +135,8 @@ export function tierVerdict(cluster: Cluster, tier: Tier, pod: Pod, dir: Directi
  * no rule in the direction is not listed. The first rule that matches, in
  * policy order then rule order, decides the tier.
  */
-function evaluateTier(
-  cluster: Cluster,
-  tier: Tier,
-  selecting: readonly TierPolicy[],
-  dir: Direction,
-  other: Endpoint,
-  dstPod: Pod | undefined,
-  t: Traffic,
-  explain: boolean,
-): TierOutcome {
+function evaluateTier(cluster: Cluster, tier: Tier, selecting: readonly TierPolicy[], dir: Direction, other: Endpoint, dstPod: Pod | undefined, t: Traffic): TierOutcome {
   if (selecting.length === 0) return NONE[tier];
-  if (!explain) {
-    const flat = flatten(selecting, dir, tier);
-    const r = firstMatch(cluster, flat, other, dstPod, t);
-    return r < 0 ? NONE[tier] : outcomeOf(flat, r);
-  }
   const policies: TierPolicyTrace[] = [];
   for (let i = 0; i < selecting.length; i++) {
     const p = selecting[i]!;
@@ -187,7 +170,7 @@ function verdictOf(tier: Tier, p: TierPolicy, rule: TierRule, selecting: readonl
  * the rules in evaluation order; for each protocol and port asked, the rules
  * with a port entry for it, and for each port name, the rules that name it,
  * so that a question looks only at the rules its port may match; and each
- * rule's outcome, made the first time it decides.
+ * rule's verdict, made the first time it decides.
  */
 interface TierFlat {
   readonly tier: Tier;
@@ -201,7 +184,7 @@ interface TierFlat {
   readonly byName: ReadonlyMap<string, readonly number[]>;
   /** By namespace name, what each rule's peers say of a pod off the host network in it: made on the first question from or to such a pod. */
   readonly byNamespace: Map<string, Uint8Array>;
-  readonly outcomes: (TierOutcome | undefined)[];
+  readonly verdicts: (TierVerdict | undefined)[];
 }
 
 const flats: Readonly<Record<Direction, WeakMap<readonly TierPolicy[], TierFlat>>> = { ingress: new WeakMap(), egress: new WeakMap() };
@@ -225,7 +208,7 @@ function flatten(selecting: readonly TierPolicy[], dir: Direction, tier: Tier): 
       }
     }
   });
-  flat = { tier, selecting, rules, owners, byPort: new Map(), byName, byNamespace: new Map(), outcomes: [] };
+  flat = { tier, selecting, rules, owners, byPort: new Map(), byName, byNamespace: new Map(), verdicts: [] };
   flats[dir].set(selecting, flat);
   return flat;
 }
@@ -258,7 +241,8 @@ function rulesForPort(flat: TierFlat, t: Traffic): PortRules {
   if (known !== undefined) return known;
   const rules: number[] = [];
   for (let r = 0; r < flat.rules.length; r++) {
-    if (flat.rules[r]!.ports.some((m) => m.kind !== "namedAnyProtocol" && portMatcherAllows(m, undefined, t))) rules.push(r);
+    // A named entry allows nothing without a destination: those are found by name (namesOf).
+    if (flat.rules[r]!.ports.some((m) => tierPortAllows(m, undefined, t))) rules.push(r);
   }
   const made: PortRules = { rules, candidates: new Map([["", rules]]), plans: new Map() };
   // A caller sweeping every port must not grow the cache without bound: once full, it starts afresh.
@@ -357,8 +341,7 @@ const ASK = 2;
 function namespaceTable(cluster: Cluster, flat: TierFlat, ns: string): Uint8Array {
   let table = flat.byNamespace.get(ns);
   if (table !== undefined) return table;
-  const labels = cluster.namespaces.get(ns)?.labels;
-  const selects = (sel: Selector) => labels !== undefined && matches(sel, labels);
+  const selects = (sel: Selector) => namespaceSelected(cluster, sel, ns);
   table = new Uint8Array(flat.rules.length);
   flat.rules.forEach((rule, r) => {
     let says = NO_POD;
@@ -375,13 +358,14 @@ function namespaceTable(cluster: Cluster, flat: TierFlat, ns: string): Uint8Arra
   return table;
 }
 
-function outcomeOf(flat: TierFlat, r: number): TierOutcome {
-  let o = flat.outcomes[r];
-  if (o === undefined) {
+/** Rule `r`'s verdict, made the first time it decides. */
+function verdictAt(flat: TierFlat, r: number): TierVerdict {
+  let v = flat.verdicts[r];
+  if (v === undefined) {
     const i = flat.owners[r]!;
-    o = flat.outcomes[r] = { verdict: verdictOf(flat.tier, flat.selecting[i]!, flat.rules[r]!, flat.selecting, i), policies: NO_POLICIES };
+    v = flat.verdicts[r] = verdictOf(flat.tier, flat.selecting[i]!, flat.rules[r]!, flat.selecting, i);
   }
-  return o;
+  return v;
 }
 
 /** The order of each tier's policies, made once per change of the cluster's policies or namespaces. */

@@ -34,7 +34,12 @@ export function subjectSelects(cluster: Cluster, s: TierSubject, pod: Pod): bool
 }
 
 function inNamespaces(cluster: Cluster, sel: Selector, pod: Pod): boolean {
-  const ns = cluster.namespaces.get(pod.namespace);
+  return namespaceSelected(cluster, sel, pod.namespace);
+}
+
+/** Whether a namespace selector selects the namespace of that name; one the model does not hold is selected by none. */
+export function namespaceSelected(cluster: Cluster, sel: Selector, namespace: string): boolean {
+  const ns = cluster.namespaces.get(namespace);
   return ns !== undefined && matches(sel, ns.labels);
 }
 
